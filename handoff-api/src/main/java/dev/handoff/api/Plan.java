@@ -1,0 +1,124 @@
+package dev.handoff.api;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How a swap replaces the instances of a group. Immutable and thread-safe; build one with the static factories,
+ * which validate their arguments.
+ *
+ * <ul>
+ *   <li>{@link #oneForOne()}: the group has one instance; replace it.</li>
+ *   <li>{@link #rolling(int, int)}: replace N instances one at a time, never fewer than {@code N - maxUnavailable}
+ *       ready and attached, never more than {@code N + maxSurge} alive. Each instance's replacement is its own
+ *       seven steps; the plan halts at the first one that rolls back (the ones before it stay replaced).</li>
+ *   <li>{@link #blueGreen()}: all N new instances ready and attached before any old one is detached; all or
+ *       nothing.</li>
+ *   <li>{@link #canary(VerificationGate)}: one new instance is attached beside the old ones and the gate runs; on
+ *       success the rest roll over with {@code maxSurge 1, maxUnavailable 0}, on failure the canary is destroyed
+ *       and every old instance serves on, untouched.</li>
+ * </ul>
+ */
+public final class Plan {
+
+    /** The kind of plan. */
+    public enum Kind {
+        /** One instance replaced by one. */
+        ONE_FOR_ONE,
+        /** N instances, one at a time, within surge and unavailability bounds. */
+        ROLLING,
+        /** N new alongside N old, then cut over. */
+        BLUE_GREEN,
+        /** One, verified, then the rest. */
+        CANARY
+    }
+
+    private static final Plan ONE_FOR_ONE = new Plan(Kind.ONE_FOR_ONE, 1, 0, null);
+    private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, 0, 0, null);
+
+    private final Kind kind;
+    private final int maxSurge;
+    private final int maxUnavailable;
+    private final VerificationGate gate;
+
+    private Plan(Kind kind, int maxSurge, int maxUnavailable, VerificationGate gate) {
+        this.kind = kind;
+        this.maxSurge = maxSurge;
+        this.maxUnavailable = maxUnavailable;
+        this.gate = gate;
+    }
+
+    /** @return the plan that replaces the only instance of a group (surge 1: the new one starts first) */
+    public static Plan oneForOne() {
+        return ONE_FOR_ONE;
+    }
+
+    /**
+     * @param maxSurge       how many instances above N may be alive at once; {@code >= 0}
+     * @param maxUnavailable how many of the N may be missing from the ready and attached set; {@code >= 0}
+     * @return a rolling plan
+     * @throws IllegalArgumentException when either is negative or both are 0 (no replacement could ever start)
+     */
+    public static Plan rolling(int maxSurge, int maxUnavailable) {
+        if (maxSurge < 0) {
+            throw new IllegalArgumentException("maxSurge must be >= 0, but was " + maxSurge);
+        }
+        if (maxUnavailable < 0) {
+            throw new IllegalArgumentException("maxUnavailable must be >= 0, but was " + maxUnavailable);
+        }
+        if (maxSurge == 0 && maxUnavailable == 0) {
+            throw new IllegalArgumentException(
+                    "maxSurge and maxUnavailable must not both be 0: no instance could ever be replaced");
+        }
+        return new Plan(Kind.ROLLING, maxSurge, maxUnavailable, null);
+    }
+
+    /** @return a blue-green plan */
+    public static Plan blueGreen() {
+        return BLUE_GREEN;
+    }
+
+    /**
+     * @param gate the verification run while the canary serves beside the old instances
+     * @return a canary plan
+     * @throws NullPointerException when {@code gate} is null
+     */
+    public static Plan canary(VerificationGate gate) {
+        Objects.requireNonNull(gate, "gate must not be null");
+        return new Plan(Kind.CANARY, 1, 0, gate);
+    }
+
+    /** @return the kind of plan */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** @return instances allowed above N (1 for one-for-one and canary; N for blue-green, reported as 0 here) */
+    public int maxSurge() {
+        return maxSurge;
+    }
+
+    /** @return instances allowed missing from the ready, attached set */
+    public int maxUnavailable() {
+        return maxUnavailable;
+    }
+
+    /** @return the canary gate; present only for {@link Kind#CANARY} */
+    public Optional<VerificationGate> gate() {
+        return Optional.ofNullable(gate);
+    }
+
+    @Override
+    public String toString() {
+        switch (kind) {
+            case ROLLING:
+                return "rolling(maxSurge=" + maxSurge + ", maxUnavailable=" + maxUnavailable + ")";
+            case BLUE_GREEN:
+                return "blue-green";
+            case CANARY:
+                return "canary";
+            default:
+                return "one-for-one";
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.handoff.api;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The result of one swap (one plan run): its outcome, each step's timing, the work abandoned and the cause of a
+ * failure. Immutable.
+ *
+ * @param swapId     the swap's id, also in every event and log line of the swap (MDC key {@code handoff.swap})
+ * @param plan       the plan that ran
+ * @param outcome    how it ended
+ * @param start      when it started, on the orchestrator's clock
+ * @param duration   from the start to the end of the last step (the last old instance destroyed)
+ * @param steps      every step run, in the order they started
+ * @param launched   ids of the instances launched by this swap (including any rolled back)
+ * @param retired    ids of the old instances destroyed by this swap
+ * @param abandoned  units of work abandoned at drain deadlines, summed over the old instances
+ * @param cause      why the swap rolled back or was forced; empty when COMMITTED. Further failures (a destroy
+ *                   that threw during rollback, say) are attached to it as suppressed exceptions.
+ */
+public record SwapResult(String swapId, Plan plan, SwapOutcome outcome, Instant start, Duration duration,
+                         List<StepTiming> steps, List<String> launched, List<String> retired, long abandoned,
+                         Optional<Throwable> cause) {
+    /** Validates and copies. */
+    public SwapResult {
+        Objects.requireNonNull(swapId, "swapId");
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(outcome, "outcome");
+        Objects.requireNonNull(start, "start");
+        Objects.requireNonNull(duration, "duration");
+        steps = List.copyOf(steps);
+        launched = List.copyOf(launched);
+        retired = List.copyOf(retired);
+        Objects.requireNonNull(cause, "cause");
+        if (abandoned < 0) {
+            throw new IllegalArgumentException("abandoned must be >= 0, but was " + abandoned);
+        }
+    }
+
+    /**
+     * @param step the step
+     * @return the timings of that step, for every instance it ran on, in order
+     */
+    public List<StepTiming> timings(SwapStep step) {
+        return steps.stream().filter(t -> t.step() == step).toList();
+    }
+}

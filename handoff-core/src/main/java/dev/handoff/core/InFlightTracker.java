@@ -1,0 +1,167 @@
+package dev.handoff.core;
+
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Counts the units of work in progress in one intake of an instance (inbound requests, a consumer's jobs, work
+ * the application declares itself) and tells when the last one has finished after the intake closed.
+ *
+ * <p>Usage:
+ * <pre>{@code
+ * int permit = tracker.tryAdmit();
+ * if (permit == InFlightTracker.REFUSED) { requeue(job); return; }
+ * try { handle(job); } finally { tracker.release(permit); }
+ * }</pre>
+ *
+ * <p><b>Hot path.</b> {@link #tryAdmit()} is one atomic increment and one volatile read; {@link #release(int)}
+ * one atomic decrement and one volatile read. Neither allocates nor locks. Counts are striped over padded cells
+ * chosen by thread, so that threads on different cores do not contend on one cache line; the permit returned
+ * by {@code tryAdmit} names the cell, and the matching {@code release} must pass it back (from any thread).
+ *
+ * <p><b>Race-free close.</b> {@code tryAdmit} counts the unit <em>before</em> it reads the closed flag, and
+ * {@link #close()} sets the flag before it sums the cells. So a unit either sees the flag and is refused (its
+ * count undone), or is counted in the sum that the close, or a later release, reads: nothing admitted escapes
+ * the drain signal, and the signal never fires while an admitted unit runs.
+ *
+ * <p>Thread-safe. {@link #close()} and {@link #reopen()} are cold-path and synchronized.
+ */
+public final class InFlightTracker {
+
+    /** Returned by {@link #tryAdmit()} when the tracker is closed: the work was not admitted. */
+    public static final int REFUSED = -1;
+
+    /** Longs per cell: 128 bytes, so that two cells never share a cache line (nor an adjacent-line prefetch). */
+    private static final int STRIDE = 16;
+
+    private final String name;
+    private final AtomicLongArray cells;
+    private final int mask;
+    /** Null while open; the drain of the current close otherwise. */
+    private volatile CompletableFuture<Void> drain;
+
+    private InFlightTracker(String name, int slots) {
+        this.name = name;
+        this.cells = new AtomicLongArray(slots * STRIDE);
+        this.mask = slots - 1;
+    }
+
+    /**
+     * @param name what the tracker counts (used in metric tags and messages), e.g. {@code "requests"}
+     * @return an open tracker with nothing in flight
+     * @throws NullPointerException     when {@code name} is null
+     * @throws IllegalArgumentException when {@code name} is blank
+     */
+    public static InFlightTracker create(String name) {
+        Objects.requireNonNull(name, "name must not be null");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank, but was '" + name + "'");
+        }
+        int processors = Runtime.getRuntime().availableProcessors();
+        int slots = Integer.highestOneBit(Math.max(2, Math.min(64, processors * 2)) - 1) << 1;
+        return new InFlightTracker(name, slots);
+    }
+
+    /** @return what this tracker counts */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Admits one unit of work, unless the tracker is closed.
+     *
+     * @return a permit to pass to {@link #release(int)} when the unit finishes, or {@link #REFUSED}
+     */
+    public int tryAdmit() {
+        int slot = slotOfCurrentThread();
+        cells.getAndIncrement(slot * STRIDE);
+        if (drain != null) {
+            undo(slot);
+            return REFUSED;
+        }
+        return slot;
+    }
+
+    /**
+     * Releases a unit admitted by {@link #tryAdmit()}; may be called from any thread. When the tracker is closed
+     * and this was the last unit, the drain signal completes on this thread.
+     *
+     * @param permit the value {@code tryAdmit} returned (never {@link #REFUSED})
+     * @throws IllegalArgumentException when {@code permit} is not a permit of this tracker
+     */
+    public void release(int permit) {
+        if (permit < 0 || permit > mask) {
+            throw new IllegalArgumentException("permit must be a value returned by tryAdmit(), but was " + permit);
+        }
+        undo(permit);
+    }
+
+    private void undo(int slot) {
+        cells.getAndDecrement(slot * STRIDE);
+        CompletableFuture<Void> current = drain;
+        if (current != null && !current.isDone() && sum() == 0) {
+            current.complete(null);
+        }
+    }
+
+    /**
+     * Closes the intake: every later {@link #tryAdmit()} is refused. Idempotent: a repeated call returns the same
+     * stage.
+     *
+     * @return the drain signal: completes when every unit admitted before the close has been released (at once
+     *     if none is in flight)
+     */
+    public synchronized CompletionStage<Void> close() {
+        CompletableFuture<Void> current = drain;
+        if (current == null) {
+            current = new CompletableFuture<>();
+            drain = current;
+            if (sum() == 0) {
+                current.complete(null);
+            }
+        }
+        return current;
+    }
+
+    /**
+     * Opens the intake again after {@link #close()} (re-admission). The previous close's drain signal is left as
+     * it is. A no-op when open.
+     */
+    public synchronized void reopen() {
+        drain = null;
+    }
+
+    /** @return whether the intake is closed */
+    public boolean isClosed() {
+        return drain != null;
+    }
+
+    private long sum() {
+        long total = 0;
+        for (int slot = 0; slot <= mask; slot++) {
+            total += cells.get(slot * STRIDE);
+        }
+        return total;
+    }
+
+    /**
+     * @return units admitted and not yet released. A unit refused by a concurrent close may be counted for an
+     *     instant; the value is exact when nothing is racing.
+     */
+    public long inFlight() {
+        return Math.max(0, sum());
+    }
+
+    private int slotOfCurrentThread() {
+        long id = Thread.currentThread().getId();
+        int hash = (int) (id ^ (id >>> 32)) * 0x9E3779B9;
+        return (hash ^ (hash >>> 16)) & mask;
+    }
+
+    @Override
+    public String toString() {
+        return "InFlightTracker[" + name + ", inFlight=" + inFlight() + (isClosed() ? ", closed]" : ", open]");
+    }
+}
