@@ -19,8 +19,9 @@ import java.util.Optional;
  * @param launched   ids of the instances launched by this swap (including any rolled back)
  * @param retired    ids of the old instances destroyed by this swap
  * @param abandoned  units of work abandoned at drain deadlines, summed over the old instances
- * @param cause      why the swap rolled back or was forced; empty when COMMITTED. Further failures (a destroy
- *                   that threw during rollback, say) are attached to it as suppressed exceptions.
+ * @param cause      why the swap rolled back or was forced; for a COMMITTED swap, a failure reported after the
+ *                   cut-over (a destroy that threw); empty when nothing failed. Further failures (a destroy that
+ *                   threw during rollback, say) are attached to it as suppressed exceptions.
  */
 public record SwapResult(String swapId, Plan plan, SwapOutcome outcome, Instant start, Duration duration,
                          List<StepTiming> steps, List<String> launched, List<String> retired, long abandoned,

@@ -44,7 +44,9 @@ public final class InFlightTracker {
 
     private InFlightTracker(String name, int slots) {
         this.name = name;
-        this.cells = new AtomicLongArray(slots * STRIDE);
+        // One stride more than the cells: cell 0 sits a stride away from the array's header (its length is read
+        // for bounds checks), so that writing cell 0 does not invalidate the header's line on other cores.
+        this.cells = new AtomicLongArray((slots + 1) * STRIDE);
         this.mask = slots - 1;
     }
 
@@ -76,7 +78,7 @@ public final class InFlightTracker {
      */
     public int tryAdmit() {
         int slot = slotOfCurrentThread();
-        cells.getAndIncrement(slot * STRIDE);
+        cells.getAndIncrement(offset(slot));
         if (drain != null) {
             undo(slot);
             return REFUSED;
@@ -99,7 +101,7 @@ public final class InFlightTracker {
     }
 
     private void undo(int slot) {
-        cells.getAndDecrement(slot * STRIDE);
+        cells.getAndDecrement(offset(slot));
         CompletableFuture<Void> current = drain;
         if (current != null && !current.isDone() && sum() == 0) {
             current.complete(null);
@@ -127,7 +129,9 @@ public final class InFlightTracker {
 
     /**
      * Opens the intake again after {@link #close()} (re-admission). The previous close's drain signal is left as
-     * it is. A no-op when open.
+     * it is: if work was still in flight, it never completes (a waiter bounds its wait; {@link InstanceLifecycle}
+     * completes its own drain stage exceptionally instead), and the next {@code close()} returns a new one. A no-op
+     * when open.
      */
     public synchronized void reopen() {
         drain = null;
@@ -141,7 +145,7 @@ public final class InFlightTracker {
     private long sum() {
         long total = 0;
         for (int slot = 0; slot <= mask; slot++) {
-            total += cells.get(slot * STRIDE);
+            total += cells.get(offset(slot));
         }
         return total;
     }
@@ -154,10 +158,17 @@ public final class InFlightTracker {
         return Math.max(0, sum());
     }
 
+    /**
+     * Threads are given cells round-robin by id, not by a hash of it: threads created one after the other (a
+     * pool's workers) have consecutive ids and so get distinct cells, where a hash put two of them on one cell in
+     * about one pair out of four.
+     */
     private int slotOfCurrentThread() {
-        long id = Thread.currentThread().getId();
-        int hash = (int) (id ^ (id >>> 32)) * 0x9E3779B9;
-        return (hash ^ (hash >>> 16)) & mask;
+        return (int) Thread.currentThread().getId() & mask;
+    }
+
+    private static int offset(int slot) {
+        return (slot + 1) * STRIDE;
     }
 
     @Override

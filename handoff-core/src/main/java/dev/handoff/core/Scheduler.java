@@ -3,9 +3,9 @@ package dev.handoff.core;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,11 +52,15 @@ final class SystemScheduler implements Scheduler {
 
     private SystemScheduler() {
         AtomicInteger count = new AtomicInteger();
-        executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "handoff-scheduler-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
+        // Most tasks are deadlines cancelled when the awaited step completes: drop them from the queue at once
+        // instead of keeping each one until its (often minutes away) time.
+        pool.setRemoveOnCancelPolicy(true);
+        executor = pool;
     }
 
     @Override
