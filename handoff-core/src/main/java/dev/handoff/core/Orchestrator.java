@@ -1,0 +1,398 @@
+package dev.handoff.core;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapInProgressException;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.event.SwapListener;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.spi.Router;
+import dev.handoff.core.internal.swap.Settings;
+import dev.handoff.core.internal.swap.SwapEngine;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Drives swaps of one group of instances through the seven steps of the contract (launch, await ready, attach,
+ * detach old, drain, await drained, destroy), by a {@link Plan}, with a deadline on every wait.
+ *
+ * <pre>{@code
+ * Orchestrator orchestrator = Orchestrator.builder("web", launcher, router)
+ *         .drainTimeout(Duration.ofSeconds(30))
+ *         .listener(event -> log.info("{}", event))
+ *         .build();
+ * orchestrator.adopt(running);                      // or orchestrator.start(1)
+ * SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().join();
+ * }</pre>
+ *
+ * <p><b>Outcomes.</b> Every swap ends {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}; the stage returned by
+ * {@link #swap(Plan)} completes normally with the {@link SwapResult} in every case (it completes exceptionally only
+ * when the swap never started, see below).
+ * <ul>
+ *   <li>A failure before the cut-over (the new instance fails to start, is not ready in time, fails, cannot be
+ *       attached, a canary's gate says no) rolls back: the new instance is detached, drained if it served, and
+ *       destroyed; the old one was never touched and still serves. A new instance that arrives after its launch
+ *       deadline is destroyed when it arrives.</li>
+ *   <li>Step 4 tells the old instance to stop accepting, has the router detach it (confirmed, bounded), then
+ *       waits the propagation delay (the router's plus {@link Builder#propagationDelay(Duration)}). If step 4 fails,
+ *       or the new instance fails after the old one was told to stop accepting but before the old one is destroyed,
+ *       the old one is <b>re-admitted</b> (it resumes accepting and is attached again), the new one is detached and
+ *       destroyed, and the swap ends {@code ROLLED_BACK}. The re-admission window also closes when the group's next
+ *       swap starts: from then on the group belongs to that swap.</li>
+ *   <li>At the drain deadline the old instance is forced to stop; the abandoned work is counted in
+ *       {@link SwapResult#abandoned()} and the outcome is {@code FORCED}.</li>
+ *   <li>A destroy that throws, fails or times out is reported, never swallowed: in the result's cause (or
+ *       suppressed in it), as a {@code FAILED} step event, in the {@value HandoffMetrics#DESTROY_FAILURES} counter
+ *       and in an ERROR log line. The outcome still tells whether the cut-over happened.</li>
+ * </ul>
+ *
+ * <p><b>Serialization.</b> Swaps of the group are serialized from step 1 to step 4: a swap asked for while another is
+ * between those steps fails fast with {@link SwapInProgressException}, or, with {@code swap(plan, true)}, waits its
+ * turn (first come, first served). Steps 5 to 7 of the old instances run on and may overlap the next swap, so a long
+ * drain never blocks the next release. Each swap keeps its own instances alive within its plan's bound
+ * ({@code N + maxSurge}; instances a previous swap is still draining are that swap's).
+ *
+ * <p><b>Plans.</b> See {@link Plan}. A rolling plan replaces one instance at a time; with {@code maxSurge > 0} the new
+ * instance starts first and the next one waits while {@code N + maxSurge} instances of the swap are alive (draining
+ * ones count); with {@code maxSurge 0} the old instance is retired first (within {@code maxUnavailable}), so if its
+ * replacement then fails the group is left one instance short and the swap is {@code ROLLED_BACK}. A rolling or
+ * canary plan halts at the first instance swap that rolls back; the ones before it stay replaced. Blue-green is all
+ * or nothing until the first old instance is destroyed, which happens only after every old one has drained.
+ *
+ * <p><b>Deadlines.</b> Every wait is bounded: each SPI call by its timeout on the {@link Scheduler}, the propagation
+ * delay by itself, and a rolling plan's wait for room under {@code N + maxSurge} by the drain, force and destroy
+ * timeouts of the old instance it waits for. No wait polls or sleeps.
+ *
+ * <p><b>Events, logs, metrics.</b> Each step emits {@code STARTED} and then {@code COMPLETED} or {@code FAILED} to the
+ * listeners, in order, on the orchestrator's executor; each swap ends with {@link SwapListener#onSwapEnd}. A
+ * listener that throws is logged and ignored. Log lines (logger {@code dev.handoff.core.Orchestrator}) carry the
+ * swap id in the MDC key {@code handoff.swap}. With a {@link MeterRegistry} the meters of {@link HandoffMetrics} are
+ * recorded.
+ *
+ * <p><b>Threads.</b> Every SPI call and continuation runs on the configured executor, one at a time per
+ * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks. Thread-safe.
+ */
+public final class Orchestrator implements AutoCloseable {
+
+    private final SwapEngine engine;
+    private final String group;
+
+    private Orchestrator(Settings settings) {
+        this.engine = new SwapEngine(settings);
+        this.group = settings.group();
+    }
+
+    /**
+     * @param group    the group's name, used in instance ids, logs and metric tags; not blank
+     * @param launcher starts new instances (step 1)
+     * @param router   attaches and detaches instances (steps 3 and 4)
+     * @return a builder with the default settings
+     * @throws NullPointerException     when an argument is null
+     * @throws IllegalArgumentException when {@code group} is blank
+     */
+    public static Builder builder(String group, Launcher launcher, Router router) {
+        return new Builder(group, launcher, router);
+    }
+
+    /** @return the group's name */
+    public String group() {
+        return group;
+    }
+
+    /**
+     * Registers instances that already run and are attached to the router as the group's members.
+     *
+     * @param instances the instances
+     * @throws NullPointerException     when the array, an instance or its id is null
+     * @throws IllegalArgumentException when an instance's id is already in the group (or given twice)
+     * @throws IllegalStateException    when the orchestrator is closed or a swap holds the group
+     */
+    public void adopt(InstanceHandle... instances) {
+        Objects.requireNonNull(instances, "instances must not be null");
+        engine.adopt(Arrays.asList(instances));
+    }
+
+    /**
+     * Launches the group's first instances, waits until they are ready and attaches them, under the launch,
+     * ready and attach timeouts. All or nothing: when one fails, the others are detached and destroyed and the
+     * stage completes exceptionally.
+     *
+     * @param count how many instances; at least 1
+     * @return completes with the started instances
+     * @throws IllegalArgumentException when {@code count < 1}
+     * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
+     * @throws SwapInProgressException  when a swap or a start holds the group
+     */
+    public CompletionStage<List<InstanceHandle>> start(int count) {
+        return engine.start(count);
+    }
+
+    /** @return the group's instances now: attached and serving (a snapshot, in the order they joined) */
+    public List<InstanceHandle> instances() {
+        return engine.instances();
+    }
+
+    /**
+     * Same as {@link #swap(Plan, boolean) swap(plan, false)}: fails fast when the group is busy.
+     *
+     * @param plan how to replace the instances
+     * @return completes with the result when the swap ends (after step 7 of its last old instance)
+     * @throws NullPointerException     when {@code plan} is null
+     * @throws IllegalArgumentException when the plan does not fit the group (one-for-one on a group of more than one
+     *                                  instance; rolling with {@code maxSurge 0} on a group of one)
+     * @throws IllegalStateException    when the group is empty or the orchestrator is closed
+     * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4
+     */
+    public CompletionStage<SwapResult> swap(Plan plan) {
+        return engine.swap(plan, false);
+    }
+
+    /**
+     * Starts a swap of the whole group by {@code plan}. Nothing is started when an exception is thrown. A queued swap
+     * (when {@code waitIfBusy}) is validated again when its turn comes; if the group no longer fits the plan, or the
+     * orchestrator was closed meanwhile, its stage completes exceptionally with the same exceptions.
+     *
+     * @param plan       how to replace the instances
+     * @param waitIfBusy when another swap is between steps 1 and 4: {@code true} to queue behind it, {@code false}
+     *                   to fail fast
+     * @return completes with the result when the swap ends (after step 7 of its last old instance)
+     * @throws NullPointerException     when {@code plan} is null
+     * @throws IllegalArgumentException when the plan does not fit the group
+     * @throws IllegalStateException    when the group is empty or the orchestrator is closed
+     * @throws SwapInProgressException  when the group is busy and {@code waitIfBusy} is false
+     */
+    public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
+        return engine.swap(plan, waitIfBusy);
+    }
+
+    /**
+     * Rejects further swaps and fails the queued ones; swaps already running finish. The instances are not
+     * touched: they belong to the application. The default executor (if this orchestrator created it) is shut
+     * down once nothing runs. Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Orchestrator[" + group + "]";
+    }
+
+    /**
+     * Configures an {@link Orchestrator}. Each setter validates its value at once; {@link #build()} copies, so the
+     * orchestrator never changes afterwards. Not thread-safe.
+     */
+    public static final class Builder {
+        private final String group;
+        private final Launcher launcher;
+        private final Router router;
+        private Scheduler scheduler = Scheduler.system();
+        private Executor executor;
+        private MeterRegistry registry;
+        private final List<SwapListener> listeners = new ArrayList<>();
+        private Duration launchTimeout = Duration.ofSeconds(60);
+        private Duration readyTimeout = Duration.ofSeconds(60);
+        private Duration attachTimeout = Duration.ofSeconds(10);
+        private Duration detachTimeout = Duration.ofSeconds(10);
+        private Duration propagationDelay = Duration.ZERO;
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private Duration forceTimeout = Duration.ofSeconds(10);
+        private Duration destroyTimeout = Duration.ofSeconds(30);
+        private Duration verifyTimeout = Duration.ofSeconds(60);
+
+        private Builder(String group, Launcher launcher, Router router) {
+            Objects.requireNonNull(group, "group must not be null");
+            if (group.isBlank()) {
+                throw new IllegalArgumentException("group must not be blank, but was '" + group + "'");
+            }
+            this.group = group;
+            this.launcher = Objects.requireNonNull(launcher, "launcher must not be null");
+            this.router = Objects.requireNonNull(router, "router must not be null");
+        }
+
+        /**
+         * @param scheduler time and deadlines; default {@link Scheduler#system()}
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * @param executor where SPI calls and continuations run (one at a time per orchestrator). Default: a cached
+         *                 pool of daemon threads owned (and shut down on close) by the orchestrator. Tests on the
+         *                 virtual clock pass {@code Runnable::run}.
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor must not be null");
+            return this;
+        }
+
+        /**
+         * @param registry where the meters of {@link HandoffMetrics} are registered; default none
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry must not be null");
+            return this;
+        }
+
+        /**
+         * @param listener told of every step and every swap's end; may be called several times to add several
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder listener(SwapListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+            return this;
+        }
+
+        /**
+         * @param timeout bound on step 1 (the launcher's stage); default 60 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder launchTimeout(Duration timeout) {
+            this.launchTimeout = positive("launchTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on step 2 (the new instance's readiness); default 60 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder readyTimeout(Duration timeout) {
+            this.readyTimeout = positive("readyTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on step 3 and on each call of a re-admission; default 10 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder attachTimeout(Duration timeout) {
+            this.attachTimeout = positive("attachTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on each call of step 4 (stop accepting, then the router's detach) and on a
+         *                rollback's detach; default 10 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder detachTimeout(Duration timeout) {
+            this.detachTimeout = positive("detachTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param delay extra wait after a confirmed detach, added to {@link Router#propagationDelay()}, for routers
+         *              that cannot confirm; default zero
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when negative
+         */
+        public Builder propagationDelay(Duration delay) {
+            Objects.requireNonNull(delay, "propagationDelay must not be null");
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("propagationDelay must be >= 0, but was " + delay);
+            }
+            this.propagationDelay = delay;
+            return this;
+        }
+
+        /**
+         * @param timeout bound on step 6 (drain-complete); then the instance is forced to stop; default 30 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = positive("drainTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on the force-stop after a missed drain deadline; when it passes, the work in flight
+         *                is counted as abandoned and the destroy follows; default 10 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder forceTimeout(Duration timeout) {
+            this.forceTimeout = positive("forceTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on step 7 and on a rollback's destroy; default 30 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder destroyTimeout(Duration timeout) {
+            this.destroyTimeout = positive("destroyTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on a canary plan's verification gate; default 60 s
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder verifyTimeout(Duration timeout) {
+            this.verifyTimeout = positive("verifyTimeout", timeout);
+            return this;
+        }
+
+        /** @return a new orchestrator with these settings and an empty group */
+        public Orchestrator build() {
+            boolean owns = executor == null;
+            Executor chosen = owns ? defaultExecutor(group) : executor;
+            return new Orchestrator(new Settings(group, launcher, router, scheduler, chosen, owns, registry,
+                    listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
+                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout));
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+            }
+            return value;
+        }
+
+        private static ExecutorService defaultExecutor(String group) {
+            AtomicInteger count = new AtomicInteger();
+            return Executors.newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "handoff-" + group + "-" + count.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+    }
+}

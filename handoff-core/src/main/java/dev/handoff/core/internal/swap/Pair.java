@@ -1,0 +1,583 @@
+package dev.handoff.core.internal.swap;
+
+import dev.handoff.api.HandoffException;
+import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.SwapStep;
+import dev.handoff.api.VerificationGate;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.spi.Router;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+
+/**
+ * One instance swap: an old instance replaced by a new one through the seven steps, with its rollback and
+ * re-admission. Each step is a bounded {@link Wait}; a continuation runs only if no abort came first (the
+ * {@code generation} check), so a late completion never moves a pair that has turned to rollback.
+ *
+ * <p>Re-admission window: from the moment the old instance is told to stop accepting (step 4) until its destroy
+ * starts (step 7) or the next swap of the group starts, a failure of the new instance re-admits the old one.
+ *
+ * <p>Not API. Confined to the serial executor (the failure watch only hands over to it).
+ */
+final class Pair {
+    private enum Phase {
+        NEW, LAUNCHING, AWAITING_READY, ATTACHING, VERIFYING, ATTACHED, DETACHING, DRAINING, FORCING, DRAINED,
+        DESTROYING, READMITTING, ROLLING_BACK, DONE
+    }
+
+    private final SwapRun swap;
+    private final Settings settings;
+    private final InstanceHandle old;
+    private final String oldId;
+    private final int index;
+    private final boolean retireFirst;
+
+    private Phase phase = Phase.NEW;
+    private String newId;
+    private InstanceHandle fresh;
+    private CompletionStage<InstanceHandle> launchStage;
+    private StepRecord current;
+    private Wait wait;
+    private int generation;
+    private FailureWatch watch;
+    private boolean attachCalled;
+    private boolean newFailed;
+    private boolean windowOpen;
+    private boolean failing;
+    private Throwable rollbackCause;
+    private Throwable rollbackFailure;
+    boolean frontReported;
+    boolean cleanup;
+
+    Pair(SwapRun swap, InstanceHandle old, int index, boolean retireFirst) {
+        this.swap = swap;
+        this.settings = swap.settings;
+        this.old = old;
+        this.oldId = old.id();
+        this.index = index;
+        this.retireFirst = retireFirst;
+    }
+
+    // ---- steps 1 to 3: the new instance ----
+
+    void launch() {
+        phase = Phase.LAUNCHING;
+        swap.launching();
+        newId = swap.engine.reserveId();
+        swap.launched.add(newId);
+        current = swap.begin(SwapStep.LAUNCH, newId);
+        launchStage = Wait.call(() -> settings.launcher().launch(newId), "Launcher.launch");
+        await(launchStage, settings.launchTimeout(), SwapStep.LAUNCH, newId, this::launched);
+    }
+
+    private void launched(InstanceHandle handle, Throwable failure) {
+        if (failure == null && handle == null) {
+            failure = new IllegalStateException("the launcher completed with null instead of instance '" + newId
+                    + "'");
+        }
+        if (failure != null) {
+            swap.end(current, failure);
+            destroyIfItArrivesLate();
+            noInstance(failure);
+            return;
+        }
+        if (swap.engine.isKnown(handle, newId)) {
+            IllegalStateException self = new IllegalStateException("swapping an instance for itself: asked for new"
+                    + " instance '" + newId + "', the launcher returned instance '" + handle.id()
+                    + "', which is already in group '" + settings.group() + "'");
+            swap.end(current, self);
+            noInstance(self);
+            return;
+        }
+        fresh = handle;
+        if (!newId.equals(handle.id())) {
+            IllegalStateException mismatch = new IllegalStateException("the launcher returned an instance with id '"
+                    + handle.id() + "' when asked for '" + newId + "': Launcher.launch must return a handle whose"
+                    + " id() is the id it was given");
+            swap.end(current, mismatch);
+            rollback(mismatch);
+            return;
+        }
+        swap.end(current, null);
+        watch = new FailureWatch(this);
+        FailureWatch registered = watch;
+        Wait.call(handle::failure, "InstanceHandle.failure").whenComplete(
+                (ignored, cause) -> registered.fire(cause));
+        awaitReady();
+    }
+
+    private void destroyIfItArrivesLate() {
+        CompletionStage<InstanceHandle> stage = launchStage;
+        String asked = newId;
+        stage.thenAccept(handle -> {
+            if (handle != null) {
+                swap.execute(() -> swap.engine.destroyLate(swap, handle, asked));
+            }
+        });
+    }
+
+    /** The launch failed or was abandoned: there is no new instance to roll back. */
+    private void noInstance(Throwable cause) {
+        failing(cause);
+        swap.engine.instanceGone(newId);
+        swap.instanceGone();
+        rollbackCause = cause;
+        finishRolledBack();
+    }
+
+    private void awaitReady() {
+        phase = Phase.AWAITING_READY;
+        current = swap.begin(SwapStep.AWAIT_READY, newId);
+        await(Wait.call(fresh::awaitReady, "InstanceHandle.awaitReady"), settings.readyTimeout(),
+                SwapStep.AWAIT_READY, newId, (ignored, failure) -> {
+                    swap.end(current, failure);
+                    if (failure != null) {
+                        rollback(failure);
+                    } else {
+                        attach();
+                    }
+                });
+    }
+
+    private void attach() {
+        phase = Phase.ATTACHING;
+        current = swap.begin(SwapStep.ATTACH, newId);
+        attachCalled = true;
+        await(Wait.call(() -> settings.router().attach(fresh), "Router.attach"), settings.attachTimeout(),
+                SwapStep.ATTACH, newId, (ignored, failure) -> {
+                    swap.end(current, failure);
+                    if (failure != null) {
+                        rollback(failure);
+                        return;
+                    }
+                    swap.engine.addMember(newId, fresh);
+                    if (retireFirst) {
+                        finish();
+                        swap.pairFrontDone(this);
+                    } else if (swap.isCanary() && index == 0) {
+                        verify();
+                    } else {
+                        phase = Phase.ATTACHED;
+                        swap.pairAttached(this);
+                    }
+                });
+    }
+
+    private void verify() {
+        phase = Phase.VERIFYING;
+        current = swap.begin(SwapStep.VERIFY, newId);
+        VerificationGate gate = swap.plan.gate().orElseThrow();
+        await(Wait.call(() -> gate.verify(newId), "VerificationGate.verify"), settings.verifyTimeout(),
+                SwapStep.VERIFY, newId, (passed, failure) -> {
+                    if (failure == null && Boolean.TRUE.equals(passed)) {
+                        swap.end(current, null);
+                        phase = Phase.ATTACHED;
+                        swap.pairAttached(this);
+                        return;
+                    }
+                    Throwable cause = failure == null
+                            ? new HandoffException("the verification gate rejected canary instance '" + newId + "'")
+                            : failure instanceof HandoffException ? failure
+                            : SwapEngine.describe("the verification gate of canary instance '" + newId + "' failed",
+                                    failure);
+                    swap.end(current, cause);
+                    rollback(cause);
+                });
+    }
+
+    // ---- step 4: the cut-over ----
+
+    void detachOld() {
+        phase = Phase.DETACHING;
+        windowOpen = fresh != null;
+        swap.engine.removeMember(oldId);
+        current = swap.begin(SwapStep.DETACH, oldId);
+        Router router = settings.router();
+        await(Wait.call(old::stopAccepting, "InstanceHandle.stopAccepting"), settings.detachTimeout(),
+                SwapStep.DETACH, oldId, (ignored, failure) -> {
+                    if (failure != null) {
+                        detachFailed(failure);
+                        return;
+                    }
+                    await(Wait.call(() -> router.detach(old), "Router.detach"), settings.detachTimeout(),
+                            SwapStep.DETACH, oldId, (ignoredToo, detachFailure) -> {
+                                if (detachFailure != null) {
+                                    detachFailed(detachFailure);
+                                    return;
+                                }
+                                Duration delay = propagationDelay(router);
+                                if (delay.isZero()) {
+                                    detached();
+                                } else {
+                                    int token = ++generation;
+                                    wait = Wait.delay(swap, delay, () -> {
+                                        if (token == generation) {
+                                            wait = null;
+                                            detached();
+                                        }
+                                    });
+                                }
+                            });
+                });
+    }
+
+    private Duration propagationDelay(Router router) {
+        Duration routerDelay;
+        try {
+            routerDelay = router.propagationDelay();
+        } catch (RuntimeException e) {
+            SwapEngine.LOG.warn("Router.propagationDelay() threw; using the orchestrator's delay only", e);
+            routerDelay = Duration.ZERO;
+        }
+        if (routerDelay == null || routerDelay.isNegative()) {
+            routerDelay = Duration.ZERO;
+        }
+        return routerDelay.plus(settings.propagationDelay());
+    }
+
+    private void detachFailed(Throwable failure) {
+        swap.end(current, failure);
+        readmit(failure);
+    }
+
+    private void detached() {
+        swap.end(current, null);
+        drain();
+        if (!retireFirst) {
+            swap.pairFrontDone(this);
+        }
+    }
+
+    // ---- steps 5 to 7: the old instance ----
+
+    private void drain() {
+        phase = Phase.DRAINING;
+        current = swap.begin(SwapStep.DRAIN, oldId);
+        CompletionStage<Void> drained;
+        try {
+            drained = Objects.requireNonNull(old.drain(), "InstanceHandle.drain returned null");
+        } catch (RuntimeException e) {
+            swap.end(current, e);
+            force(e);
+            return;
+        }
+        swap.end(current, null);
+        current = swap.begin(SwapStep.AWAIT_DRAINED, oldId);
+        await(drained, settings.drainTimeout(), SwapStep.AWAIT_DRAINED, oldId, (ignored, failure) -> {
+            swap.end(current, failure);
+            if (failure == null) {
+                drained();
+            } else {
+                force(failure);
+            }
+        });
+    }
+
+    private void force(Throwable cause) {
+        phase = Phase.FORCING;
+        long inFlight = inFlight(old);
+        SwapEngine.LOG.warn("instance {} did not drain ({}); forcing it to stop with {} unit(s) in flight", oldId,
+                cause.toString(), inFlight);
+        if (!cleanup) {
+            swap.forced(cause);
+        }
+        await(Wait.call(old::forceStop, "InstanceHandle.forceStop"), settings.forceTimeout(),
+                SwapStep.AWAIT_DRAINED, oldId, (count, failure) -> {
+                    long units = inFlight;
+                    if (failure == null && count != null) {
+                        units = count;
+                    } else {
+                        swap.problem(SwapEngine.describe("force-stop of instance '" + oldId + "' failed; counting its "
+                                + inFlight + " unit(s) in flight as abandoned", failure == null
+                                ? new IllegalStateException("forceStop completed with null") : failure));
+                    }
+                    swap.abandoned(Math.max(0, units));
+                    drained();
+                });
+    }
+
+    private static long inFlight(InstanceHandle handle) {
+        try {
+            return Math.max(0, handle.inFlight());
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private void drained() {
+        phase = Phase.DRAINED;
+        swap.readyToDestroy(this);
+    }
+
+    void destroyOld() {
+        phase = Phase.DESTROYING;
+        closeWindow();
+        current = swap.begin(SwapStep.DESTROY, oldId);
+        await(Wait.call(old::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(), SwapStep.DESTROY, oldId,
+                (ignored, failure) -> {
+                    swap.end(current, failure);
+                    if (failure != null) {
+                        swap.destroyFailed(oldId, failure);
+                    }
+                    swap.retired.add(oldId);
+                    swap.engine.instanceGone(oldId);
+                    if (cleanup) {
+                        swap.instanceGone();
+                        finishRolledBack();
+                    } else if (retireFirst) {
+                        swap.instanceGone();
+                        launch();
+                    } else {
+                        finish();
+                        swap.instanceGone();
+                    }
+                });
+    }
+
+    // ---- failure, re-admission, rollback ----
+
+    private void newFailed(Throwable failure) {
+        if (newFailed) {
+            return;
+        }
+        newFailed = true;
+        Throwable cause = failure instanceof InstanceFailedException ? failure
+                : new InstanceFailedException(newId, failure == null ? "failed" : "failed: " + failure, failure);
+        switch (phase) {
+            case AWAITING_READY, ATTACHING, VERIFYING, ATTACHED -> {
+                abortCurrent(cause);
+                rollback(cause);
+            }
+            case DETACHING, DRAINING, FORCING, DRAINED -> {
+                if (windowOpen) {
+                    abortCurrent(cause);
+                    readmit(cause);
+                } else {
+                    SwapEngine.LOG.warn("instance {} failed after a later swap started; not re-admitting {}", newId,
+                            oldId, cause);
+                }
+            }
+            default -> SwapEngine.LOG.warn("instance {} failed after its predecessor {} was retired", newId, oldId,
+                    cause);
+        }
+    }
+
+    /** A blue-green plan rolls back: this pair undoes what it did. */
+    void abort(Throwable cause) {
+        switch (phase) {
+            case LAUNCHING -> {
+                abortCurrent(cause);
+                destroyIfItArrivesLate();
+                noInstance(cause);
+            }
+            case AWAITING_READY, ATTACHING, VERIFYING, ATTACHED -> {
+                abortCurrent(cause);
+                rollback(cause);
+            }
+            case DETACHING, DRAINING, FORCING, DRAINED -> {
+                if (windowOpen) {
+                    abortCurrent(cause);
+                    readmit(cause);
+                }
+            }
+            default -> {
+                // NEW cannot be aborted (it has done nothing); DESTROYING and later are past the point of return.
+            }
+        }
+    }
+
+    private void failing(Throwable cause) {
+        if (!failing) {
+            failing = true;
+            swap.pairFailing(this, cause);
+        }
+    }
+
+    private void readmit(Throwable cause) {
+        failing(cause);
+        rollbackCause = cause;
+        phase = Phase.READMITTING;
+        windowOpen = false;
+        current = swap.begin(SwapStep.READMIT, oldId);
+        await(Wait.call(old::resumeAccepting, "InstanceHandle.resumeAccepting"), settings.attachTimeout(),
+                SwapStep.READMIT, oldId, (ignored, failure) -> {
+                    if (failure != null) {
+                        readmitFailed(failure);
+                        return;
+                    }
+                    await(Wait.call(() -> settings.router().attach(old), "Router.attach"), settings.attachTimeout(),
+                            SwapStep.READMIT, oldId, (ignoredToo, attachFailure) -> {
+                                if (attachFailure != null) {
+                                    readmitFailed(attachFailure);
+                                    return;
+                                }
+                                swap.end(current, null);
+                                swap.engine.addMember(oldId, old);
+                                SwapEngine.LOG.info("instance {} re-admitted", oldId);
+                                afterReadmit();
+                            });
+                });
+    }
+
+    private void readmitFailed(Throwable failure) {
+        swap.end(current, failure);
+        swap.problem(SwapEngine.describe("re-admission of instance '" + oldId + "' failed; it is drained and"
+                + " destroyed instead", failure));
+        cleanup = true;
+        afterReadmit();
+    }
+
+    private void afterReadmit() {
+        if (fresh != null) {
+            rollback(rollbackCause);
+        } else {
+            afterRollback();
+        }
+    }
+
+    private void rollback(Throwable cause) {
+        failing(cause);
+        rollbackCause = cause;
+        phase = Phase.ROLLING_BACK;
+        closeWindow();
+        swap.engine.removeMember(newId);
+        current = swap.begin(SwapStep.ROLLBACK, newId);
+        if (!attachCalled) {
+            destroyNew();
+            return;
+        }
+        await(Wait.call(() -> settings.router().detach(fresh), "Router.detach"), settings.detachTimeout(),
+                SwapStep.ROLLBACK, newId, (ignored, failure) -> {
+                    if (failure != null) {
+                        rollbackProblem(failure);
+                    }
+                    if (newFailed) {
+                        destroyNew();
+                    } else {
+                        drainNew();
+                    }
+                });
+    }
+
+    /** A rolled-back new instance that may have served work drains it first, so nothing is lost. */
+    private void drainNew() {
+        CompletionStage<Void> drained;
+        try {
+            drained = Objects.requireNonNull(fresh.drain(), "InstanceHandle.drain returned null");
+        } catch (RuntimeException e) {
+            rollbackProblem(e);
+            destroyNew();
+            return;
+        }
+        await(drained, settings.drainTimeout(), SwapStep.ROLLBACK, newId, (ignored, failure) -> {
+            if (failure == null) {
+                destroyNew();
+                return;
+            }
+            long inFlight = inFlight(fresh);
+            await(Wait.call(fresh::forceStop, "InstanceHandle.forceStop"), settings.forceTimeout(),
+                    SwapStep.ROLLBACK, newId, (count, forceFailure) -> {
+                        if (forceFailure != null) {
+                            rollbackProblem(forceFailure);
+                        }
+                        swap.abandoned(Math.max(0, forceFailure == null && count != null ? count : inFlight));
+                        destroyNew();
+                    });
+        });
+    }
+
+    private void destroyNew() {
+        await(Wait.call(fresh::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(), SwapStep.ROLLBACK,
+                newId, (ignored, failure) -> {
+                    if (failure != null) {
+                        swap.destroyFailed(newId, failure);
+                        if (rollbackFailure == null) {
+                            rollbackFailure = failure;
+                        }
+                    }
+                    swap.end(current, rollbackFailure);
+                    swap.engine.instanceGone(newId);
+                    swap.instanceGone();
+                    afterRollback();
+                });
+    }
+
+    private void rollbackProblem(Throwable failure) {
+        if (rollbackFailure == null) {
+            rollbackFailure = failure;
+        }
+        swap.problem(failure);
+    }
+
+    private void afterRollback() {
+        if (cleanup) {
+            drain();
+        } else {
+            finishRolledBack();
+        }
+    }
+
+    private void finishRolledBack() {
+        finish();
+        if (!frontReported) {
+            swap.pairFrontDone(this);
+        }
+    }
+
+    private void finish() {
+        phase = Phase.DONE;
+        closeWindow();
+        swap.pairFinished();
+    }
+
+    void closeWindow() {
+        windowOpen = false;
+        if (watch != null && phase != Phase.AWAITING_READY && phase != Phase.ATTACHING
+                && phase != Phase.VERIFYING && phase != Phase.ATTACHED) {
+            watch.pair = null;
+        }
+    }
+
+    // ---- plumbing ----
+
+    private <T> void await(CompletionStage<T> stage, Duration timeout, SwapStep step, String instanceId,
+                           BiConsumer<T, Throwable> then) {
+        int token = ++generation;
+        wait = Wait.on(swap, stage, timeout, step, instanceId, (value, failure) -> {
+            if (token == generation) {
+                wait = null;
+                then.accept(value, failure);
+            }
+        });
+    }
+
+    private void abortCurrent(Throwable cause) {
+        generation++;
+        if (wait != null) {
+            wait.cancel();
+            wait = null;
+        }
+        if (current != null) {
+            swap.end(current, cause);
+        }
+    }
+
+    /** Hands a new instance's failure to its pair, until the pair lets go (window closed). */
+    private static final class FailureWatch {
+        volatile Pair pair;
+
+        FailureWatch(Pair pair) {
+            this.pair = pair;
+        }
+
+        void fire(Throwable cause) {
+            Pair target = pair;
+            if (target != null) {
+                Throwable unwrapped = cause == null ? null : Wait.unwrap(cause);
+                target.swap.execute(() -> target.newFailed(unwrapped));
+            }
+        }
+    }
+}

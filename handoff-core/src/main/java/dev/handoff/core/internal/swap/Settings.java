@@ -1,0 +1,44 @@
+package dev.handoff.core.internal.swap;
+
+import dev.handoff.api.event.SwapListener;
+import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.spi.Router;
+import dev.handoff.core.Scheduler;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * The validated, immutable configuration of one orchestrator, built by {@code Orchestrator.Builder}.
+ *
+ * <p>Not API.
+ *
+ * @param group            the group's name
+ * @param launcher         step 1
+ * @param router           steps 3 and 4
+ * @param scheduler        time and timeouts
+ * @param executor         where SPI calls and continuations run
+ * @param ownsExecutor     whether the orchestrator created the executor (and shuts it down on close)
+ * @param registry         the meter registry, or null for no metrics
+ * @param listeners        told of every step and swap end
+ * @param launchTimeout    bound on step 1
+ * @param readyTimeout     bound on step 2
+ * @param attachTimeout    bound on step 3 and on each call of a re-admission
+ * @param detachTimeout    bound on each call of step 4 and on the detach of a rollback
+ * @param propagationDelay waited after a confirmed detach, on top of the router's own delay
+ * @param drainTimeout     bound on step 6
+ * @param forceTimeout     bound on the force-stop after a missed drain deadline
+ * @param destroyTimeout   bound on step 7 and on the destroy of a rollback
+ * @param verifyTimeout    bound on a canary's verification gate
+ */
+public record Settings(String group, Launcher launcher, Router router, Scheduler scheduler, Executor executor,
+                       boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
+                       Duration launchTimeout, Duration readyTimeout, Duration attachTimeout,
+                       Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,
+                       Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout) {
+    /** Copies the listener list. */
+    public Settings {
+        listeners = List.copyOf(listeners);
+    }
+}

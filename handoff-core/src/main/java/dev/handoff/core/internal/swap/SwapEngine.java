@@ -1,0 +1,361 @@
+package dev.handoff.core.internal.swap;
+
+import dev.handoff.api.HandoffException;
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapInProgressException;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.api.event.SwapEvent;
+import dev.handoff.api.event.SwapListener;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.Orchestrator;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state of one group and the admission of swaps: which instances are in the group, which swap holds it
+ * (between steps 1 and 4), the queue of swaps waiting for it. The orchestrator's public methods delegate here;
+ * each swap's steps run in a {@link SwapRun}.
+ *
+ * <p>Not API. Thread-safe: the group state is guarded by a lock held only for short updates (never across an
+ * SPI call); the swaps' state is confined to the {@link SerialExecutor}.
+ */
+public final class SwapEngine {
+    static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
+
+    final Settings settings;
+    final SerialExecutor serial;
+    final SwapMetrics metrics;
+
+    private final Object lock = new Object();
+    private final LinkedHashMap<String, InstanceHandle> members = new LinkedHashMap<>();
+    /** Ids of every instance alive or being launched: members, instances draining, launches in progress. */
+    private final Set<String> aliveIds = new HashSet<>();
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    /** Confined to the serial executor: runs started and not ended. */
+    private final List<SwapRun> running = new ArrayList<>();
+    private String holder;
+    private long swapCount;
+    private long instanceCount;
+    private int active;
+    private boolean closed;
+
+    /** @param settings the validated configuration */
+    public SwapEngine(Settings settings) {
+        this.settings = settings;
+        this.serial = new SerialExecutor(settings.executor());
+        this.metrics = new SwapMetrics(settings.registry(), settings.group());
+    }
+
+    /**
+     * Registers running, attached instances as the group's members.
+     *
+     * @param handles the instances
+     */
+    public void adopt(List<InstanceHandle> handles) {
+        List<String> ids = new ArrayList<>(handles.size());
+        for (int i = 0; i < handles.size(); i++) {
+            InstanceHandle handle = Objects.requireNonNull(handles.get(i), "instances[" + i + "] must not be null");
+            ids.add(Objects.requireNonNull(handle.id(), "instances[" + i + "].id() must not be null"));
+        }
+        synchronized (lock) {
+            checkOpen();
+            if (holder != null) {
+                throw new IllegalStateException("cannot adopt instances into group '" + settings.group()
+                        + "' while " + holder + " holds it");
+            }
+            Set<String> seen = new HashSet<>();
+            for (String id : ids) {
+                if (aliveIds.contains(id) || !seen.add(id)) {
+                    throw new IllegalArgumentException("instance '" + id + "' is already in group '"
+                            + settings.group() + "': an instance cannot be adopted twice");
+                }
+            }
+            for (int i = 0; i < handles.size(); i++) {
+                members.put(ids.get(i), handles.get(i));
+                aliveIds.add(ids.get(i));
+            }
+        }
+    }
+
+    /**
+     * Launches, readies and attaches the group's first instances.
+     *
+     * @param count how many
+     * @return completes with the instances, or exceptionally after destroying the ones that started
+     */
+    public CompletionStage<List<InstanceHandle>> start(int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be >= 1, but was " + count);
+        }
+        GroupStart start;
+        synchronized (lock) {
+            checkOpen();
+            if (holder != null) {
+                throw new SwapInProgressException(settings.group(), holder);
+            }
+            if (!members.isEmpty()) {
+                throw new IllegalStateException("group '" + settings.group() + "' already has " + members.size()
+                        + " instance(s); start() launches a group's first instances, swap() replaces them");
+            }
+            start = new GroupStart(this, settings.group() + "/start", count);
+            holder = start.id();
+            active++;
+        }
+        serial.execute(start.id(), start::run);
+        return start.result();
+    }
+
+    /**
+     * @param plan       the plan
+     * @param waitIfBusy queue behind a swap holding the group instead of failing fast
+     * @return the swap's result
+     */
+    public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
+        Objects.requireNonNull(plan, "plan must not be null");
+        SwapRun run;
+        synchronized (lock) {
+            checkOpen();
+            validate(plan);
+            if (holder != null) {
+                if (!waitIfBusy) {
+                    throw new SwapInProgressException(settings.group(), holder);
+                }
+                Queued queued = new Queued(plan, new CompletableFuture<>());
+                queue.add(queued);
+                return queued.result;
+            }
+            run = newRun(plan, new CompletableFuture<>());
+        }
+        serial.execute(run.id, run::start);
+        return run.result;
+    }
+
+    /** @return the group's members now */
+    public List<InstanceHandle> instances() {
+        synchronized (lock) {
+            return List.copyOf(members.values());
+        }
+    }
+
+    /** Rejects further swaps, fails queued ones, and lets running ones finish. */
+    public void close() {
+        List<Queued> dropped;
+        boolean idle;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            dropped = new ArrayList<>(queue);
+            queue.clear();
+            idle = active == 0;
+        }
+        for (Queued queued : dropped) {
+            queued.result.completeExceptionally(new IllegalStateException(
+                    "the orchestrator of group '" + settings.group() + "' was closed before this swap started"));
+        }
+        if (idle) {
+            shutdownExecutor();
+        }
+    }
+
+    private void shutdownExecutor() {
+        if (settings.ownsExecutor() && settings.executor() instanceof ExecutorService service) {
+            service.shutdown();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the orchestrator of group '" + settings.group() + "' is closed");
+        }
+    }
+
+    /** Must hold the lock. */
+    private void validate(Plan plan) {
+        int size = members.size();
+        String group = settings.group();
+        if (size == 0) {
+            throw new IllegalStateException("group '" + group + "' has no instances to swap; adopt() or start() them"
+                    + " first");
+        }
+        if (plan.kind() == Plan.Kind.ONE_FOR_ONE && size != 1) {
+            throw new IllegalArgumentException("plan one-for-one needs a group of exactly 1 instance, but group '"
+                    + group + "' has " + size + "; use rolling(maxSurge, maxUnavailable), blueGreen() or canary(gate)");
+        }
+        if (plan.kind() == Plan.Kind.ROLLING && plan.maxSurge() == 0 && size < 2) {
+            throw new IllegalArgumentException("plan " + plan + " on group '" + group + "' of 1 instance would leave no"
+                    + " instance ready: with maxSurge 0 the group needs at least 2 instances");
+        }
+    }
+
+    /** Must hold the lock. */
+    private SwapRun newRun(Plan plan, CompletableFuture<SwapResult> result) {
+        String id = settings.group() + "/swap-" + (++swapCount);
+        holder = id;
+        active++;
+        return new SwapRun(this, id, plan, List.copyOf(members.values()), result);
+    }
+
+    /** Serial executor: a run's steps 1 to 4 are over; the next queued swap may start. */
+    void release() {
+        List<Queued> invalid = new ArrayList<>();
+        List<RuntimeException> reasons = new ArrayList<>();
+        SwapRun next = null;
+        synchronized (lock) {
+            holder = null;
+            Queued queued;
+            while (next == null && (queued = queue.poll()) != null) {
+                try {
+                    validate(queued.plan);
+                    next = newRun(queued.plan, queued.result);
+                } catch (RuntimeException e) {
+                    invalid.add(queued);
+                    reasons.add(e);
+                }
+            }
+        }
+        for (int i = 0; i < invalid.size(); i++) {
+            invalid.get(i).result.completeExceptionally(reasons.get(i));
+        }
+        if (next != null) {
+            SwapRun run = next;
+            serial.execute(run.id, run::start);
+        }
+    }
+
+    /** Serial executor: a run starts; the re-admission windows of the runs before it close. */
+    void runStarted(SwapRun run) {
+        for (SwapRun earlier : running) {
+            earlier.closeReadmissionWindows();
+        }
+        running.add(run);
+    }
+
+    /** Serial executor. */
+    void runEnded(SwapRun run, SwapResult result) {
+        running.remove(run);
+        metrics.swapEnded(run.plan, result.outcome(), result.duration());
+        for (SwapListener listener : settings.listeners()) {
+            try {
+                listener.onSwapEnd(result);
+            } catch (RuntimeException e) {
+                LOG.error("swap listener {} threw on the end of swap {}; ignored", listener, run.id, e);
+            }
+        }
+        finishedActivity();
+        run.result.complete(result);
+    }
+
+    /** Serial executor: the initial start ended. */
+    void startEnded(List<InstanceHandle> started) {
+        synchronized (lock) {
+            for (InstanceHandle handle : started) {
+                members.put(handle.id(), handle);
+            }
+        }
+        release();
+        finishedActivity();
+    }
+
+    private void finishedActivity() {
+        boolean idle;
+        synchronized (lock) {
+            active--;
+            idle = closed && active == 0;
+        }
+        if (idle) {
+            shutdownExecutor();
+        }
+    }
+
+    void emit(SwapEvent event) {
+        for (SwapListener listener : settings.listeners()) {
+            try {
+                listener.onStep(event);
+            } catch (RuntimeException e) {
+                LOG.error("swap listener {} threw on {} {} of {}; ignored", listener, event.step(), event.phase(),
+                        event.instanceId(), e);
+            }
+        }
+    }
+
+    /** @return a fresh instance id, reserved until {@link #instanceGone(String)} */
+    String reserveId() {
+        synchronized (lock) {
+            String id;
+            do {
+                id = settings.group() + "-" + (++instanceCount);
+            } while (aliveIds.contains(id));
+            aliveIds.add(id);
+            return id;
+        }
+    }
+
+    void instanceGone(String id) {
+        synchronized (lock) {
+            aliveIds.remove(id);
+        }
+    }
+
+    /** @return whether the handle is a member, or carries the id of another live instance than {@code asked} */
+    boolean isKnown(InstanceHandle handle, String asked) {
+        String id = handle.id();
+        synchronized (lock) {
+            // Ids are stable, so a member handed back by the launcher carries a member's id: no scan of the
+            // members (which would make a rolling swap quadratic in the group's size).
+            return id != null && !id.equals(asked) && aliveIds.contains(id);
+        }
+    }
+
+    void addMember(String id, InstanceHandle handle) {
+        synchronized (lock) {
+            members.put(id, handle);
+        }
+    }
+
+    void removeMember(String id) {
+        synchronized (lock) {
+            members.remove(id);
+        }
+    }
+
+    /**
+     * A new instance arrived after its launch deadline (or after its swap gave up on it): destroy it, bounded,
+     * reporting a failure in the log and the destroy-failure counter (its swap has ended, or will end without
+     * it).
+     */
+    void destroyLate(Wait.Context context, InstanceHandle handle, String askedId) {
+        if (isKnown(handle, askedId)) {
+            LOG.error("the launcher delivered instance {} late, but it is already in group '{}'; not destroying it",
+                    handle.id(), settings.group());
+            return;
+        }
+        LOG.warn("instance {} arrived after its launch deadline; destroying it", askedId);
+        Wait.on(context, Wait.call(handle::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(),
+                SwapStep.ROLLBACK, askedId, (ignored, failure) -> {
+                    if (failure != null) {
+                        metrics.destroyFailed();
+                        LOG.error("destroy of late instance {} failed", askedId, failure);
+                    }
+                });
+    }
+
+    static HandoffException describe(String message, Throwable cause) {
+        return new HandoffException(message + ": " + cause, cause);
+    }
+
+    private record Queued(Plan plan, CompletableFuture<SwapResult> result) {
+    }
+}

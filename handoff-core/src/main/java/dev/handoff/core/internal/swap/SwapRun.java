@@ -1,0 +1,324 @@
+package dev.handoff.core.internal.swap;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.StepTiming;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.api.event.SwapEvent;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.Scheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One run of a plan over a group: the instance swaps ({@link Pair}s) it is made of, the bounds on instances
+ * alive, the halt at the first rollback, the blue-green barriers, the record of steps and the result.
+ *
+ * <p>Rolling, one-for-one and canary plans run their pairs' steps 1 to 4 one pair at a time; a pair's steps 5 to 7
+ * run on while the next pairs start, as long as the instances of this run that are alive stay within
+ * {@code N + maxSurge}. With {@code maxSurge 0} a pair retires its old instance first (steps 4 to 7) and then
+ * launches the new one. A blue-green plan runs every pair at once with two barriers: no old instance is detached
+ * before every new one is attached, and none is destroyed before every one has drained.
+ *
+ * <p>Not API. Confined to the serial executor, except for the fields set at construction.
+ */
+final class SwapRun implements Wait.Context {
+    final SwapEngine engine;
+    final Settings settings;
+    final String id;
+    final Plan plan;
+    final CompletableFuture<SwapResult> result;
+    private final List<InstanceHandle> olds;
+    private final int size;
+    private final int surge;
+    private final int maxAlive;
+    private final boolean blueGreen;
+
+    private Instant start;
+    private final List<StepRecord> steps = new ArrayList<>();
+    final List<String> launched = new ArrayList<>();
+    final List<String> retired = new ArrayList<>();
+    private long abandoned;
+    private Throwable haltCause;
+    private Throwable forcedCause;
+    private final List<Throwable> problems = new ArrayList<>();
+
+    private final List<Pair> pairs = new ArrayList<>();
+    private int alive;
+    private int nextOld;
+    private int finishedPairs;
+    private int frontReported;
+    private int attachedCount;
+    private final List<Pair> awaitingDestroy = new ArrayList<>();
+    private Runnable slotWaiter;
+    private boolean frontDone;
+    private boolean ended;
+
+    SwapRun(SwapEngine engine, String id, Plan plan, List<InstanceHandle> olds,
+            CompletableFuture<SwapResult> result) {
+        this.engine = engine;
+        this.settings = engine.settings;
+        this.id = id;
+        this.plan = plan;
+        this.olds = olds;
+        this.result = result;
+        this.size = olds.size();
+        this.blueGreen = plan.kind() == Plan.Kind.BLUE_GREEN;
+        this.surge = blueGreen ? size : plan.maxSurge();
+        this.maxAlive = size + surge;
+    }
+
+    @Override
+    public Scheduler scheduler() {
+        return settings.scheduler();
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        engine.serial.execute(id, task);
+    }
+
+    Instant now() {
+        return settings.scheduler().now();
+    }
+
+    boolean isCanary() {
+        return plan.kind() == Plan.Kind.CANARY;
+    }
+
+    void start() {
+        start = now();
+        alive = size;
+        engine.runStarted(this);
+        SwapEngine.LOG.info("swap {} of group '{}' started: plan {}, {} instance(s)", id, settings.group(), plan,
+                size);
+        if (blueGreen) {
+            for (int i = 0; i < size; i++) {
+                pairs.add(new Pair(this, olds.get(i), i, false));
+            }
+            for (Pair pair : List.copyOf(pairs)) {
+                pair.launch();
+            }
+        } else {
+            nextPair();
+        }
+    }
+
+    /** Rolling progression: start the next pair's front half, when the bound on instances alive allows. */
+    private void nextPair() {
+        if (haltCause != null || nextOld == size) {
+            frontHalfDone();
+            return;
+        }
+        boolean retireFirst = surge == 0;
+        if (!retireFirst && alive >= maxAlive) {
+            slotWaiter = this::nextPair;
+            return;
+        }
+        Pair pair = new Pair(this, olds.get(nextOld), nextOld, retireFirst);
+        nextOld++;
+        pairs.add(pair);
+        if (retireFirst) {
+            pair.detachOld();
+        } else {
+            pair.launch();
+        }
+    }
+
+    void launching() {
+        alive++;
+    }
+
+    /** An instance of this run was destroyed (or its destroy failed): one slot freed. */
+    void instanceGone() {
+        alive--;
+        if (slotWaiter != null && alive < maxAlive) {
+            Runnable waiter = slotWaiter;
+            slotWaiter = null;
+            waiter.run();
+        }
+    }
+
+    /** A pair's new instance is attached (and, for a canary, verified). */
+    void pairAttached(Pair pair) {
+        if (haltCause != null) {
+            pair.abort(haltCause);
+            return;
+        }
+        if (!blueGreen) {
+            pair.detachOld();
+            return;
+        }
+        attachedCount++;
+        if (attachedCount == size) {
+            for (Pair each : List.copyOf(pairs)) {
+                each.detachOld();
+            }
+        }
+    }
+
+    /** A pair finished its steps 1 to 4, or rolled back before them. */
+    void pairFrontDone(Pair pair) {
+        if (pair.frontReported) {
+            return;
+        }
+        pair.frontReported = true;
+        frontReported++;
+        if (!blueGreen) {
+            nextPair();
+        } else if (frontReported == size) {
+            frontHalfDone();
+        }
+    }
+
+    /** A pair's old instance drained (or was forced): destroy it, at once or at the blue-green barrier. */
+    void readyToDestroy(Pair pair) {
+        if (!blueGreen || pair.cleanup) {
+            pair.destroyOld();
+            return;
+        }
+        awaitingDestroy.add(pair);
+        if (haltCause == null && awaitingDestroy.size() == size) {
+            for (Pair each : List.copyOf(awaitingDestroy)) {
+                each.destroyOld();
+            }
+        }
+    }
+
+    /** A pair starts to roll back: the plan halts; a blue-green plan rolls back every pair. */
+    void pairFailing(Pair pair, Throwable cause) {
+        if (haltCause == null) {
+            haltCause = cause;
+            SwapEngine.LOG.warn("swap {} rolls back: {}", id, cause.toString());
+            if (blueGreen) {
+                for (Pair each : List.copyOf(pairs)) {
+                    if (each != pair) {
+                        each.abort(cause);
+                    }
+                }
+            }
+        } else if (cause != haltCause) {
+            problems.add(cause);
+        }
+    }
+
+    void pairFinished() {
+        finishedPairs++;
+        maybeEnd();
+    }
+
+    void forced(Throwable cause) {
+        if (forcedCause == null) {
+            forcedCause = cause;
+        } else {
+            problems.add(cause);
+        }
+    }
+
+    void abandoned(long units) {
+        abandoned += units;
+        engine.metrics.abandoned(units);
+    }
+
+    void problem(Throwable failure) {
+        problems.add(failure);
+    }
+
+    void destroyFailed(String instanceId, Throwable failure) {
+        engine.metrics.destroyFailed();
+        SwapEngine.LOG.error("destroy of instance {} failed (swap {})", instanceId, id, failure);
+        problems.add(failure);
+    }
+
+    void closeReadmissionWindows() {
+        for (Pair pair : pairs) {
+            pair.closeWindow();
+        }
+    }
+
+    private void frontHalfDone() {
+        if (frontDone) {
+            return;
+        }
+        frontDone = true;
+        SwapEngine.LOG.debug("swap {} cut over (steps 1 to 4 done); group '{}' released", id, settings.group());
+        engine.release();
+        maybeEnd();
+    }
+
+    private void maybeEnd() {
+        if (ended || !frontDone || slotWaiter != null || finishedPairs < pairs.size()) {
+            return;
+        }
+        ended = true;
+        SwapOutcome outcome = haltCause != null ? SwapOutcome.ROLLED_BACK
+                : forcedCause != null ? SwapOutcome.FORCED : SwapOutcome.COMMITTED;
+        Throwable primary = haltCause != null ? haltCause
+                : forcedCause != null ? forcedCause : problems.isEmpty() ? null : problems.get(0);
+        if (primary != null) {
+            Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            seen.add(primary);
+            List<Throwable> others = new ArrayList<>();
+            if (forcedCause != null) {
+                others.add(forcedCause);
+            }
+            others.addAll(problems);
+            for (Throwable other : others) {
+                if (seen.add(other)) {
+                    primary.addSuppressed(other);
+                }
+            }
+        }
+        Instant end = now();
+        List<StepTiming> timings = new ArrayList<>(steps.size());
+        for (StepRecord record : steps) {
+            timings.add(record.toTiming(end));
+        }
+        SwapResult swapResult = new SwapResult(id, plan, outcome, start, Duration.between(start, end), timings,
+                launched, retired, abandoned, Optional.ofNullable(primary));
+        if (outcome == SwapOutcome.COMMITTED && primary == null) {
+            SwapEngine.LOG.info("swap {} COMMITTED in {}", id, swapResult.duration());
+        } else {
+            SwapEngine.LOG.warn("swap {} {} in {}: abandoned {}, cause {}", id, outcome, swapResult.duration(),
+                    abandoned, String.valueOf(primary));
+        }
+        engine.runEnded(this, swapResult);
+    }
+
+    StepRecord begin(SwapStep step, String instanceId) {
+        StepRecord record = new StepRecord(step, instanceId, now());
+        steps.add(record);
+        SwapEngine.LOG.debug("{} {} started", step, instanceId);
+        engine.emit(new SwapEvent(id, step, SwapEvent.Phase.STARTED, instanceId, record.start, Duration.ZERO,
+                Optional.empty()));
+        return record;
+    }
+
+    void end(StepRecord record, Throwable failure) {
+        if (record.ended) {
+            return;
+        }
+        Instant at = now();
+        record.ended = true;
+        record.duration = Duration.between(record.start, at);
+        record.failure = failure;
+        engine.metrics.step(record.step, failure == null, record.duration);
+        if (failure == null) {
+            SwapEngine.LOG.debug("{} {} completed in {}", record.step, record.instanceId, record.duration);
+        } else {
+            SwapEngine.LOG.warn("{} {} failed after {}: {}", record.step, record.instanceId, record.duration,
+                    failure.toString());
+        }
+        engine.emit(new SwapEvent(id, record.step,
+                failure == null ? SwapEvent.Phase.COMPLETED : SwapEvent.Phase.FAILED, record.instanceId, at,
+                record.duration, Optional.ofNullable(failure)));
+    }
+}
