@@ -1,0 +1,545 @@
+package dev.handoff.core.internal.process;
+
+import dev.handoff.api.HandoffException;
+import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.LifecycleState;
+import dev.handoff.core.internal.process.LineChannel.ProtocolViolation;
+import dev.handoff.core.internal.process.Protocol.Command;
+import dev.handoff.core.internal.process.Protocol.Status;
+import dev.handoff.core.process.ChildProcessExitedException;
+import dev.handoff.core.process.ChildProcessInstance;
+import dev.handoff.core.process.ChildStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The parent's side of one child process: the process, its control channel and the state of the conversation.
+ * See {@link ChildProcessInstance} for the behaviour and the {@code dev.handoff.core.process} package for the
+ * protocol.
+ *
+ * <p>One thread per child ({@code handoff-child-<id>}) accepts the agent's connection, checks its HELLO and
+ * then reads its lines until the channel closes. Commands are written by the calling thread. Every stage this
+ * class returns completes on a shared event thread, never on the reader thread or the process reaper, so that a
+ * caller's continuation cannot stall the channel. Thread-safe.
+ */
+public final class ChildProcess implements ChildProcessInstance {
+
+    /** How long after the control channel closes the process may take to exit before that counts as a failure. */
+    static final Duration CONTROL_LOSS_GRACE = Duration.ofSeconds(2);
+    /** How long {@link #destroy()} waits after SIGKILL before it reports the process as stuck. */
+    static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
+    private static final Executor EVENTS = Executors.newCachedThreadPool(daemonThreads("handoff-child-events-"));
+
+    private final String id;
+    private final Process process;
+    private final ControlSocket socket;
+    private final Duration exitTimeout;
+
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final CompletableFuture<Void> failure = new CompletableFuture<>();
+    private final CompletableFuture<Void> destroyed = new CompletableFuture<>();
+    /** Completes with the exit code after the exit has been handled (state failed, resources released). */
+    private final CompletableFuture<Integer> exit;
+    private final AtomicBoolean destroyRequested = new AtomicBoolean();
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+
+    private final Object lock = new Object();
+    /** Null until the agent has connected and passed the handshake. Guarded by {@code lock}. */
+    private LineChannel channel;
+    /** Commands sent and not yet answered, in the order sent. Guarded by {@code lock}. */
+    private final ArrayDeque<Pending> awaitingReply = new ArrayDeque<>();
+    /** Commands asked before the agent connected, in order. Guarded by {@code lock}. */
+    private final List<Pending> awaitingConnection = new ArrayList<>();
+    /** The drain-complete signal of the current DRAIN; null when none was asked. Guarded by {@code lock}. */
+    private CompletableFuture<Void> drained;
+    /** Set once the conversation is over; every later command fails with it. Guarded by {@code lock}. */
+    private Throwable closedCause;
+
+    private volatile long lastInFlight;
+    private volatile LifecycleState lastState = LifecycleState.STARTING;
+
+    private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout) {
+        this.id = id;
+        this.process = process;
+        this.socket = socket;
+        this.exitTimeout = exitTimeout;
+        this.exit = process.onExit().thenApply(ended -> {
+            onProcessExit(ended.exitValue());
+            return ended.exitValue();
+        });
+    }
+
+    /**
+     * Starts the child and begins listening for its agent.
+     *
+     * @param id          the instance id
+     * @param builder     the child's command line, environment and redirects, with the socket's path and token
+     *                    already in its environment
+     * @param socket      the control socket the agent will connect to; owned by the child from now on
+     * @param exitTimeout how long {@link #destroy()} waits after EXIT, and again after SIGTERM
+     * @return the started child
+     * @throws IOException when the process cannot be started (the socket is closed)
+     */
+    public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout)
+            throws IOException {
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        LiveChildren.register(process);
+        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout);
+        Thread reader = new Thread(child::converse, "handoff-child-" + id);
+        reader.setDaemon(true);
+        reader.start();
+        LOG.info("instance {}: started child process {}", id, process.pid());
+        return child;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
+    @Override
+    public CompletionStage<Integer> onExit() {
+        return onEventThread(exit);
+    }
+
+    @Override
+    public CompletionStage<Void> awaitReady() {
+        return onEventThread(ready);
+    }
+
+    @Override
+    public CompletionStage<Void> failure() {
+        return onEventThread(failure);
+    }
+
+    @Override
+    public CompletionStage<Void> stopAccepting() {
+        return onEventThread(send(Command.STOP_ACCEPTING).thenApply(status -> null));
+    }
+
+    @Override
+    public CompletionStage<Void> resumeAccepting() {
+        return onEventThread(send(Command.RESUME_ACCEPTING).thenApply(status -> {
+            synchronized (lock) {
+                drained = null;
+            }
+            return null;
+        }));
+    }
+
+    @Override
+    public CompletionStage<Void> drain() {
+        synchronized (lock) {
+            if (drained == null) {
+                CompletableFuture<Void> signal = new CompletableFuture<>();
+                drained = signal;
+                send(Command.DRAIN).whenComplete((status, error) -> {
+                    if (error != null) {
+                        signal.completeExceptionally(error);
+                    }
+                });
+            }
+            return onEventThread(drained);
+        }
+    }
+
+    /** {@inheritDoc} The last count the agent reported; asks for a fresh one in the background. */
+    @Override
+    public long inFlight() {
+        if (refreshing.compareAndSet(false, true)) {
+            send(Command.STATUS).whenComplete((status, error) -> refreshing.set(false));
+        }
+        return lastInFlight;
+    }
+
+    @Override
+    public CompletionStage<ChildStatus> status() {
+        return onEventThread(send(Command.STATUS).thenApply(status -> new ChildStatus(status.state(),
+                status.inFlight())));
+    }
+
+    /** {@inheritDoc} When the child has already exited, its last reported in-flight count was abandoned. */
+    @Override
+    public CompletionStage<Long> forceStop() {
+        if (!process.isAlive()) {
+            return CompletableFuture.completedFuture(lastInFlight);
+        }
+        return onEventThread(send(Command.FORCE_STOP).thenApply(status ->
+                status.abandoned() >= 0 ? status.abandoned() : status.inFlight()));
+    }
+
+    @Override
+    public CompletionStage<Void> destroy() {
+        if (destroyRequested.compareAndSet(false, true)) {
+            LOG.info("instance {}: destroying child process {}", id, process.pid());
+            boolean asked = askToExit();
+            CompletableFuture<Boolean> first = asked ? waitForExit(exitTimeout)
+                    : CompletableFuture.completedFuture(false);
+            first.thenCompose(exited -> exited ? done() : escalate("SIGTERM", process::destroy, exitTimeout))
+                    .thenCompose(exited -> exited ? done() : escalate("SIGKILL", process::destroyForcibly, KILL_WAIT))
+                    .whenComplete((exited, error) -> {
+                        if (error == null && exited) {
+                            destroyed.complete(null);
+                        } else {
+                            destroyed.completeExceptionally(new HandoffException("instance " + id + ": process "
+                                    + process.pid() + " still alive " + KILL_WAIT + " after SIGKILL", error));
+                        }
+                    });
+        }
+        return onEventThread(destroyed);
+    }
+
+    private boolean askToExit() {
+        synchronized (lock) {
+            if (channel == null || closedCause != null || !process.isAlive()) {
+                return false;
+            }
+            send(Command.EXIT);
+            return true;
+        }
+    }
+
+    private CompletableFuture<Boolean> escalate(String signal, Runnable send, Duration wait) {
+        if (!process.isAlive()) {
+            return waitForExit(wait);
+        }
+        LOG.warn("instance {}: child process {} has not exited; sending {}", id, process.pid(), signal);
+        send.run();
+        return waitForExit(wait);
+    }
+
+    private static CompletableFuture<Boolean> done() {
+        return CompletableFuture.completedFuture(true);
+    }
+
+    private CompletableFuture<Boolean> waitForExit(Duration wait) {
+        return exit.thenApply(code -> true).completeOnTimeout(false, wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    // ---- commands ---------------------------------------------------------------------------------------------
+
+    private CompletableFuture<Status> send(Command command) {
+        Pending pending = new Pending(command);
+        synchronized (lock) {
+            if (closedCause != null) {
+                pending.reply.completeExceptionally(closedCause);
+            } else if (channel == null) {
+                awaitingConnection.add(pending);
+            } else {
+                write(pending);
+            }
+        }
+        return pending.reply;
+    }
+
+    /** Called with {@code lock} held, so that the reply queue is in the order the commands were written. */
+    private void write(Pending pending) {
+        awaitingReply.addLast(pending);
+        try {
+            channel.writeLine(pending.command.wire());
+        } catch (IOException e) {
+            awaitingReply.removeLast();
+            pending.reply.completeExceptionally(new InstanceFailedException(id, "cannot send "
+                    + pending.command.wire() + " to process " + process.pid() + ": " + e.getMessage(), e));
+        }
+    }
+
+    // ---- the reader thread ------------------------------------------------------------------------------------
+
+    private void converse() {
+        LineChannel connection;
+        try {
+            SocketChannel accepted = socket.accept();
+            socket.close();
+            connection = new LineChannel(accepted);
+        } catch (IOException e) {
+            // Closed because the process exited or was destroyed before its agent connected: handled there.
+            connectionEnded("the control socket closed before the agent connected (" + e.getMessage() + ")");
+            return;
+        }
+        try {
+            if (!handshake(connection)) {
+                connection.close();
+                return;
+            }
+            synchronized (lock) {
+                if (closedCause != null) {
+                    connection.close();
+                    return;
+                }
+                channel = connection;
+                awaitingConnection.forEach(this::write);
+                awaitingConnection.clear();
+            }
+            String line;
+            while ((line = readLine(connection)) != null) {
+                handle(connection, line);
+            }
+            connectionEnded("the agent closed the control channel");
+        } catch (IOException e) {
+            connectionEnded("the control channel failed: " + e.getMessage());
+        }
+    }
+
+    private String readLine(LineChannel connection) throws IOException {
+        while (true) {
+            try {
+                return connection.readLine();
+            } catch (ProtocolViolation violation) {
+                reject(connection, violation.getMessage());
+            }
+        }
+    }
+
+    private boolean handshake(LineChannel connection) throws IOException {
+        String hello = readLine(connection);
+        if (hello == null) {
+            connectionEnded("the agent closed the control channel before its HELLO");
+            return false;
+        }
+        String[] words = hello.split(" ", -1);
+        String problem = null;
+        if (words.length != 3 || !words[0].equals(Protocol.HELLO)) {
+            problem = "expected 'HELLO <version> <token>' first, but got '" + Protocol.shorten(hello) + "'";
+        } else if (!words[1].equals(Integer.toString(Protocol.VERSION))) {
+            problem = "unsupported protocol version '" + Protocol.shorten(words[1]) + "'; this parent speaks "
+                    + Protocol.VERSION;
+        } else if (!socket.tokenMatches(words[2])) {
+            problem = "wrong token";
+        }
+        if (problem != null) {
+            LOG.warn("instance {}: rejected the agent's handshake: {}", id, problem);
+            connection.writeLine(Protocol.error(problem));
+            fail(new InstanceFailedException(id, "handshake rejected: " + problem, null));
+            return false;
+        }
+        connection.writeLine(Protocol.WELCOME + " " + Protocol.VERSION);
+        LOG.debug("instance {}: agent connected, protocol {}", id, Protocol.VERSION);
+        return true;
+    }
+
+    private void handle(LineChannel connection, String line) {
+        String word = Protocol.firstWord(line);
+        String rest = Protocol.rest(line);
+        switch (word) {
+            case Protocol.READY:
+                if (!line.equals(word)) {
+                    reject(connection, "READY takes no argument, but got '" + Protocol.shorten(line) + "'");
+                } else if (ready.isDone()) {
+                    reject(connection, "unexpected READY: the instance was already ready");
+                } else {
+                    lastState = LifecycleState.READY;
+                    LOG.info("instance {}: child process {} is ready", id, process.pid());
+                    ready.complete(null);
+                }
+                break;
+            case Protocol.DRAINED:
+                onDrained(connection, line);
+                break;
+            case Protocol.FAILED:
+                if (rest.isBlank()) {
+                    reject(connection, "FAILED needs a reason");
+                } else {
+                    lastState = LifecycleState.FAILED;
+                    LOG.warn("instance {}: child process {} reported FAILED: {}", id, process.pid(), rest);
+                    // The channel stays open: the orchestrator destroys the instance, by EXIT first.
+                    reportFailure(new InstanceFailedException(id, "reported FAILED: " + rest, null));
+                }
+                break;
+            case Protocol.STATUS:
+                onStatus(connection, line);
+                break;
+            case Protocol.ERROR:
+                onError(rest);
+                break;
+            case Protocol.HELLO:
+                reject(connection, "unexpected HELLO: the handshake is over");
+                break;
+            default:
+                reject(connection, "unknown message '" + Protocol.shorten(word)
+                        + "'; expected one of READY, DRAINED, FAILED, STATUS, ERROR");
+        }
+    }
+
+    private void onDrained(LineChannel connection, String line) {
+        if (!line.equals(Protocol.DRAINED)) {
+            reject(connection, "DRAINED takes no argument, but got '" + Protocol.shorten(line) + "'");
+            return;
+        }
+        CompletableFuture<Void> signal;
+        synchronized (lock) {
+            signal = drained;
+        }
+        if (signal == null || signal.isDone()) {
+            reject(connection, "unexpected DRAINED: no drain was asked");
+            return;
+        }
+        lastState = LifecycleState.DRAINED;
+        lastInFlight = 0;
+        signal.complete(null);
+    }
+
+    private void onStatus(LineChannel connection, String line) {
+        Pending pending;
+        synchronized (lock) {
+            pending = awaitingReply.pollFirst();
+        }
+        if (pending == null) {
+            reject(connection, "unexpected STATUS: no command is waiting for an answer");
+            return;
+        }
+        try {
+            Status status = Status.parse(line);
+            lastInFlight = status.inFlight();
+            lastState = status.state();
+            pending.reply.complete(status);
+        } catch (ProtocolViolation violation) {
+            reject(connection, violation.getMessage());
+            pending.reply.completeExceptionally(new HandoffException("instance " + id + ": bad answer to "
+                    + pending.command.wire() + ": " + violation.getMessage()));
+        }
+    }
+
+    private void onError(String reason) {
+        Pending pending;
+        synchronized (lock) {
+            pending = awaitingReply.pollFirst();
+        }
+        // An ERROR is never answered, or two confused peers could reject each other's errors forever.
+        if (pending == null) {
+            LOG.warn("instance {}: the agent reported an error: {}", id, reason);
+        } else {
+            LOG.warn("instance {}: the agent rejected {}: {}", id, pending.command.wire(), reason);
+            pending.reply.completeExceptionally(new HandoffException("instance " + id + ": the child rejected "
+                    + pending.command.wire() + ": " + reason));
+        }
+    }
+
+    private void reject(LineChannel connection, String reason) {
+        LOG.warn("instance {}: rejected a line from child process {}: {}", id, process.pid(), reason);
+        try {
+            connection.writeLine(Protocol.error(reason));
+        } catch (IOException e) {
+            LOG.debug("instance {}: could not send ERROR to the agent", id, e);
+        }
+    }
+
+    // ---- endings ----------------------------------------------------------------------------------------------
+
+    /** The channel is gone; if the process does not exit soon after, the instance has lost its agent. */
+    private void connectionEnded(String reason) {
+        waitForExit(CONTROL_LOSS_GRACE).thenAccept(exited -> {
+            if (!exited && process.isAlive() && !destroyRequested.get()) {
+                LOG.warn("instance {}: {} while process {} is alive", id, reason, process.pid());
+                fail(new InstanceFailedException(id, reason + " while process " + process.pid() + " is alive",
+                        null));
+            }
+        });
+    }
+
+    private void onProcessExit(int code) {
+        InstanceFailedException cause;
+        if (destroyRequested.get()) {
+            LOG.info("instance {}: child process {} exited with code {}", id, process.pid(), code);
+            cause = new InstanceFailedException(id, "destroyed (process " + process.pid() + " exited with code "
+                    + code + ")", null);
+        } else {
+            String when = ready.isDone() && !ready.isCompletedExceptionally() ? "while running"
+                    : "before it was ready";
+            LOG.warn("instance {}: child process {} exited with code {} {}", id, process.pid(), code, when);
+            cause = new ChildProcessExitedException(id, process.pid(), code, when);
+        }
+        fail(cause);
+    }
+
+    private void reportFailure(Throwable cause) {
+        ready.completeExceptionally(cause);
+        if (!destroyRequested.get()) {
+            failure.completeExceptionally(cause);
+        }
+    }
+
+    /** Ends the conversation: every waiting stage fails with {@code cause}; failure() too unless destroyed. */
+    private void fail(Throwable cause) {
+        reportFailure(cause);
+        List<Pending> unanswered = new ArrayList<>();
+        CompletableFuture<Void> signal;
+        LineChannel connection;
+        synchronized (lock) {
+            if (closedCause == null) {
+                closedCause = cause;
+            }
+            unanswered.addAll(awaitingReply);
+            unanswered.addAll(awaitingConnection);
+            awaitingReply.clear();
+            awaitingConnection.clear();
+            signal = drained;
+            connection = channel;
+        }
+        unanswered.forEach(pending -> pending.reply.completeExceptionally(cause));
+        if (signal != null) {
+            signal.completeExceptionally(cause);
+        }
+        if (connection != null) {
+            connection.close();
+        }
+        socket.close();
+    }
+
+    private static <T> CompletableFuture<T> onEventThread(CompletableFuture<T> stage) {
+        return stage.whenCompleteAsync((value, error) -> { }, EVENTS);
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "ChildProcess[" + id + ", pid=" + process.pid() + ", state=" + lastState + ", inFlight="
+                + lastInFlight + (process.isAlive() ? "]" : ", exited]");
+    }
+
+    private static final class Pending {
+        final Command command;
+        final CompletableFuture<Status> reply = new CompletableFuture<>();
+
+        Pending(Command command) {
+            this.command = Objects.requireNonNull(command);
+        }
+    }
+}

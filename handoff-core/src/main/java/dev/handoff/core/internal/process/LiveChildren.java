@@ -1,0 +1,76 @@
+package dev.handoff.core.internal.process;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Every child process this JVM started and that is still alive, and the shutdown hook that destroys them when
+ * this JVM exits, so that no child outlives its parent. (When the parent is killed with SIGKILL no hook runs;
+ * the child's agent then sees its control channel close and exits by itself.)
+ *
+ * <p>The hook sends SIGTERM to every live child, waits for them together up to {@link #SHUTDOWN_WAIT}, then
+ * sends SIGKILL to the rest and waits up to {@link #KILL_WAIT}. Thread-safe.
+ */
+public final class LiveChildren {
+
+    /** How long the shutdown hook waits for children to exit after SIGTERM. */
+    public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
+    /** How long it waits after SIGKILL. */
+    public static final Duration KILL_WAIT = Duration.ofSeconds(2);
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveChildren.class);
+    private static final Set<Process> ALIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(LiveChildren::destroyAll, "handoff-destroy-children"));
+    }
+
+    private LiveChildren() {
+    }
+
+    /** @param process a child just started; removed again when it exits */
+    public static void register(Process process) {
+        ALIVE.add(process);
+        process.onExit().thenRun(() -> ALIVE.remove(process));
+    }
+
+    private static void destroyAll() {
+        List<Process> children = List.copyOf(ALIVE);
+        if (children.isEmpty()) {
+            return;
+        }
+        LOG.warn("JVM exiting with {} live child process(es); sending SIGTERM", children.size());
+        children.forEach(Process::destroy);
+        List<Process> stubborn = waitFor(children, SHUTDOWN_WAIT);
+        if (!stubborn.isEmpty()) {
+            LOG.warn("{} child process(es) still alive after {}; sending SIGKILL", stubborn.size(), SHUTDOWN_WAIT);
+            stubborn.forEach(Process::destroyForcibly);
+            waitFor(stubborn, KILL_WAIT);
+        }
+    }
+
+    private static List<Process> waitFor(List<Process> children, Duration budget) {
+        long deadline = System.nanoTime() + budget.toNanos();
+        for (Process child : children) {
+            try {
+                child.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                // Still alive: collected below.
+            } catch (ExecutionException e) {
+                LOG.warn("waiting for child process {} failed", child.pid(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return children.stream().filter(Process::isAlive).toList();
+    }
+}

@@ -1,0 +1,169 @@
+package dev.handoff.core.process;
+
+import dev.handoff.api.HandoffException;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.core.internal.process.AgentSession;
+import dev.handoff.core.internal.process.Protocol;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * What a child JVM started by a {@link ChildProcessLauncher} embeds: connects its {@link Lifecycle} to the parent
+ * over the private control channel, reports READY, DRAINED and FAILED, and carries out the parent's commands
+ * (stop accepting, resume, drain, force stop, status, exit). Call it first thing in {@code main}, before the
+ * application starts taking work:
+ *
+ * <pre>{@code
+ * InstanceLifecycle lifecycle = InstanceLifecycle.builder("orders").build();
+ * if (ChildAgent.launchedByParent()) {
+ *     ChildAgent.attach(lifecycle);
+ * }
+ * // start the intake, then:
+ * lifecycle.markReady();
+ * }</pre>
+ *
+ * <p><b>Exits.</b> On the parent's {@code EXIT} the agent calls {@code System.exit(0)}, so the JVM's shutdown
+ * hooks run. When the parent is gone (the control channel closes without an {@code EXIT}, or the parent
+ * process exits) the agent calls {@code System.exit(}{@link Builder#orphanedExitStatus(int)}{@code )}: a child
+ * never outlives its parent, even when the parent was killed with SIGKILL and ran no hook. In both cases, if
+ * shutdown hooks are still running after {@link Builder#exitWatchdog(Duration)}, the JVM is halted.
+ *
+ * <p>The agent leaves the process's standard input, output and error to the application. Thread-safe.
+ */
+public final class ChildAgent implements AutoCloseable {
+
+    private final AgentSession session;
+
+    private ChildAgent(AgentSession session) {
+        this.session = session;
+    }
+
+    /** @return whether this JVM was started by a {@link ChildProcessLauncher} (its environment names a parent) */
+    public static boolean launchedByParent() {
+        return System.getenv(Protocol.SOCKET_ENV) != null;
+    }
+
+    /** @return the instance id the parent gave this JVM, when it was started by a {@link ChildProcessLauncher} */
+    public static Optional<String> instanceId() {
+        return Optional.ofNullable(System.getenv(Protocol.INSTANCE_ID_ENV));
+    }
+
+    /**
+     * Attaches with the defaults: see {@link Builder}.
+     *
+     * @param lifecycle the application's lifecycle
+     * @return the attached agent
+     * @throws NullPointerException  when {@code lifecycle} is null
+     * @throws IllegalStateException when this JVM was not started by a {@link ChildProcessLauncher}
+     * @throws HandoffException      when the connection or the handshake with the parent fails or times out
+     */
+    public static ChildAgent attach(Lifecycle lifecycle) {
+        return builder(lifecycle).attach();
+    }
+
+    /**
+     * @param lifecycle the application's lifecycle
+     * @return a builder for an agent of that lifecycle
+     * @throws NullPointerException when {@code lifecycle} is null
+     */
+    public static Builder builder(Lifecycle lifecycle) {
+        return new Builder(lifecycle);
+    }
+
+    /**
+     * Disconnects from the parent without exiting. The parent then treats the instance as failed; use it only
+     * when the application is going away by itself. Idempotent.
+     */
+    @Override
+    public void close() {
+        session.close();
+    }
+
+    /** Configures and attaches a {@link ChildAgent}. Not thread-safe. */
+    public static final class Builder {
+        private final Lifecycle lifecycle;
+        private LongSupplier forceStop;
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private Duration exitWatchdog = Duration.ofSeconds(30);
+        private int orphanedExitStatus = 3;
+
+        private Builder(Lifecycle lifecycle) {
+            this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
+            this.forceStop = lifecycle::inFlight;
+        }
+
+        /**
+         * @param forceStop run on the parent's {@code FORCE_STOP}: abandons the work still running (interrupts
+         *                  handlers, requeues jobs) and returns how many units it abandoned. By default nothing
+         *                  is interrupted and the in-flight count is reported: the work is cut when the parent
+         *                  destroys the process
+         * @return this builder
+         * @throws NullPointerException when {@code forceStop} is null
+         */
+        public Builder onForceStop(LongSupplier forceStop) {
+            this.forceStop = Objects.requireNonNull(forceStop, "forceStop must not be null");
+            return this;
+        }
+
+        /**
+         * @param timeout how long {@link #attach()} waits for the parent to answer the HELLO; 10 seconds by
+         *                default
+         * @return this builder
+         * @throws NullPointerException     when {@code timeout} is null
+         * @throws IllegalArgumentException when {@code timeout} is not positive
+         */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = positive("handshakeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param watchdog how long the JVM's shutdown hooks may run after an {@code EXIT}, or after the parent is
+         *                 gone, before the agent halts the JVM; 30 seconds by default
+         * @return this builder
+         * @throws NullPointerException     when {@code watchdog} is null
+         * @throws IllegalArgumentException when {@code watchdog} is not positive
+         */
+        public Builder exitWatchdog(Duration watchdog) {
+            this.exitWatchdog = positive("exitWatchdog", watchdog);
+            return this;
+        }
+
+        /**
+         * @param status the exit status when the parent is gone; 3 by default
+         * @return this builder
+         * @throws IllegalArgumentException when {@code status} is outside 0..255
+         */
+        public Builder orphanedExitStatus(int status) {
+            if (status < 0 || status > 255) {
+                throw new IllegalArgumentException("orphanedExitStatus must be in 0..255, but was " + status);
+            }
+            this.orphanedExitStatus = status;
+            return this;
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, field + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + " must be > 0, but was " + value);
+            }
+            return value;
+        }
+
+        /**
+         * Connects to the parent, completes the handshake and starts reporting the lifecycle (READY is sent as
+         * soon as the lifecycle is ready, at once if it already is). Blocks at most the handshake timeout.
+         *
+         * @return the attached agent
+         * @throws IllegalStateException when this JVM was not started by a {@link ChildProcessLauncher}
+         * @throws HandoffException      when the connection or the handshake fails or times out
+         */
+        public ChildAgent attach() {
+            return new ChildAgent(AgentSession.connect(System.getenv(), lifecycle, forceStop, handshakeTimeout,
+                    exitWatchdog, orphanedExitStatus));
+        }
+    }
+}

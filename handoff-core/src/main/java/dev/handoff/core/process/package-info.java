@@ -1,0 +1,42 @@
+/**
+ * Instances as real processes: {@link dev.handoff.core.process.ChildProcessLauncher} starts child JVMs and
+ * drives them through the {@link dev.handoff.core.process.ChildAgent} they embed; and
+ * {@link dev.handoff.core.process.GracefulTermination} plays the instance's half of the contract on SIGTERM when
+ * a platform such as Kubernetes orchestrates.
+ *
+ * <h2>The control channel</h2>
+ * A Unix domain socket ({@code AF_UNIX}, stream) that the parent binds in a fresh folder of mode 0700 under
+ * {@code java.io.tmpdir}, so that nothing on the network can reach it and no other user can enter the folder.
+ * The child finds the path in {@code HANDOFF_AGENT_SOCKET} and a random 256-bit token in
+ * {@code HANDOFF_AGENT_TOKEN}; the parent compares the token in constant time, accepts exactly one connection,
+ * then deletes the socket and its folder. The child's standard input, output and error stay the application's
+ * (a socket was chosen over stdin/stdout so that nothing the application prints can corrupt the protocol, and so
+ * that standard input stays free, e.g. for an inherited listening socket).
+ *
+ * <h2>Protocol, version 1</h2>
+ * Lines of UTF-8 ending in {@code \n} (a {@code \r} before it is dropped), at most 1024 bytes, no control
+ * characters. Free text (reasons) is cut to 400 characters on one line.
+ * <pre>
+ * handshake   child:  HELLO 1 &lt;token&gt;
+ *             parent: WELCOME 1                  (or ERROR &lt;reason&gt; and the channel closes)
+ * commands    parent: STOP_ACCEPTING | RESUME_ACCEPTING | DRAIN | FORCE_STOP | STATUS? | EXIT
+ * replies     child:  STATUS in-flight=&lt;n&gt; state=&lt;STATE&gt;   (FORCE_STOP adds abandoned=&lt;n&gt;)
+ *                     ERROR &lt;reason&gt;                       (the command was refused or malformed)
+ * events      child:  READY                     the lifecycle became READY (once)
+ *                     DRAINED                   the drain asked by DRAIN completed
+ *                     FAILED &lt;reason&gt;           the lifecycle failed (once)
+ * </pre>
+ * The child answers every line it receives, except an ERROR, with exactly one reply, in order, so the parent
+ * matches replies to commands by their order. A side that receives a malformed, over-long, unknown or
+ * unexpected line (a second READY, a DRAINED nobody asked for, a STATUS nobody waits for) logs it and answers
+ * {@code ERROR <reason>}, and carries on; an ERROR is never answered, so two confused peers cannot loop. After
+ * {@code EXIT} the child replies and calls {@code System.exit(0)}. When the channel closes without an EXIT, the
+ * child exits by itself: its parent is gone.
+ *
+ * <h2>Process exits</h2>
+ * The parent watches each child with {@link java.lang.Process#onExit()}: an exit nobody asked for fails the
+ * instance at once with a {@link dev.handoff.core.process.ChildProcessExitedException} carrying the exit code.
+ * A destroy asks EXIT, then sends SIGTERM, then SIGKILL, each after a bounded wait. A shutdown hook destroys every
+ * live child when the parent JVM exits.
+ */
+package dev.handoff.core.process;

@@ -1,0 +1,141 @@
+package dev.handoff.core.process;
+
+import dev.handoff.core.internal.process.ControlSocket;
+import dev.handoff.core.internal.process.LineChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The child's side of the protocol, seen from a parent written by hand: a real {@link TestChild} JVM with its
+ * {@link ChildAgent}, talking to this test over a real Unix domain socket.
+ */
+class ChildAgentProtocolTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path folder;
+
+    private Process child;
+    private ControlSocket socket;
+    private LineChannel channel;
+
+    @AfterEach
+    void stopChild() throws Exception {
+        if (channel != null) {
+            channel.close();
+        }
+        if (socket != null) {
+            socket.close();
+        }
+        if (child != null) {
+            child.destroyForcibly();
+            child.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    private void startChild() throws Exception {
+        socket = ControlSocket.open(folder);
+        ProcessBuilder builder = new ProcessBuilder(
+                ProcessHandle.current().info().command().orElseThrow(),
+                "-cp", System.getProperty("java.class.path"), TestChild.class.getName(), "ready");
+        builder.environment().put("HANDOFF_AGENT_SOCKET", socket.path().toString());
+        builder.environment().put("HANDOFF_AGENT_TOKEN", socket.token());
+        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()));
+        builder.redirectError(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()));
+        child = builder.start();
+        channel = new LineChannel(CompletableFuture.supplyAsync(() -> {
+            try {
+                return socket.accept();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    }
+
+    /** The next line from the child, skipping its READY event, which may come at any point after the handshake. */
+    private String next() throws Exception {
+        String line;
+        do {
+            line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return channel.readLine();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } while ("READY".equals(line));
+        return line;
+    }
+
+    @Test
+    void theChildSaysHelloWithVersionAndTokenAndRejectsBadCommandsWithoutCrashing() throws Exception {
+        // given a child that connected
+        startChild();
+        assertThat(next()).isEqualTo("HELLO 1 " + socket.token());
+        channel.writeLine("WELCOME 1");
+
+        // when the parent sends malformed, unknown and over-long lines, then then it answers each with ERROR
+        channel.writeLine("NONSENSE");
+        assertThat(next()).isEqualTo("ERROR unknown command 'NONSENSE'; expected one of STOP_ACCEPTING, "
+                + "RESUME_ACCEPTING, DRAIN, FORCE_STOP, STATUS?, EXIT");
+        channel.writeLine("STOP_ACCEPTING please");
+        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING takes no argument, but got 'STOP_ACCEPTING please'");
+        channel.writeLine("STATUS?" + "!".repeat(2000));
+        assertThat(next()).isEqualTo("ERROR line longer than 1024 bytes");
+        channel.writeLine("DRAIN\u0007");
+        assertThat(next()).isEqualTo("ERROR line holds control character U+0007 at index 5");
+        channel.writeLine("");
+        assertThat(next()).startsWith("ERROR unknown command ''");
+
+        // and an ERROR from the parent is logged, never answered: the next answer is the STATUS asked after it
+        channel.writeLine("ERROR the parent is confused");
+        channel.writeLine("STATUS?");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY");
+
+        // and it still follows good commands, and exits on EXIT
+        channel.writeLine("STOP_ACCEPTING");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINING");
+        channel.writeLine("DRAIN");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINED");
+        assertThat(next()).isEqualTo("DRAINED");
+        channel.writeLine("RESUME_ACCEPTING");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY");
+        channel.writeLine("FORCE_STOP");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY abandoned=0");
+        channel.writeLine("EXIT");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY");
+        assertThat(child.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS).exitValue()).isZero();
+    }
+
+    @Test
+    void aChildWhoseParentAnswersTheHandshakeWrongExits() throws Exception {
+        startChild();
+        assertThat(next()).startsWith("HELLO 1 ");
+
+        channel.writeLine("WELCOME 2");
+
+        assertThat(child.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS).exitValue()).isNotZero();
+    }
+
+    @Test
+    void aChildWhoseControlChannelClosesExitsByItself() throws Exception {
+        startChild();
+        assertThat(next()).startsWith("HELLO 1 ");
+        channel.writeLine("WELCOME 1");
+        channel.writeLine("STATUS?");
+        assertThat(next()).startsWith("STATUS ");
+
+        channel.close();
+
+        assertThat(child.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS).exitValue()).isEqualTo(3);
+    }
+}

@@ -1,0 +1,189 @@
+package dev.handoff.core.process;
+
+import dev.handoff.api.LifecycleState;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.InFlightTracker;
+import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.core.internal.process.LineChannel;
+import dev.handoff.core.internal.process.Protocol;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The main class of the child JVMs the tests start; {@code args[0]} picks the behaviour. Each mode ends by itself
+ * after {@link #LIFETIME} at the latest, so a test that fails to clean up leaves nothing running for long.
+ */
+public final class TestChild {
+
+    static final Duration LIFETIME = Duration.ofSeconds(120);
+    /** Exit status of the {@code crash-before-ready} mode. */
+    static final int CRASH_STATUS = 7;
+
+    private TestChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "ready":
+                ready(false);
+                break;
+            case "hang-in-drain":
+                ready(true);
+                break;
+            case "crash-before-ready":
+                ChildAgent.attach(InstanceLifecycle.builder("crashing").build());
+                System.exit(CRASH_STATUS);
+                break;
+            case "sigterm-drains":
+                sigterm(true);
+                break;
+            case "sigterm-abandons":
+                sigterm(false);
+                break;
+            case "bad-lines":
+                badLines();
+                break;
+            case "bad-token":
+                badToken();
+                break;
+            case "intermediate":
+                intermediate();
+                break;
+            default:
+                throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+
+    /** READY; with {@code hang}, one unit of work that never finishes and a shutdown hook that never ends. */
+    private static void ready(boolean hang) throws InterruptedException {
+        InstanceLifecycle lifecycle = InstanceLifecycle.builder(ChildAgent.instanceId().orElse("child")).build();
+        InFlightTracker work = lifecycle.tracker("work");
+        ChildAgent.attach(lifecycle);
+        if (hang) {
+            work.tryAdmit();
+            Runtime.getRuntime().addShutdownHook(new Thread(TestChild::liveOut, "hanging-hook"));
+        }
+        lifecycle.markReady();
+        liveOut();
+    }
+
+    /**
+     * READY with one unit of work in flight and a {@link GracefulTermination} installed; with {@code finishes},
+     * the unit finishes shortly after the lifecycle leaves READY (that is, after SIGTERM).
+     */
+    private static void sigterm(boolean finishes) throws InterruptedException {
+        InstanceLifecycle lifecycle = InstanceLifecycle.builder(ChildAgent.instanceId().orElse("child")).build();
+        InFlightTracker work = lifecycle.tracker("work");
+        int permit = work.tryAdmit();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "work");
+            thread.setDaemon(true);
+            return thread;
+        });
+        if (finishes) {
+            lifecycle.addListener((from, to) -> {
+                if (from == LifecycleState.READY && to == LifecycleState.DRAINING) {
+                    timer.schedule(() -> {
+                        System.out.println("work finished while " + lifecycle.state());
+                        work.release(permit);
+                    }, 300, TimeUnit.MILLISECONDS);
+                }
+            });
+        }
+        GracefulTermination.builder(lifecycle)
+                .propagationDelay(Duration.ofMillis(200))
+                .drainBudget(Duration.ofSeconds(finishes ? 20 : 1))
+                .closeBudget(Duration.ofSeconds(2))
+                .closeHook("report", () -> System.out.println("close hook ran"))
+                .build()
+                .install();
+        ChildAgent.attach(lifecycle);
+        lifecycle.markReady();
+        liveOut();
+    }
+
+    /**
+     * Talks to the parent by hand: sends lines the parent must reject, checks that each is answered with ERROR,
+     * and only then says READY, so that the parent sees READY only if it rejected every bad line and lived on.
+     */
+    private static void badLines() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        List<String> bad = List.of("NONSENSE", "READY now", "DRAINED", "STATUS in-flight=1 state=READY",
+                "FAILED", "HELLO 1 again", "x".repeat(5000));
+        for (String line : bad) {
+            channel.writeLine(line);
+            String answer = channel.readLine();
+            if (answer == null || !answer.startsWith("ERROR ")) {
+                channel.writeLine("FAILED the parent answered '" + line.substring(0, Math.min(20, line.length()))
+                        + "' with '" + answer + "'");
+                liveOut();
+            }
+            System.out.println("parent answered: " + answer);
+        }
+        channel.writeLine("READY");
+        // Answer the parent's commands with a status, as an agent would, until the parent goes away.
+        String command;
+        while ((command = channel.readLine()) != null) {
+            channel.writeLine("STATUS in-flight=0 state=READY");
+            if (command.equals("EXIT")) {
+                System.exit(0);
+            }
+        }
+        System.exit(3);
+    }
+
+    private static void badToken() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 not-the-token");
+        System.out.println("parent answered: " + channel.readLine());
+        System.out.println("then: " + channel.readLine());
+        liveOut();
+    }
+
+    /** Starts a grandchild through a launcher, prints its pid, and lives on. */
+    private static void intermediate() throws Exception {
+        ChildProcessLauncher launcher = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments("ready")
+                .output(ProcessBuilder.Redirect.DISCARD)
+                .build();
+        InstanceHandle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        grandchild.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
+        System.out.flush();
+        liveOut();
+    }
+
+    private static LineChannel connect() throws IOException {
+        SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+        socket.connect(UnixDomainSocketAddress.of(System.getenv(Protocol.SOCKET_ENV)));
+        return new LineChannel(socket);
+    }
+
+    private static void expect(String actual, String expected) {
+        if (!expected.equals(actual)) {
+            throw new IllegalStateException("expected '" + expected + "', but got '" + actual + "'");
+        }
+    }
+
+    /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
+    private static void liveOut() {
+        try {
+            new CountDownLatch(1).await(LIFETIME.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.exit(99);
+    }
+}
