@@ -1,0 +1,486 @@
+package dev.handoff.jetty;
+
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.spi.Router;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+import org.eclipse.jetty.client.Destination;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.proxy.ProxyHandler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.component.LifeCycle;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded front door, and the default router: a reverse proxy on the public port (loopback unless
+ * configured), built on Jetty's {@link ProxyHandler}, spreading requests round-robin over the attached instances.
+ *
+ * <p><b>Attach and detach are atomic</b>: the set of backends is a copy-on-write array, swapped in one write.
+ * <b>A detach is confirmed, not waited out</b>: once the array is swapped no new request picks the backend, so
+ * {@link #detach} completes at once and {@link #propagationDelay()} is zero. The router counts the requests it
+ * has in flight to each backend, counted before the backend's detached flag is read: a request either sees the
+ * flag and picks another backend, or is counted. When a detached backend's count reaches zero, the router removes
+ * its destination from the proxy's {@link HttpClient}, which closes the pooled connections to it at once
+ * (otherwise they would hold the old server's connections open until their idle timeout, and with them its
+ * drain). The detach does not wait for that count: a request that never ends must meet the drain deadline (and be
+ * abandoned there), not hold the detach.
+ *
+ * <p>Backend addresses come from {@link JettyInstance#address()} by default; give
+ * {@link Builder#addressOf(Function)} for other instance handles (a child process).
+ *
+ * <p>Thread-safe. The per-request path is lock-free: one array read, one round-robin increment, one increment and
+ * one decrement of the backend's counter.
+ */
+public final class ProxyRouter implements Router, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyRouter.class);
+    private static final String BACKEND_ATTRIBUTE = ProxyRouter.class.getName() + ".backend";
+    private static final Backend[] NONE = new Backend[0];
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final HttpClient client;
+    private final Function<InstanceHandle, InetSocketAddress> addressOf;
+    private final AtomicInteger nextBackend = new AtomicInteger();
+    private volatile Backend[] backends = NONE;
+    /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
+    private final Map<String, Backend> detachedBackends = new HashMap<>();
+
+    private ProxyRouter(Builder builder) {
+        this.addressOf = builder.addressOf;
+        QueuedThreadPool serverThreads = new QueuedThreadPool(builder.maxThreads);
+        serverThreads.setName("handoff-proxy");
+        serverThreads.setDaemon(true);
+        this.server = new Server(serverThreads);
+        HttpConfiguration configuration = new HttpConfiguration();
+        configuration.setSendServerVersion(false);
+        this.connector = new ServerConnector(server, new HttpConnectionFactory(configuration),
+                new HTTP2CServerConnectionFactory(configuration));
+        connector.setHost(builder.host);
+        connector.setPort(builder.port);
+        server.addConnector(connector);
+        QueuedThreadPool clientThreads = new QueuedThreadPool(builder.maxThreads);
+        clientThreads.setName("handoff-proxy-client");
+        clientThreads.setDaemon(true);
+        this.client = new HttpClient();
+        client.setExecutor(clientThreads);
+        client.setFollowRedirects(false);
+        client.setMaxConnectionsPerDestination(builder.maxConnectionsPerBackend);
+        client.setIdleTimeout(builder.backendIdleTimeoutMillis);
+        server.addBean(client);
+        RoutingHandler handler = new RoutingHandler();
+        handler.setHttpClient(client);
+        server.setHandler(handler);
+    }
+
+    /** @return a builder for a front door on {@code 127.0.0.1}, port 0 */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts the front door: binds the public port.
+     *
+     * @return this router
+     * @throws Exception when the port cannot be bound
+     */
+    public ProxyRouter start() throws Exception {
+        server.start();
+        return this;
+    }
+
+    /** @return the public port, once started */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** @return the public address's host */
+    public String host() {
+        return connector.getHost();
+    }
+
+    /** @return the ids of the attached instances, in attach order */
+    public List<String> attached() {
+        List<String> ids = new ArrayList<>();
+        for (Backend backend : backends) {
+            ids.add(backend.id);
+        }
+        return ids;
+    }
+
+    /**
+     * @param instanceId an attached instance's id
+     * @return requests the router has in flight to it now; 0 when not attached
+     */
+    public long inFlight(String instanceId) {
+        for (Backend backend : backends) {
+            if (backend.id.equals(instanceId)) {
+                return backend.inFlight.get();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Completes at once: the next request may go to the instance. Attaching an attached instance is a no-op.
+     *
+     * @throws IllegalArgumentException (in the stage) when the instance's address cannot be found
+     */
+    @Override
+    public CompletionStage<Void> attach(InstanceHandle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        InetSocketAddress address;
+        try {
+            address = Objects.requireNonNull(addressOf.apply(instance), "address of " + instance.id());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        synchronized (this) {
+            for (Backend backend : backends) {
+                if (backend.id.equals(instance.id())) {
+                    return CompletableFuture.completedFuture(null);
+                }
+            }
+            Backend[] current = backends;
+            Backend[] next = Arrays.copyOf(current, current.length + 1);
+            next[current.length] = new Backend(instance.id(), address.getHostString(), address.getPort());
+            backends = next;
+            detachedBackends.remove(instance.id());
+        }
+        LOG.info("attached instance '{}' at {}", instance.id(), address);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The instance gets no new request from the moment this is called, and the stage completes at once. The
+     * requests the router has in flight to it go on; when the last one completes, the pooled connections to it
+     * are closed ({@link #connectionsClosed(String)}).
+     */
+    @Override
+    public CompletionStage<Void> detach(InstanceHandle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        Backend detached = null;
+        synchronized (this) {
+            Backend[] current = backends;
+            List<Backend> kept = new ArrayList<>(current.length);
+            for (Backend backend : current) {
+                if (backend.id.equals(instance.id())) {
+                    detached = backend;
+                } else {
+                    kept.add(backend);
+                }
+            }
+            if (detached == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            detached.detached = true;
+            backends = kept.toArray(NONE);
+        }
+        LOG.info("detaching instance '{}': {} request(s) in flight through the router", instance.id(),
+                detached.inFlight.get());
+        detached.idleIfDrained();
+        synchronized (this) {
+            detachedBackends.put(detached.id, detached);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * @param instanceId a detached instance's id
+     * @return completes when the last request the router had in flight to it completed and its pooled
+     *     connections were closed; at once for an instance that was never detached
+     */
+    public synchronized CompletionStage<Void> connectionsClosed(String instanceId) {
+        Backend backend = detachedBackends.get(instanceId);
+        return backend == null ? CompletableFuture.completedFuture(null) : backend.gone.minimalCompletionStage();
+    }
+
+    /**
+     * Stops the front door: the public port closes. Idempotent.
+     *
+     * @throws IllegalStateException when Jetty fails to stop (the cause attached)
+     */
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("front door on port " + port() + " failed to stop", e);
+        }
+    }
+
+    private Backend acquire() {
+        Backend[] current = backends;
+        while (current.length > 0) {
+            Backend backend = current[Math.floorMod(nextBackend.getAndIncrement(), current.length)];
+            backend.inFlight.incrementAndGet();
+            if (!backend.detached) {
+                return backend;
+            }
+            backend.release();
+            current = backends;
+        }
+        return null;
+    }
+
+    private void removeDestinations(Backend backend) {
+        for (Destination destination : client.getDestinations()) {
+            if (destination.getOrigin().getAddress().getPort() == backend.port
+                    && destination.getOrigin().getAddress().getHost().equals(backend.host)) {
+                client.removeDestination(destination);
+                if (destination instanceof LifeCycle lifeCycle) {
+                    LifeCycle.stop(lifeCycle);
+                }
+            }
+        }
+    }
+
+    /** One attached instance and the requests the router has in flight to it. */
+    private final class Backend {
+        final String id;
+        final String host;
+        final int port;
+        final AtomicLong inFlight = new AtomicLong();
+        final CompletableFuture<Void> gone = new CompletableFuture<>();
+        volatile boolean detached;
+
+        Backend(String id, String host, int port) {
+            this.id = id;
+            this.host = host;
+            this.port = port;
+        }
+
+        void release() {
+            if (inFlight.decrementAndGet() == 0 && detached) {
+                idleIfDrained();
+            }
+        }
+
+        void idleIfDrained() {
+            if (inFlight.get() != 0 || gone.isDone()) {
+                return;
+            }
+            synchronized (this) {
+                if (gone.isDone()) {
+                    return;
+                }
+                try {
+                    removeDestinations(this);
+                    gone.complete(null);
+                    LOG.info("detached instance '{}': no request in flight, connections closed", id);
+                } catch (RuntimeException e) {
+                    gone.completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    /** The proxy: picks and counts a backend per request, rewrites the URI to it. */
+    private final class RoutingHandler extends ProxyHandler {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Backend backend = acquire();
+            if (backend == null) {
+                Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
+                        "no instance attached");
+                return true;
+            }
+            request.setAttribute(BACKEND_ATTRIBUTE, backend);
+            Releasing releasing = new Releasing(callback, backend);
+            boolean handled;
+            try {
+                handled = super.handle(request, response, releasing);
+            } catch (RuntimeException | Error e) {
+                releasing.release();
+                throw e;
+            }
+            if (!handled) {
+                releasing.release();
+            }
+            return handled;
+        }
+
+        @Override
+        protected HttpURI rewriteHttpURI(Request request) {
+            Backend backend = (Backend) request.getAttribute(BACKEND_ATTRIBUTE);
+            return HttpURI.build(request.getHttpURI()).scheme("http").host(backend.host).port(backend.port);
+        }
+    }
+
+    /** Releases the backend's count exactly once when the proxied exchange completes. */
+    private static final class Releasing implements Callback {
+        private static final AtomicIntegerFieldUpdater<Releasing> RELEASED =
+                AtomicIntegerFieldUpdater.newUpdater(Releasing.class, "released");
+
+        private final Callback delegate;
+        private final Backend backend;
+        private volatile int released;
+
+        Releasing(Callback delegate, Backend backend) {
+            this.delegate = delegate;
+            this.backend = backend;
+        }
+
+        void release() {
+            if (RELEASED.compareAndSet(this, 0, 1)) {
+                backend.release();
+            }
+        }
+
+        @Override
+        public void succeeded() {
+            try {
+                delegate.succeeded();
+            } finally {
+                release();
+            }
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+            try {
+                delegate.failed(failure);
+            } finally {
+                release();
+            }
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return delegate.getInvocationType();
+        }
+    }
+
+    /** Configures a {@link ProxyRouter}. Each value is validated as it is set. Not thread-safe. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port;
+        private int maxThreads = 200;
+        private int maxConnectionsPerBackend = 256;
+        private long backendIdleTimeoutMillis = 15_000;
+        private Function<InstanceHandle, InetSocketAddress> addressOf = Builder::jettyAddress;
+
+        private Builder() {
+        }
+
+        private static InetSocketAddress jettyAddress(InstanceHandle instance) {
+            if (instance instanceof JettyInstance jetty) {
+                return jetty.address();
+            }
+            throw new IllegalArgumentException("instance must be a JettyInstance unless addressOf is configured, "
+                    + "but was " + instance.getClass().getName());
+        }
+
+        /**
+         * @param host the public address; default {@code 127.0.0.1}
+         * @return this builder
+         * @throws IllegalArgumentException when blank
+         */
+        public Builder host(String host) {
+            Objects.requireNonNull(host, "host must not be null");
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("host must not be blank, but was '" + host + "'");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /**
+         * @param port the public port, 0 for any free one; default 0
+         * @return this builder
+         * @throws IllegalArgumentException when not in 0..65535
+         */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be in 0..65535, but was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /**
+         * @param maxThreads threads of the proxy's server pool and of its client pool, each; default 200
+         * @return this builder
+         * @throws IllegalArgumentException when below 8
+         */
+        public Builder maxThreads(int maxThreads) {
+            if (maxThreads < 8) {
+                throw new IllegalArgumentException("maxThreads must be >= 8, but was " + maxThreads);
+            }
+            this.maxThreads = maxThreads;
+            return this;
+        }
+
+        /**
+         * @param max pooled connections to each backend; default 256
+         * @return this builder
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder maxConnectionsPerBackend(int max) {
+            if (max <= 0) {
+                throw new IllegalArgumentException("maxConnectionsPerBackend must be > 0, but was " + max);
+            }
+            this.maxConnectionsPerBackend = max;
+            return this;
+        }
+
+        /**
+         * @param timeout how long a pooled connection to a backend may stay idle; keep it below the instances' own
+         *                idle timeout (Jetty's default is 30 s), so that the proxy, not the backend, closes idle
+         *                connections and never sends a request on one the backend is closing; default 15 s
+         * @return this builder
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder backendIdleTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "backendIdleTimeout must not be null");
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("backendIdleTimeout must be > 0, but was " + timeout);
+            }
+            this.backendIdleTimeoutMillis = timeout.toMillis();
+            return this;
+        }
+
+        /**
+         * @param addressOf finds an instance's HTTP address; default {@link JettyInstance#address()}
+         * @return this builder
+         */
+        public Builder addressOf(Function<InstanceHandle, InetSocketAddress> addressOf) {
+            this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
+            return this;
+        }
+
+        /** @return a router, not started */
+        public ProxyRouter build() {
+            return new ProxyRouter(this);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.handoff.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.handoff.api.LifecycleState;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.Test;
+
+/** The application side on one real server: counting, never a 503, late requests, probes, builder checks. */
+class JettyHandoffTest {
+
+    private final TestApp app = new TestApp("app");
+    private Server server;
+
+    @AfterEach
+    void stopServer() throws Exception {
+        app.releaseHeld();
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    private JettyHandoff start(java.util.function.Consumer<JettyHandoff.Builder> configuration) throws Exception {
+        server = TestApp.server(app);
+        ServerConnector connector = new ServerConnector(server, 0, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        JettyHandoff.Builder builder = JettyHandoff.builder(server).name("app");
+        configuration.accept(builder);
+        JettyHandoff handoff = builder.install();
+        server.start();
+        return handoff;
+    }
+
+    private int appPort() {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    @Test
+    void anAsyncRequestIsCountedUntilItsResponseCompletes() throws Exception {
+        JettyHandoff handoff = start(builder -> { });
+        try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
+            CompletableFuture<RawHttpConnection.Reply> reply = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return connection.get("/hold");
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(handoff.inFlight()).isEqualTo(1);
+
+            app.releaseHeld();
+
+            assertThat(reply.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(5)).until(() -> handoff.inFlight() == 0);
+        }
+    }
+
+    @Test
+    void aRequestIsReleasedWhenTheApplicationThrowsOrDoesNotHandleIt() throws Exception {
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server, 0, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                if ("/throw".equals(Request.getPathInContext(request))) {
+                    throw new IllegalStateException("application failure (expected by the test)");
+                }
+                return false;
+            }
+        });
+        JettyHandoff handoff = JettyHandoff.builder(server).install();
+        server.start();
+        try (RawHttpConnection connection = new RawHttpConnection(connector.getLocalPort())) {
+            assertThat(connection.get("/throw").status()).isEqualTo(500);
+            assertThat(connection.get("/unhandled").status()).isEqualTo(404);
+        }
+        assertThat(handoff.inFlight()).isZero();
+        handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void whileDrainingResponsesCarryConnectionCloseAndAreNeverRefused() throws Exception {
+        JettyHandoff handoff = start(builder -> builder.idleConnectionThreshold(Duration.ofSeconds(30)));
+        try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
+            RawHttpConnection.Reply before = connection.get("/fast");
+            assertThat(before.status()).isEqualTo(200);
+            assertThat(before.header("Connection")).isNull();
+
+            handoff.stopAccepting();
+            RawHttpConnection.Reply during = connection.get("/fast");
+
+            assertThat(during.status()).isEqualTo(200);
+            assertThat(during.header("Connection")).isEqualTo("close");
+            assertThat(connection.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void aLateRequestOnAKeepAliveConnectionIsServedAndTheDrainWaitsForIt() throws Exception {
+        JettyHandoff handoff = start(builder -> builder.idleConnectionThreshold(Duration.ofSeconds(30)));
+        try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
+            assertThat(connection.get("/fast").status()).isEqualTo(200);
+
+            handoff.stopAccepting();
+            CompletableFuture<Void> drained = handoff.drain().toCompletableFuture();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> handoff.lifecycle().state() == LifecycleState.DRAINED);
+            assertThat(drained).as("an open keep-alive connection may still bring a request").isNotDone();
+
+            RawHttpConnection.Reply late = connection.get("/fast");
+
+            assertThat(late.status()).isEqualTo(200);
+            assertThat(late.header("Connection")).isEqualTo("close");
+            assertThat(connection.closedByServer()).isTrue();
+            drained.get(10, TimeUnit.SECONDS);
+            assertThat(handoff.inFlight()).isZero();
+        }
+    }
+
+    @Test
+    void idleConnectionsAreClosedOnceIdleForTheThreshold() throws Exception {
+        JettyHandoff handoff = start(builder -> builder.idleConnectionThreshold(Duration.ofMillis(50)));
+        try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
+            assertThat(connection.get("/fast").status()).isEqualTo(200);
+
+            handoff.stopAccepting();
+
+            assertThat(connection.closedByServer()).isTrue();
+            handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void anHttp2ConnectionGetsAGracefulGoAwayAndTheDrainCompletesWhenItCloses() throws Exception {
+        server = TestApp.server(app);
+        HttpConfiguration configuration = new HttpConfiguration();
+        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
+                new HTTP2CServerConnectionFactory(configuration));
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
+                .install();
+        server.start();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/fast");
+        client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> overHttp2 = client.send(HttpRequest.newBuilder(uri).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(overHttp2.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(handoff.inFlight()).isZero();
+
+        handoff.stopAccepting();
+        CompletableFuture<Void> drained = handoff.drain().toCompletableFuture();
+
+        drained.get(10, TimeUnit.SECONDS);
+        assertThat(handoff.applicationConnectors().get(0).getConnectedEndPoints()).allMatch(
+                endPoint -> !endPoint.isOpen() || endPoint.isOutputShutdown());
+    }
+
+    @Test
+    void probesAnswerOnTheManagementConnectorOnlyByDefault() throws Exception {
+        JettyHandoff handoff = start(builder -> builder.managementPort(0));
+        int management = handoff.managementConnector().orElseThrow().getLocalPort();
+        assertThat(handoff.managementConnector().orElseThrow().getHost()).isEqualTo("127.0.0.1");
+        try (RawHttpConnection probes = new RawHttpConnection(management);
+             RawHttpConnection application = new RawHttpConnection(appPort())) {
+            RawHttpConnection.Reply ready = probes.get("/ready");
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(ready.body()).isEqualTo("{\"status\":\"UP\",\"state\":\"READY\"}");
+            assertThat(probes.get("/live").status()).isEqualTo(200);
+            assertThat(probes.get("/fast").status()).isEqualTo(404);
+            assertThat(application.get("/ready").body()).isEqualTo("app");
+
+            handoff.stopAccepting();
+
+            RawHttpConnection.Reply draining = probes.get("/ready");
+            assertThat(draining.status()).isEqualTo(503);
+            assertThat(draining.body()).isEqualTo("{\"status\":\"DOWN\",\"state\":\"DRAINING\"}");
+            assertThat(probes.get("/live").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void probesCanBeServedOnTheApplicationConnectorWithCustomPaths() throws Exception {
+        start(builder -> builder.probesOnApplicationConnectors(true).readinessPath("/health/ready")
+                .livenessPath("/health/live"));
+        try (RawHttpConnection application = new RawHttpConnection(appPort())) {
+            assertThat(application.get("/health/ready").body()).isEqualTo("{\"status\":\"UP\",\"state\":\"READY\"}");
+            assertThat(application.get("/health/live").status()).isEqualTo(200);
+            assertThat(application.get("/ready").body()).isEqualTo("app");
+        }
+    }
+
+    @Test
+    void theBuilderRejectsBadValuesNamingTheFieldAndTheValue() throws Exception {
+        JettyHandoff.Builder builder = JettyHandoff.builder(new Server());
+        assertThatThrownBy(() -> builder.readinessPath("ready")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("readinessPath must start with '/', but was 'ready'");
+        assertThatThrownBy(() -> builder.managementPort(70000)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("managementPort must be in 0..65535, but was 70000");
+        assertThatThrownBy(() -> builder.idleConnectionThreshold(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("idleConnectionThreshold must be >= 0, but was PT-0.001S");
+        assertThatThrownBy(() -> builder.readinessPath("/x").livenessPath("/x").install())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("readinessPath and livenessPath must differ, but both were '/x'");
+
+        start(configured -> { });
+        assertThatThrownBy(() -> JettyHandoff.builder(server).install()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("server must be stopped to install handoff, but was STARTED");
+    }
+}

@@ -1,0 +1,120 @@
+package dev.handoff.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.handoff.api.spi.InstanceHandle;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+
+import org.junit.jupiter.api.Test;
+
+/** Bad input to the routers and the launcher: a clear exception naming the field and the value, nothing started. */
+class RouterBuildersTest {
+
+    @Test
+    void theProxyRouterBuilderNamesTheFieldAndTheValue() {
+        ProxyRouter.Builder builder = ProxyRouter.builder();
+        assertThatThrownBy(() -> builder.port(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port must be in 0..65535, but was -1");
+        assertThatThrownBy(() -> builder.host(" ")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("host must not be blank, but was ' '");
+        assertThatThrownBy(() -> builder.maxThreads(2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxThreads must be >= 8, but was 2");
+        assertThatThrownBy(() -> builder.maxConnectionsPerBackend(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxConnectionsPerBackend must be > 0, but was 0");
+        assertThatThrownBy(() -> builder.backendIdleTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("backendIdleTimeout must be > 0, but was PT0S");
+        assertThatThrownBy(() -> builder.addressOf(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("addressOf must not be null");
+    }
+
+    @Test
+    void theSharedPortRouterBuilderNamesTheFieldAndTheValue() {
+        SharedPortRouter.Builder builder = SharedPortRouter.builder();
+        assertThatThrownBy(() -> builder.port(65536)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port must be in 0..65535, but was 65536");
+        assertThatThrownBy(() -> builder.acceptQueueSize(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("acceptQueueSize must be > 0, but was 0");
+        assertThatThrownBy(() -> builder.handoverTimeout(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("handoverTimeout must be > 0, but was PT-1S");
+        assertThatThrownBy(() -> builder.build().port()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("shared port is not open");
+    }
+
+    @Test
+    void routersRefuseInstancesTheyCannotAddress() throws Exception {
+        InstanceHandle foreign = new ForeignInstance();
+        try (ProxyRouter proxy = ProxyRouter.builder().build().start();
+             SharedPortRouter sharedPort = SharedPortRouter.builder().build().open()) {
+            assertThatThrownBy(() -> proxy.attach(foreign).toCompletableFuture().get())
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("instance must be a JettyInstance unless addressOf is configured");
+            assertThatThrownBy(() -> sharedPort.attach(foreign).toCompletableFuture().get())
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("instance must be a JettyInstance, but was");
+            assertThat(proxy.attached()).isEmpty();
+            assertThat(sharedPort.owner()).isNull();
+        }
+    }
+
+    @Test
+    void theLauncherBuilderNamesTheFieldAndTheValue() {
+        assertThatThrownBy(() -> JettyLauncher.builder(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("factory must not be null");
+        assertThatThrownBy(() -> JettyLauncher.builder(id -> null).host(""))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("host must not be blank, but was ''");
+    }
+
+    /** An instance handle of another kind (a child process, say) with no Jetty server behind it. */
+    private static final class ForeignInstance implements InstanceHandle {
+        @Override
+        public String id() {
+            return "foreign";
+        }
+
+        @Override
+        public CompletionStage<Void> awaitReady() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> failure() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> stopAccepting() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> resumeAccepting() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> drain() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long inFlight() {
+            return 0;
+        }
+
+        @Override
+        public CompletionStage<Long> forceStop() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> destroy() {
+            throw new UnsupportedOperationException();
+        }
+    }
+}

@@ -1,0 +1,398 @@
+package dev.handoff.jetty.haproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.Orchestrator;
+import dev.handoff.jetty.JettyLauncher;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The HAProxy router against a real haproxy, real Jetty instances launched by {@link JettyLauncher} on loopback
+ * port 0 and swapped by the {@link Orchestrator}, and a real HTTP client (Jetty's, which never retries a failed
+ * request).
+ */
+class HaproxyRouterTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final ConcurrentHashMap<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
+    private final List<InstanceHandle> launched = new ArrayList<>();
+    private HaproxyProcess haproxy;
+    private final AtomicBoolean nextLaunchFailsToBind = new AtomicBoolean();
+    private final JettyLauncher launcher = JettyLauncher.builder(id -> {
+        Server server = new Server();
+        server.setHandler(new Application(id));
+        if (nextLaunchFailsToBind.getAndSet(false)) {
+            ServerConnector taken = new ServerConnector(server);
+            taken.setHost("127.0.0.1");
+            taken.setPort(haproxy.frontendPort());
+            server.addConnector(taken);
+        }
+        return server;
+    }).build();
+
+    private HaproxyRouter router;
+    private Orchestrator orchestrator;
+    private HttpClient client;
+
+    @BeforeEach
+    void startHaproxy() throws Exception {
+        haproxy = HaproxyProcess.builder().start();
+        client = new HttpClient();
+        client.setMaxConnectionsPerDestination(8);
+        client.start();
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        release.countDown();
+        client.stop();
+        if (orchestrator != null) {
+            orchestrator.close();
+            launched.addAll(orchestrator.instances());
+        }
+        for (InstanceHandle instance : launched) {
+            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+        if (router != null) {
+            router.close();
+        }
+        haproxy.close();
+    }
+
+    private void startGroup(Duration sessionWaitTimeout) throws Exception {
+        startGroup(sessionWaitTimeout, Duration.ofSeconds(30));
+    }
+
+    private void startGroup(Duration sessionWaitTimeout, Duration drainTimeout) throws Exception {
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(sessionWaitTimeout)
+                .build();
+        orchestrator = Orchestrator.builder("web", launcher, router)
+                .detachTimeout(sessionWaitTimeout.plusSeconds(10))
+                .drainTimeout(drainTimeout)
+                .build();
+        orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    private String currentId() {
+        return orchestrator.instances().get(0).id();
+    }
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + haproxy.frontendPort() + path;
+    }
+
+    private Optional<ServerStat> stat(String server) {
+        return haproxy.runtimeApi(Duration.ofSeconds(2)).serverStat(haproxy.backend(), server);
+    }
+
+    private List<String> serversInHaproxy() {
+        return haproxy.runtimeApi(Duration.ofSeconds(2)).showStat(haproxy.backend()).stream()
+                .map(ServerStat::server).toList();
+    }
+
+    private long served(String id) {
+        return servedBy.computeIfAbsent(id, key -> new AtomicLong()).get();
+    }
+
+    @Test
+    void swapsThroughTheOrchestratorUnderLoadWithoutFailedRequest() throws Exception {
+        // given one instance behind haproxy and four clients sending requests without retry
+        startGroup(Duration.ofSeconds(5));
+        Load load = new Load(4);
+
+        // when it is swapped three times
+        for (int swap = 1; swap <= 3; swap++) {
+            String old = currentId();
+            long servedBefore = served(old);
+            await().atMost(WAIT).until(() -> served(old) > servedBefore + 20);
+            SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            assertThat(result.outcome()).as("swap %d: %s", swap, result).isEqualTo(SwapOutcome.COMMITTED);
+
+            // then keep-alive clients now reach the new instance only
+            String fresh = currentId();
+            for (int i = 0; i < 10; i++) {
+                assertThat(client.GET(url("/")).getContentAsString()).isEqualTo(fresh);
+            }
+            await().atMost(WAIT).until(() -> router.serverName(old).isEmpty());
+        }
+        String last = currentId();
+        long servedBeforeEnd = served(last);
+        await().atMost(WAIT).until(() -> served(last) > servedBeforeEnd + 20);
+        load.stop();
+
+        // and no request failed, and only the last instance is left in haproxy
+        assertThat(load.failures).isEmpty();
+        assertThat(load.succeeded.get()).isGreaterThan(80);
+        String lastServer = router.serverName(last).orElseThrow();
+        await().atMost(WAIT).until(() -> serversInHaproxy().equals(List.of(lastServer)));
+    }
+
+    @Test
+    void aLongRequestInFlightCompletesOnTheOldInstanceAndTheDetachWaitsForIt() throws Exception {
+        // given a request held in flight on the only instance
+        startGroup(Duration.ofSeconds(20));
+        String old = currentId();
+        String oldServer = router.serverName(old).orElseThrow();
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // when a swap starts
+        CompletableFuture<SwapResult> swap = orchestrator.swap(Plan.oneForOne()).toCompletableFuture();
+
+        // then the old server is drained in haproxy but the detach is not confirmed while the request runs
+        await().atMost(WAIT).until(() -> stat(oldServer).map(ServerStat::isDraining).orElse(false));
+        assertThat(stat(oldServer).orElseThrow().sessions()).isEqualTo(1);
+        String fresh = orchestrator.instances().stream().map(InstanceHandle::id).filter(id -> !id.equals(old))
+                .findFirst().orElseThrow();
+        assertThat(client.GET(url("/")).getContentAsString()).isEqualTo(fresh);
+        assertThat(swap).isNotDone();
+        assertThat(router.serverName(old)).contains(oldServer);
+
+        // and once the request ends, it completed on the old instance and the swap commits
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo(old);
+        assertThat(swap.get(60, TimeUnit.SECONDS).outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        String freshServer = router.serverName(fresh).orElseThrow();
+        await().atMost(WAIT).until(() -> serversInHaproxy().equals(List.of(freshServer)));
+    }
+
+    @Test
+    void aNewInstanceThatCannotBindRollsBackWhileTheOldOneServesWithoutFailedRequest() throws Exception {
+        // given one instance under load
+        startGroup(Duration.ofSeconds(5));
+        String old = currentId();
+        Load load = new Load(4);
+        long servedBefore = served(old);
+        await().atMost(WAIT).until(() -> served(old) > servedBefore + 20);
+
+        // when the new instance fails to start (its port is taken)
+        nextLaunchFailsToBind.set(true);
+        SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        // then the swap rolls back, the old instance serves on and no request failed
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
+        assertThat(currentId()).isEqualTo(old);
+        long servedAfter = served(old);
+        await().atMost(WAIT).until(() -> served(old) > servedAfter + 20);
+        load.stop();
+        assertThat(load.failures).isEmpty();
+        assertThat(serversInHaproxy()).containsExactly(router.serverName(old).orElseThrow());
+    }
+
+    @Test
+    void aRequestThatNeverEndsIsAbandonedAtTheDrainDeadlineAndTheSwapIsForced() throws Exception {
+        // given a request that outlives the drain deadline on the old instance
+        startGroup(Duration.ofMillis(500), Duration.ofSeconds(1));
+        String old = currentId();
+        String oldServer = router.serverName(old).orElseThrow();
+        CompletableFuture<ContentResponse> endless = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // when the instance is swapped
+        SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        // then the request is abandoned and counted, the swap is FORCED, and haproxy is left with the new instance
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.FORCED);
+        assertThat(result.abandoned()).isEqualTo(1);
+        // the instance cut the abandoned request's connection: haproxy answers the client 502 Bad Gateway
+        assertThat(endless.get(30, TimeUnit.SECONDS).getStatus()).isEqualTo(502);
+        String fresh = currentId();
+        assertThat(client.GET(url("/")).getContentAsString()).isEqualTo(fresh);
+        await().atMost(WAIT).until(() -> router.serverName(old).isEmpty());
+        assertThat(serversInHaproxy()).doesNotContain(oldServer);
+    }
+
+    @Test
+    void reattachingAnInstanceBeingDetachedAddsItAgain() throws Exception {
+        // given an instance whose detach waits for a request in flight
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        InstanceHandle instance = launch("comeback");
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        String first = router.serverName("comeback").orElseThrow();
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> detached = router.detach(instance).toCompletableFuture();
+        await().atMost(WAIT).until(() -> stat(first).map(ServerStat::isDraining).orElse(false));
+        assertThat(router.detach(instance).toCompletableFuture()).isSameAs(detached);
+
+        // when it is attached again (a rollback re-admits it)
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+
+        // then it takes new requests as a new server, and the old server goes once its request ends
+        String second = router.serverName("comeback").orElseThrow();
+        assertThat(second).isNotEqualTo(first);
+        assertThat(client.GET(url("/")).getContentAsString()).isEqualTo("comeback");
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("comeback");
+        detached.get(30, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> serversInHaproxy().equals(List.of(second)));
+    }
+
+    @Test
+    void showsTheAttachedServerInTheServersStateAndStat() throws Exception {
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build();
+        InstanceHandle instance = launch("listed");
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        String server = router.serverName("listed").orElseThrow();
+
+        List<Map<String, String>> state = router.runtimeApi().showServersState(haproxy.backend());
+        assertThat(state).hasSize(1);
+        assertThat(state.get(0)).containsEntry("srv_name", server).containsEntry("srv_addr", "127.0.0.1")
+                .containsEntry("srv_admin_state", "0");
+        ServerStat stat = stat(server).orElseThrow();
+        assertThat(stat.isTakingTraffic()).isTrue();
+        assertThat(stat.isIdle()).isTrue();
+    }
+
+    @Test
+    void rejectsNamesThatWouldInjectCommands() {
+        assertThatThrownBy(() -> HaproxyRouter.builder(haproxy.adminSocket(), "app\nshutdown sessions server app/x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("backend must be 1 to 64 characters among [A-Za-z0-9_.:-], but was "
+                        + "'app\\nshutdown sessions server app/x'");
+        assertThatThrownBy(() -> HaproxyRouter.builder(haproxy.adminSocket(), "app other"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("but was 'app other'");
+        HaproxyRuntimeApi api = haproxy.runtimeApi(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> api.execute("show info; shutdown frontend public"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("without ';'");
+        assertThatThrownBy(() -> api.enableServer("app", "s1\ndisable frontend public"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("server must be");
+        assertThat(haproxy.isAlive()).isTrue();
+    }
+
+    @Test
+    void attachFailsQuotingHaproxyWhenTheBackendDoesNotExist() throws Exception {
+        InstanceHandle instance = launch("lost");
+        try (HaproxyRouter wrong = HaproxyRouter.builder(haproxy.adminSocket(), "nosuch").build()) {
+            assertThatThrownBy(() -> wrong.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isInstanceOf(HaproxyException.class)
+                    .hasMessageContaining("add server nosuch/lost-")
+                    .hasMessageContaining("'No such backend.'");
+            assertThat(wrong.serverName("lost")).isEmpty();
+        }
+    }
+
+    @Test
+    void detachOfAnInstanceNeverAttachedCompletesAtOnce() throws Exception {
+        InstanceHandle instance = launch("stranger");
+        try (HaproxyRouter idle = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build()) {
+            assertThat(idle.detach(instance).toCompletableFuture()).isCompleted();
+        }
+    }
+
+    @Test
+    void failsLoudlyWhenTheBinaryIsMissing() {
+        assertThatThrownBy(() -> HaproxyProcess.builder().binary(Path.of("/nonexistent/haproxy")).start())
+                .isInstanceOf(HaproxyException.class)
+                .hasMessage("haproxy not found at /nonexistent/haproxy; install it: apt-get install -y haproxy");
+    }
+
+    private InstanceHandle launch(String id) throws Exception {
+        InstanceHandle instance = launcher.launch(id).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        launched.add(instance);
+        return instance;
+    }
+
+    /** Clients sending requests through haproxy in a loop, without retry, until stopped. */
+    private final class Load {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicLong succeeded = new AtomicLong();
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        private final List<CompletableFuture<Void>> clients = new ArrayList<>();
+
+        Load(int count) {
+            for (int i = 0; i < count; i++) {
+                clients.add(CompletableFuture.runAsync(this::loop));
+            }
+        }
+
+        private void loop() {
+            while (running.get()) {
+                try {
+                    ContentResponse response = client.newRequest(url("/")).timeout(10, TimeUnit.SECONDS).send();
+                    if (response.getStatus() == 200) {
+                        succeeded.incrementAndGet();
+                    } else {
+                        failures.add("status " + response.getStatus() + ": " + response.getContentAsString());
+                    }
+                } catch (Exception e) {
+                    failures.add(e.toString());
+                }
+            }
+        }
+
+        void stop() throws Exception {
+            running.set(false);
+            CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Answers its instance id; {@code /hold} waits for the test's release first. */
+    private final class Application extends Handler.Abstract {
+        private final String id;
+
+        Application(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            if (request.getHttpURI().getPath().equals("/hold")) {
+                held.countDown();
+                if (!release.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("held request of " + id + " never released");
+                }
+            }
+            servedBy.computeIfAbsent(id, key -> new AtomicLong()).incrementAndGet();
+            response.write(true, ByteBuffer.wrap(id.getBytes(StandardCharsets.UTF_8)), callback);
+            return true;
+        }
+    }
+}
