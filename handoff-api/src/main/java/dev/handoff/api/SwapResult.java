@@ -18,7 +18,8 @@ import java.util.Optional;
  * @param steps      every step run, in the order they started
  * @param launched   ids of the instances launched by this swap (including any rolled back)
  * @param retired    ids of the old instances destroyed by this swap
- * @param abandoned  units of work abandoned at drain deadlines, summed over the old instances
+ * @param abandoned  units of work abandoned at drain deadlines, summed over the old instances (and any new instance
+ *                   that served and was then rolled back)
  * @param cause      why the swap rolled back or was forced; for a COMMITTED swap, a failure reported after the
  *                   cut-over (a destroy that threw); empty when nothing failed. Further failures (a destroy that
  *                   threw during rollback, say) are attached to it as suppressed exceptions.

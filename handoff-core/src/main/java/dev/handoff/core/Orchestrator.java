@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       or the new instance fails after the old one was told to stop accepting but before the old one is destroyed,
  *       the old one is <b>re-admitted</b> (it resumes accepting and is attached again), the new one is detached and
  *       destroyed, and the swap ends {@code ROLLED_BACK}. The re-admission window also closes when the group's next
- *       swap starts: from then on the group belongs to that swap.</li>
+ *       swap starts: from then on the group belongs to that swap. A re-admission holds the group like steps 1 to 4
+ *       do (a swap asked for meanwhile fails fast or waits), so the next swap sees the group as re-admitted.</li>
  *   <li>At the drain deadline the old instance is forced to stop; the abandoned work is counted in
  *       {@link SwapResult#abandoned()} and the outcome is {@code FORCED}.</li>
  *   <li>A destroy that throws, fails or times out is reported, never swallowed: in the result's cause (or
@@ -150,7 +151,8 @@ public final class Orchestrator implements AutoCloseable {
      * @throws IllegalArgumentException when the plan does not fit the group (one-for-one on a group of more than one
      *                                  instance; rolling with {@code maxSurge 0} on a group of one)
      * @throws IllegalStateException    when the group is empty or the orchestrator is closed
-     * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4
+     * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4 (or re-admitting an
+     *                                  old instance)
      */
     public CompletionStage<SwapResult> swap(Plan plan) {
         return engine.swap(plan, false);
@@ -162,8 +164,8 @@ public final class Orchestrator implements AutoCloseable {
      * orchestrator was closed meanwhile, its stage completes exceptionally with the same exceptions.
      *
      * @param plan       how to replace the instances
-     * @param waitIfBusy when another swap is between steps 1 and 4: {@code true} to queue behind it, {@code false}
-     *                   to fail fast
+     * @param waitIfBusy when another swap is between steps 1 and 4 (or re-admitting an old instance): {@code true}
+     *                   to queue behind it, {@code false} to fail fast
      * @return completes with the result when the swap ends (after step 7 of its last old instance)
      * @throws NullPointerException     when {@code plan} is null
      * @throws IllegalArgumentException when the plan does not fit the group

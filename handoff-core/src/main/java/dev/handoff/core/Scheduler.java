@@ -72,7 +72,16 @@ final class SystemScheduler implements Scheduler {
     public Cancellable schedule(Duration delay, Runnable task) {
         Objects.requireNonNull(delay, "delay");
         Objects.requireNonNull(task, "task");
-        ScheduledFuture<?> future = executor.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> future = executor.schedule(task, Math.max(0, saturatedNanos(delay)), TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
+    }
+
+    /** A delay beyond what nanoseconds hold (about 292 years, {@code ChronoUnit.FOREVER}, say) is as good as never. */
+    private static long saturatedNanos(Duration delay) {
+        try {
+            return delay.toNanos();
+        } catch (ArithmeticException e) {
+            return delay.isNegative() ? 0 : Long.MAX_VALUE;
+        }
     }
 }

@@ -22,9 +22,10 @@ import java.util.Set;
  * broke, in readable sentences, and {@link #assertHolds()} throws if anything did.
  *
  * <ul>
- *   <li><b>Capacity.</b> While a swap runs, the router has at least {@code max(1, N - maxUnavailable)} ready
- *       instances attached (N for blue-green and canary plans), and the instances of the swap that are alive (its N
- *       old ones and those it launched, until destroyed) never exceed {@code N + maxSurge} (2N for blue-green).
+ *   <li><b>Capacity.</b> While a swap runs (until it ends or the group's next swap starts), the router has at
+ *       least {@code max(1, N - maxUnavailable)} ready instances attached (N for blue-green and canary plans), and
+ *       the instances of the swap that are alive (its N old ones and those it launched, until destroyed) never
+ *       exceed {@code N + maxSurge} (2N for blue-green).
  *       A crash is the fault under test: from a crash until the swap re-admits or rolls back, capacity is not
  *       checked, and a crashed instance left attached lowers the requirement by one.</li>
  *   <li><b>No loss.</b> No unit of work was cut off by a destroy without being counted abandoned; no instance the
@@ -86,7 +87,16 @@ public final class InvariantChecker implements SwapListener {
         synchronized (this) {
             refreshInstances();
             long seq = ++sequence;
-            Track track = tracks.computeIfAbsent(event.swapId(), id -> new Track(id, seq, currentOlds(id)));
+            Track track = tracks.get(event.swapId());
+            if (track == null) {
+                // The group now belongs to this swap: the capacity bound of the swaps still draining gives way to
+                // its own.
+                for (Track earlier : tracks.values()) {
+                    earlier.handedOver = true;
+                }
+                track = new Track(event.swapId(), seq, currentOlds(event.swapId()));
+                tracks.put(event.swapId(), track);
+            }
             if (FRONT_STEPS.contains(event.step())) {
                 track.lastFrontEvent = seq;
             }
@@ -104,6 +114,10 @@ public final class InvariantChecker implements SwapListener {
                 if (left < 0) {
                     violations.add("swap " + event.swapId() + ": " + key + " " + event.phase() + " without having"
                             + " started");
+                }
+                if (event.step() == SwapStep.READMIT && event.phase() == SwapEvent.Phase.COMPLETED) {
+                    // Re-admitted: a member again, one of the old instances of the group's next swap.
+                    detachedBy.remove(event.instanceId());
                 }
                 if ((event.step() == SwapStep.READMIT || event.step() == SwapStep.ROLLBACK) && track.exempt) {
                     track.exempt = false;
@@ -174,7 +188,8 @@ public final class InvariantChecker implements SwapListener {
                         alive++;
                     }
                 }
-                track.samples.add(new Sample(sequence, readyAttached, crashedAttached, alive, track.exempt));
+                track.samples.add(new Sample(sequence, readyAttached, crashedAttached, alive,
+                        track.exempt || track.handedOver));
             }
         }
     }
@@ -281,6 +296,8 @@ public final class InvariantChecker implements SwapListener {
         final List<Sample> samples = new ArrayList<>();
         long lastFrontEvent;
         boolean exempt;
+        /** The group's next swap started: capacity is that swap's to keep. */
+        boolean handedOver;
         SwapResult result;
 
         Track(String id, long firstEvent, Set<String> olds) {

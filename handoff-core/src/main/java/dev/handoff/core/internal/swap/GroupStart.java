@@ -65,9 +65,9 @@ final class GroupStart implements Wait.Context {
             CompletionStage<InstanceHandle> launch = Wait.call(() -> settings.launcher().launch(instanceId),
                     "Launcher.launch");
             Wait.on(this, launch, settings.launchTimeout(), SwapStep.LAUNCH, instanceId, (handle, failure) -> {
-                if (failure == null && handle != null && !instanceId.equals(handle.id())) {
-                    failure = new IllegalStateException("the launcher returned an instance with id '" + handle.id()
-                            + "' when asked for '" + instanceId + "'");
+                if (failure == null && handle != null && !instanceId.equals(SwapEngine.idOf(handle))) {
+                    failure = new IllegalStateException("the launcher returned an instance with id '"
+                            + SwapEngine.idOf(handle) + "' when asked for '" + instanceId + "'");
                     handles[index] = handle;
                 } else if (failure == null && handle == null) {
                     failure = new IllegalStateException("the launcher completed with null for '" + instanceId + "'");

@@ -17,7 +17,9 @@ import java.util.function.BiConsumer;
  * {@code generation} check), so a late completion never moves a pair that has turned to rollback.
  *
  * <p>Re-admission window: from the moment the old instance is told to stop accepting (step 4) until its destroy
- * starts (step 7) or the next swap of the group starts, a failure of the new instance re-admits the old one.
+ * starts (step 7) or the next swap of the group starts, a failure of the new instance re-admits the old one. A
+ * re-admission holds the group (taking it back if its run had released it) until the old instance is attached again,
+ * so no swap starts on a group about to change.
  *
  * <p>Not API. Confined to the serial executor (the failure watch only hands over to it).
  */
@@ -85,16 +87,17 @@ final class Pair {
         }
         if (swap.engine.isKnown(handle, newId)) {
             IllegalStateException self = new IllegalStateException("swapping an instance for itself: asked for new"
-                    + " instance '" + newId + "', the launcher returned instance '" + handle.id()
+                    + " instance '" + newId + "', the launcher returned instance '" + SwapEngine.idOf(handle)
                     + "', which is already in group '" + settings.group() + "'");
             swap.end(current, self);
             noInstance(self);
             return;
         }
         fresh = handle;
-        if (!newId.equals(handle.id())) {
+        String handedId = SwapEngine.idOf(handle);
+        if (!newId.equals(handedId)) {
             IllegalStateException mismatch = new IllegalStateException("the launcher returned an instance with id '"
-                    + handle.id() + "' when asked for '" + newId + "': Launcher.launch must return a handle whose"
+                    + handedId + "' when asked for '" + newId + "': Launcher.launch must return a handle whose"
                     + " id() is the id it was given");
             swap.end(current, mismatch);
             rollback(mismatch);
@@ -351,7 +354,7 @@ final class Pair {
                 rollback(cause);
             }
             case DETACHING, DRAINING, FORCING, DRAINED -> {
-                if (windowOpen) {
+                if (windowOpen && swap.mayReadmit()) {
                     abortCurrent(cause);
                     readmit(cause);
                 } else {
@@ -377,7 +380,7 @@ final class Pair {
                 rollback(cause);
             }
             case DETACHING, DRAINING, FORCING, DRAINED -> {
-                if (windowOpen) {
+                if (windowOpen && swap.mayReadmit()) {
                     abortCurrent(cause);
                     readmit(cause);
                 }
@@ -400,6 +403,7 @@ final class Pair {
         rollbackCause = cause;
         phase = Phase.READMITTING;
         windowOpen = false;
+        swap.readmissionStarted();
         current = swap.begin(SwapStep.READMIT, oldId);
         await(Wait.call(old::resumeAccepting, "InstanceHandle.resumeAccepting"), settings.attachTimeout(),
                 SwapStep.READMIT, oldId, (ignored, failure) -> {
@@ -410,7 +414,7 @@ final class Pair {
                     await(Wait.call(() -> settings.router().attach(old), "Router.attach"), settings.attachTimeout(),
                             SwapStep.READMIT, oldId, (ignoredToo, attachFailure) -> {
                                 if (attachFailure != null) {
-                                    readmitFailed(attachFailure);
+                                    undoReattach(attachFailure);
                                     return;
                                 }
                                 swap.end(current, null);
@@ -418,6 +422,20 @@ final class Pair {
                                 SwapEngine.LOG.info("instance {} re-admitted", oldId);
                                 afterReadmit();
                             });
+                });
+    }
+
+    /**
+     * The re-attach failed or timed out, but may still take effect: detach the old instance again (bounded) before
+     * it is drained and destroyed, so the router is not left routing to it.
+     */
+    private void undoReattach(Throwable failure) {
+        await(Wait.call(() -> settings.router().detach(old), "Router.detach"), settings.detachTimeout(),
+                SwapStep.READMIT, oldId, (ignored, detachFailure) -> {
+                    if (detachFailure != null) {
+                        failure.addSuppressed(detachFailure);
+                    }
+                    readmitFailed(failure);
                 });
     }
 
@@ -431,8 +449,12 @@ final class Pair {
 
     private void afterReadmit() {
         if (fresh != null) {
+            // Takes the new instance out of the group before the group goes to a waiting swap (the rollback's
+            // steps are asynchronous).
             rollback(rollbackCause);
+            swap.readmissionEnded();
         } else {
+            swap.readmissionEnded();
             afterRollback();
         }
     }

@@ -235,6 +235,22 @@ public final class SwapEngine {
         }
     }
 
+    /**
+     * Serial executor: a run that released the group takes it back for a re-admission, so that no swap starts
+     * on a group that is about to change.
+     *
+     * @return false when another swap already holds the group (the run's re-admission window has closed)
+     */
+    boolean rehold(String runId) {
+        synchronized (lock) {
+            if (holder == null) {
+                holder = runId;
+                return true;
+            }
+            return holder.equals(runId);
+        }
+    }
+
     /** Serial executor: a run starts; the re-admission windows of the runs before it close. */
     void runStarted(SwapRun run) {
         for (SwapRun earlier : running) {
@@ -250,7 +266,7 @@ public final class SwapEngine {
         for (SwapListener listener : settings.listeners()) {
             try {
                 listener.onSwapEnd(result);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 LOG.error("swap listener {} threw on the end of swap {}; ignored", listener, run.id, e);
             }
         }
@@ -284,7 +300,7 @@ public final class SwapEngine {
         for (SwapListener listener : settings.listeners()) {
             try {
                 listener.onStep(event);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 LOG.error("swap listener {} threw on {} {} of {}; ignored", listener, event.step(), event.phase(),
                         event.instanceId(), e);
             }
@@ -309,9 +325,22 @@ public final class SwapEngine {
         }
     }
 
+    /**
+     * @return the handle's id, or null when {@code id()} throws: a handle the launcher hands back is checked before
+     *     it is trusted, and a throw there must not end the continuation that checks it
+     */
+    static String idOf(InstanceHandle handle) {
+        try {
+            return handle.id();
+        } catch (RuntimeException e) {
+            LOG.warn("InstanceHandle.id() threw; treating the handle as one with a wrong id", e);
+            return null;
+        }
+    }
+
     /** @return whether the handle is a member, or carries the id of another live instance than {@code asked} */
     boolean isKnown(InstanceHandle handle, String asked) {
-        String id = handle.id();
+        String id = idOf(handle);
         synchronized (lock) {
             // Ids are stable, so a member handed back by the launcher carries a member's id: no scan of the
             // members (which would make a rolling swap quadratic in the group's size).

@@ -61,6 +61,8 @@ final class SwapRun implements Wait.Context {
     private Runnable slotWaiter;
     private boolean frontDone;
     private boolean ended;
+    /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
+    private int readmissions;
 
     SwapRun(SwapEngine engine, String id, Plan plan, List<InstanceHandle> olds,
             CompletableFuture<SwapResult> result) {
@@ -238,6 +240,27 @@ final class SwapRun implements Wait.Context {
         problems.add(failure);
     }
 
+    /**
+     * A pair is about to re-admit its old instance: true when the run still holds the group or takes it back
+     * (the group's next swap has not taken it), false when the re-admission window has closed.
+     */
+    boolean mayReadmit() {
+        return !frontDone || readmissions > 0 || engine.rehold(id);
+    }
+
+    /** A re-admission starts (after {@link #mayReadmit()}): the group stays held until it ends. */
+    void readmissionStarted() {
+        readmissions++;
+    }
+
+    /** A re-admission ended (the old instance is attached again, or will be destroyed): the group may go. */
+    void readmissionEnded() {
+        readmissions--;
+        if (readmissions == 0 && frontDone) {
+            engine.release();
+        }
+    }
+
     void closeReadmissionWindows() {
         for (Pair pair : pairs) {
             pair.closeWindow();
@@ -249,8 +272,10 @@ final class SwapRun implements Wait.Context {
             return;
         }
         frontDone = true;
-        SwapEngine.LOG.debug("swap {} cut over (steps 1 to 4 done); group '{}' released", id, settings.group());
-        engine.release();
+        if (readmissions == 0) {
+            SwapEngine.LOG.debug("swap {} cut over (steps 1 to 4 done); group '{}' released", id, settings.group());
+            engine.release();
+        }
         maybeEnd();
     }
 
