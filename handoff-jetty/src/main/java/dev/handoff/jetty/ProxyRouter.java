@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +67,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final ServerConnector connector;
     private final HttpClient client;
     private final Function<InstanceHandle, InetSocketAddress> addressOf;
+    private final long detachSettleTimeoutMillis;
     private final AtomicInteger nextBackend = new AtomicInteger();
     private volatile Backend[] backends = NONE;
     /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
@@ -73,6 +75,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
 
     private ProxyRouter(Builder builder) {
         this.addressOf = builder.addressOf;
+        this.detachSettleTimeoutMillis = builder.detachSettleTimeoutMillis;
         QueuedThreadPool serverThreads = new QueuedThreadPool(builder.maxThreads);
         serverThreads.setName("handoff-proxy");
         serverThreads.setDaemon(true);
@@ -181,9 +184,14 @@ public final class ProxyRouter implements Router, AutoCloseable {
     /**
      * {@inheritDoc}
      *
-     * <p>The instance gets no new request from the moment this is called, and the stage completes at once. The
-     * requests the router has in flight to it go on; when the last one completes, the pooled connections to it
-     * are closed ({@link #connectionsClosed(String)}).
+     * <p>The instance gets no new request from the moment this is called. The requests the router has already
+     * sent to it go on, and the stage completes when the last of them has been answered and the pooled
+     * connections to it are closed ({@link #connectionsClosed(String)}), or after the builder's
+     * {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout}, whichever comes first. Waiting for them
+     * matters: a request that picked the instance just before the detach may still be on its way, on a new
+     * connection the instance has not seen yet, and the instance's drain must not complete before it arrives.
+     * The bound matters too: a request that never ends must meet the drain deadline (and be abandoned there),
+     * not hold the detach.
      */
     @Override
     public CompletionStage<Void> detach(InstanceHandle instance) {
@@ -211,7 +219,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
         synchronized (this) {
             detachedBackends.put(detached.id, detached);
         }
-        return CompletableFuture.completedFuture(null);
+        return detached.gone.copy().completeOnTimeout(null, detachSettleTimeoutMillis, TimeUnit.MILLISECONDS)
+                .handle((settled, failure) -> null);
     }
 
     /**
@@ -387,6 +396,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
         private int maxThreads = 200;
         private int maxConnectionsPerBackend = 256;
         private long backendIdleTimeoutMillis = 15_000;
+        private long detachSettleTimeoutMillis = 5_000;
         private Function<InstanceHandle, InetSocketAddress> addressOf = Builder::jettyAddress;
 
         private Builder() {
@@ -466,6 +476,21 @@ public final class ProxyRouter implements Router, AutoCloseable {
                 throw new IllegalArgumentException("backendIdleTimeout must be > 0, but was " + timeout);
             }
             this.backendIdleTimeoutMillis = timeout.toMillis();
+            return this;
+        }
+
+        /**
+         * @param timeout the longest a {@link ProxyRouter#detach detach} waits for the requests already sent to
+         *                the instance to be answered; keep it below the orchestrator's detach timeout; default 5 s
+         * @return this builder
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder detachSettleTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "detachSettleTimeout must not be null");
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("detachSettleTimeout must be > 0, but was " + timeout);
+            }
+            this.detachSettleTimeoutMillis = timeout.toMillis();
             return this;
         }
 

@@ -1,0 +1,169 @@
+package dev.handoff.jetty.process;
+
+import dev.handoff.api.HandoffException;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.process.ChildAgent;
+import dev.handoff.core.process.ChildProcessLauncher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * How a parent learns the port of a web server it started as a child JVM: each child binds any free port (port 0,
+ * so no port is picked by one process and bound by another, which races) and, before it reports READY, writes
+ * {@code host:port} into a file named after its instance id in a private folder (mode 0700) the parent created and
+ * named in the child's environment ({@value #FOLDER_ENV}). Once the child is ready, {@link #address(InstanceHandle)}
+ * reads it, for example as an {@code HaproxyRouter} address resolver:
+ *
+ * <pre>{@code
+ * ChildPorts ports = ChildPorts.create();
+ * ChildProcessLauncher launcher = ports.configure(ChildProcessLauncher.builder()
+ *         .mainClass("com.example.WebMain", classpath)).build();
+ * HaproxyRouter router = HaproxyRouter.builder(adminSocket, "app").addressResolver(ports::address).build();
+ * }</pre>
+ *
+ * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}. Thread-safe.
+ */
+public final class ChildPorts implements AutoCloseable {
+
+    /** The environment variable naming the folder where children write their ports. */
+    public static final String FOLDER_ENV = "HANDOFF_PORT_FOLDER";
+
+    private final Path folder;
+
+    private ChildPorts(Path folder) {
+        this.folder = folder;
+    }
+
+    /**
+     * Creates a fresh private folder (mode 0700) under {@code java.io.tmpdir}.
+     *
+     * @return the ports of the children configured with it
+     * @throws UncheckedIOException when the folder cannot be created
+     */
+    public static ChildPorts create() {
+        try {
+            return new ChildPorts(Files.createTempDirectory("handoff-ports-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a folder for the children's ports", e);
+        }
+    }
+
+    /** @return the folder the children write into */
+    public Path folder() {
+        return folder;
+    }
+
+    /**
+     * @param launcher a launcher builder
+     * @return the same builder, with {@value #FOLDER_ENV} in the children's environment
+     * @throws NullPointerException when {@code launcher} is null
+     */
+    public ChildProcessLauncher.Builder configure(ChildProcessLauncher.Builder launcher) {
+        return Objects.requireNonNull(launcher, "launcher must not be null").environment(FOLDER_ENV,
+                folder.toString());
+    }
+
+    /**
+     * @param instance a child started by a launcher configured with this, once it is ready
+     * @return the address its application connector is bound to
+     * @throws NullPointerException  when {@code instance} is null
+     * @throws IllegalStateException when the child has not reported its port (it is not ready yet, or does not use
+     *                               {@link ChildWebApp})
+     */
+    public InetSocketAddress address(InstanceHandle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        Path file = folder.resolve(fileName(instance.id()));
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        } catch (NoSuchFileException e) {
+            throw new IllegalStateException("instance " + instance.id() + " has not reported its port (no " + file
+                    + "): is it ready, and does it run a ChildWebApp?", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the port of instance " + instance.id() + " from " + file, e);
+        }
+        int colon = content.lastIndexOf(':');
+        try {
+            return new InetSocketAddress(content.substring(0, colon), Integer.parseInt(content.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("instance " + instance.id() + " reported a malformed address '" + content
+                    + "' in " + file, e);
+        }
+    }
+
+    /**
+     * The child's side: writes {@code host:port} for this JVM's instance id, atomically, when a parent configured
+     * with a {@link ChildPorts} started it; does nothing otherwise.
+     *
+     * @param host the connector's host
+     * @param port the bound port
+     * @throws HandoffException when the file cannot be written
+     */
+    public static void report(String host, int port) {
+        String folder = System.getenv(FOLDER_ENV);
+        if (folder == null || ChildAgent.instanceId().isEmpty()) {
+            return;
+        }
+        Path target = Path.of(folder).resolve(fileName(ChildAgent.instanceId().get()));
+        Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            Files.writeString(temporary, host + ":" + port + "\n", StandardCharsets.US_ASCII);
+            try {
+                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new HandoffException("cannot report port " + port + " to the parent in " + target + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** An instance id as a file name: characters other than {@code [A-Za-z0-9.-]} become {@code _XXXX}. */
+    static String fileName(String instanceId) {
+        StringBuilder name = new StringBuilder();
+        for (int i = 0; i < instanceId.length(); i++) {
+            char c = instanceId.charAt(i);
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+                    || c == '.' && i > 0) {
+                name.append(c);
+            } else {
+                name.append('_').append(String.format("%04x", (int) c));
+            }
+        }
+        return name.append(".port").toString();
+    }
+
+    /** Deletes the folder and the ports in it. Idempotent. */
+    @Override
+    public void close() {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + folder, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ChildPorts[" + folder + "]";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.handoff.jetty.process;
+
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.spi.Router;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The shared port across processes: every instance is a child JVM running a {@link ChildWebApp} built with
+ * {@code reusePort(true)} on the same port, which it binds with {@code SO_REUSEPORT}. The kernel is the router: it
+ * spreads new connections over every listener of the port, so an instance is attached from the moment it listens
+ * (a {@link ChildWebApp} listens only once its application has started) and detached when its listener closes
+ * (a {@link ChildWebApp} closes it when told to stop accepting, which the orchestrator does before it detaches).
+ * The port never stops listening while one instance holds it.
+ *
+ * <p>What this router does: {@link #attach} checks that the instance reported the shared port, and records it;
+ * {@link #detach} forgets it and completes at once, since the listener is already closed.
+ *
+ * <p><b>The limit, measured</b> (see {@code docs/shared-port.md}): a connection that completes its handshake
+ * into the closing listener's accept queue just before the close is reset by Linux, unless
+ * {@code net.ipv4.tcp_migrate_req=1} (Linux 5.14+) moves it to another listener of the port. No connection is
+ * ever refused. Use the in-process {@code SharedPortRouter} or a front proxy where a reset cannot be afforded.
+ *
+ * <p>Thread-safe.
+ */
+public final class ReusePortRouter implements Router {
+
+    private final int port;
+    private final Function<InstanceHandle, InetSocketAddress> addressResolver;
+    private final Set<String> attached = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param port            the shared port
+     * @param addressResolver where each instance listens, e.g. {@link ChildPorts#address(InstanceHandle)}
+     * @throws NullPointerException     when {@code addressResolver} is null
+     * @throws IllegalArgumentException when {@code port} is not in 1..65535
+     */
+    public ReusePortRouter(int port, Function<InstanceHandle, InetSocketAddress> addressResolver) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 1..65535, but was " + port);
+        }
+        this.port = port;
+        this.addressResolver = Objects.requireNonNull(addressResolver, "addressResolver must not be null");
+    }
+
+    /** @return the shared port */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * @param instanceId an instance id
+     * @return whether the instance is attached
+     */
+    public boolean isAttached(String instanceId) {
+        return attached.contains(instanceId);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Completes at once: the instance listens on the port since it became ready. Completes exceptionally with
+     * an {@link IllegalArgumentException} when it listens on another port, or with the resolver's exception.
+     */
+    @Override
+    public CompletionStage<Void> attach(InstanceHandle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        try {
+            InetSocketAddress address = addressResolver.apply(instance);
+            if (address == null || address.getPort() != port) {
+                throw new IllegalArgumentException("instance " + instance.id() + " must listen on shared port "
+                        + port + ", but listens on " + address);
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        attached.add(instance.id());
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Completes at once: the instance closed its listener when it was told to stop accepting.
+     */
+    @Override
+    public CompletionStage<Void> detach(InstanceHandle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        attached.remove(instance.id());
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public String toString() {
+        return "ReusePortRouter[port=" + port + ", attached=" + attached + "]";
+    }
+}

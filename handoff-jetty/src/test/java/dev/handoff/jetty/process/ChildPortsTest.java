@@ -1,0 +1,70 @@
+package dev.handoff.jetty.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.core.sim.SimulatedInstance;
+import dev.handoff.core.sim.VirtualClock;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link ChildPorts} and {@link ReusePortRouter} without child processes: file names, errors, validation. */
+class ChildPortsTest {
+
+    @Test
+    void instanceIdsBecomeSafeFileNames() {
+        assertThat(ChildPorts.fileName("web-1")).isEqualTo("web-1.port");
+        assertThat(ChildPorts.fileName("../etc/x")).isEqualTo("_002e._002fetc_002fx.port");
+    }
+
+    @Test
+    void readsTheAddressAChildReportedAndExplainsAMissingOrMalformedOne() throws Exception {
+        try (ChildPorts ports = ChildPorts.create()) {
+            InstanceHandle instance = instance("web-7");
+            assertThatThrownBy(() -> ports.address(instance))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("instance web-7 has not reported its port (no " + ports.folder());
+
+            Files.writeString(ports.folder().resolve("web-7.port"), "127.0.0.1:43210\n");
+            assertThat(ports.address(instance)).isEqualTo(new InetSocketAddress("127.0.0.1", 43210));
+
+            Files.writeString(ports.folder().resolve("web-7.port"), "garbage");
+            assertThatThrownBy(() -> ports.address(instance))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("instance web-7 reported a malformed address 'garbage'");
+            assertThat(Files.getPosixFilePermissions(ports.folder())).containsExactlyInAnyOrder(
+                    PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+        }
+    }
+
+    @Test
+    void theReusePortRouterAttachesOnlyInstancesListeningOnItsPort() throws Exception {
+        assertThatThrownBy(() -> new ReusePortRouter(0, instance -> null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port must be in 1..65535, but was 0");
+        InstanceHandle elsewhere = instance("web-2");
+        ReusePortRouter router = new ReusePortRouter(8080, instance -> new InetSocketAddress("127.0.0.1", 9090));
+
+        assertThatThrownBy(() -> router.attach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .hasRootCauseMessage("instance web-2 must listen on shared port 8080, but listens on /127.0.0.1:9090");
+        assertThat(router.isAttached("web-2")).isFalse();
+
+        ReusePortRouter matching = new ReusePortRouter(9090, instance -> new InetSocketAddress("127.0.0.1", 9090));
+        matching.attach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(matching.isAttached("web-2")).isTrue();
+        matching.detach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(matching.isAttached("web-2")).isFalse();
+    }
+
+    private static InstanceHandle instance(String id) {
+        return SimulatedInstance.running(id, new VirtualClock());
+    }
+}
