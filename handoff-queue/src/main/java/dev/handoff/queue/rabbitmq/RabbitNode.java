@@ -199,9 +199,12 @@ public final class RabbitNode implements AutoCloseable {
         return amqpPort;
     }
 
-    /** @return the broker's address, {@code amqp://guest:guest@127.0.0.1:<port>/} */
+    /**
+     * @return the broker's address with the default vhost, {@code amqp://guest:guest@127.0.0.1:<port>/%2F} (a bare
+     *     trailing {@code /} would name the empty vhost)
+     */
     public String uri() {
-        return "amqp://guest:guest@127.0.0.1:" + amqpPort + "/";
+        return "amqp://guest:guest@127.0.0.1:" + amqpPort + "/%2F";
     }
 
     /** @return a new connection factory for this node (guest user, default vhost) */

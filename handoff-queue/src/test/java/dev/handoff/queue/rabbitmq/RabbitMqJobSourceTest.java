@@ -106,6 +106,16 @@ class RabbitMqJobSourceTest {
     }
 
     @Test
+    void theNodesUriNamesTheDefaultVhost() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(node.uri());
+        try (Connection connection = factory.newConnection()) {
+            assertThat(connection.isOpen()).isTrue();
+            assertThat(factory.getVirtualHost()).isEqualTo("/");
+        }
+    }
+
+    @Test
     void prefetch_bounds_deliveries_and_ack_removes_the_job() throws Exception {
         // given
         publish(5);

@@ -1,0 +1,151 @@
+package dev.handoff.queue.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.handoff.api.LifecycleState;
+import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.queue.HandoffConsumer;
+import dev.handoff.queue.InMemoryJobQueue;
+
+/**
+ * {@link ChildConsumer} run in this JVM (no parent: standalone) on the in-memory queue, and the argument checks of
+ * {@link ChildConsumer} and {@link ChildSubscriptionRouter}. The child-process swaps are in
+ * {@link ChildConsumerSwapTest}.
+ */
+class ChildConsumerTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private final InMemoryJobQueue queue = InMemoryJobQueue.create("jobs", 1_000);
+    private final Set<String> processed = ConcurrentHashMap.newKeySet();
+    private final HandoffConsumer consumer = HandoffConsumer.builder("standalone")
+            .source(queue::connect)
+            .handler(job -> processed.add(job.id()))
+            .build();
+
+    @AfterEach
+    void tearDown() {
+        consumer.close();
+        queue.close();
+    }
+
+    private static <T> T get(CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void standalone_it_subscribes_at_once_and_its_lifecycle_stops_and_resumes_the_subscription() throws Exception {
+        // given: no parent in this JVM's environment
+        ChildConsumer child = ChildConsumer.builder(consumer).terminationOnSigterm(false).start();
+        assertThat(child.attachedToParent()).isFalse();
+        assertThat(child.termination()).isEmpty();
+        assertThat(consumer.isConsuming()).isTrue();
+
+        // when: stop-accepting returns only once the cancel is confirmed
+        child.lifecycle().stopAccepting();
+
+        // then
+        assertThat(child.lifecycle().state()).isEqualTo(LifecycleState.DRAINING);
+        assertThat(consumer.isConsuming()).isFalse();
+        assertThat(queue.offer("job-1", new byte[0])).isTrue();
+        assertThat(queue.readyCount()).isEqualTo(1);
+
+        // when: resumed, it subscribes again and takes the job
+        child.lifecycle().resumeAccepting();
+
+        // then
+        assertThat(child.lifecycle().isReady()).isTrue();
+        await().atMost(WAIT).until(() -> processed.contains("job-1"));
+        get(child.lifecycle().drain());
+        assertThat(child.lifecycle().state()).isEqualTo(LifecycleState.DRAINED);
+    }
+
+    @Test
+    void bad_arguments_are_refused_with_the_field_and_the_value() {
+        assertThatThrownBy(() -> ChildConsumer.builder(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("consumer must not be null");
+        assertThatThrownBy(() -> ChildConsumer.builder(consumer).cancelTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("cancelTimeout must be > 0, but was PT0S");
+        assertThatThrownBy(() -> ChildConsumer.builder(consumer).termination(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("termination customizer must not be null");
+    }
+
+    @Test
+    void the_router_refuses_an_instance_that_is_not_a_child_process() {
+        InstanceHandle inProcess = new InstanceHandle() {
+            @Override
+            public String id() {
+                return "in-process";
+            }
+
+            @Override
+            public CompletionStage<Void> awaitReady() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletionStage<Void> failure() {
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public CompletionStage<Void> stopAccepting() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletionStage<Void> resumeAccepting() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletionStage<Void> drain() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public long inFlight() {
+                return 0;
+            }
+
+            @Override
+            public CompletionStage<Long> forceStop() {
+                return CompletableFuture.completedFuture(0L);
+            }
+
+            @Override
+            public CompletionStage<Void> destroy() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public String toString() {
+                return "in-process";
+            }
+        };
+        ChildSubscriptionRouter router = new ChildSubscriptionRouter();
+
+        for (CompletionStage<Void> stage : List.of(router.attach(inProcess), router.detach(inProcess))) {
+            assertThatThrownBy(() -> stage.toCompletableFuture().get(1, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalArgumentException.class)
+                    .hasRootCauseMessage(
+                            "ChildSubscriptionRouter routes ChildProcessInstances only, but got in-process");
+        }
+        assertThat(router.propagationDelay()).isZero();
+    }
+}
