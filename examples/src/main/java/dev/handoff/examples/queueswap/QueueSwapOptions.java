@@ -1,0 +1,202 @@
+package dev.handoff.examples.queueswap;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The options of {@code queue-swap}, parsed and validated. Immutable.
+ *
+ * @param broker        {@code memory} or {@code rabbitmq}
+ * @param modes         the modes to run, in order
+ * @param messages      jobs published per mode
+ * @param swaps         swaps per mode, spread evenly over the processing
+ * @param forceDrain    whether each handoff drain is made to miss its deadline
+ * @param jobMinMillis  shortest job
+ * @param jobMaxMillis  longest job
+ * @param prefetch      deliveries held per consumer
+ * @param concurrency   handler threads per consumer
+ * @param drainMillis   drain deadline of the handoff mode (and the bound of cancel-and-finish)
+ * @param timeoutSeconds bound on each mode's run
+ * @param rabbitUri     the broker to use with {@code --broker=rabbitmq}; empty: start a throwaway node
+ * @param help          whether --help was asked (the other fields then hold defaults)
+ */
+public record QueueSwapOptions(String broker, List<Mode> modes, int messages, int swaps, boolean forceDrain,
+                               int jobMinMillis, int jobMaxMillis, int prefetch, int concurrency, long drainMillis,
+                               int timeoutSeconds, Optional<URI> rabbitUri, boolean help) {
+
+    static final int MAX_MESSAGES = 10_000_000;
+    static final int MAX_SWAPS = 1_000;
+
+    /** The compact constructor copies the mode list. */
+    public QueueSwapOptions {
+        modes = List.copyOf(modes);
+    }
+
+    /** A command line that cannot be run; the message names the option and the value received. */
+    public static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        /** @param message what is wrong, naming the option and value */
+        public UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param args the arguments after {@code queue-swap}: {@code --name=value}, {@code --name value}, or the flags
+     *             {@code --force-drain} and {@code --help}
+     * @return the options
+     * @throws UsageException when an option is unknown, repeated, lacks its value or has a value out of range
+     */
+    public static QueueSwapOptions parse(String[] args) throws UsageException {
+        String broker = "memory";
+        List<Mode> modes = List.of(Mode.HANDOFF);
+        int messages = 20_000;
+        int swaps = 5;
+        boolean forceDrain = false;
+        int jobMin = 1;
+        int jobMax = 3;
+        int prefetch = 20;
+        int concurrency = 4;
+        long drainMillis = 30_000;
+        int timeout = 600;
+        Optional<URI> rabbitUri = Optional.empty();
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
+                        concurrency, drainMillis, timeout, rabbitUri, true);
+            }
+            if (!arg.startsWith("--")) {
+                throw new UsageException("unexpected argument '" + arg + "' (options look like --name=value)");
+            }
+            String name;
+            String value;
+            int equals = arg.indexOf('=');
+            if (equals >= 0) {
+                name = arg.substring(2, equals);
+                value = arg.substring(equals + 1);
+            } else if (arg.equals("--force-drain")) {
+                name = "force-drain";
+                value = "true";
+            } else {
+                name = arg.substring(2);
+                if (i + 1 >= args.length) {
+                    throw new UsageException("--" + name + " needs a value");
+                }
+                value = args[++i];
+            }
+            if (seen.contains(name)) {
+                throw new UsageException("--" + name + " given twice");
+            }
+            seen.add(name);
+            switch (name) {
+                case "broker" -> {
+                    if (!value.equals("memory") && !value.equals("rabbitmq")) {
+                        throw new UsageException("--broker must be memory or rabbitmq, but was '" + value + "'");
+                    }
+                    broker = value;
+                }
+                case "mode" -> modes = Mode.parse(value);
+                case "messages" -> messages = parseInt("messages", value, 1, MAX_MESSAGES);
+                case "swaps" -> swaps = parseInt("swaps", value, 0, MAX_SWAPS);
+                case "force-drain" -> {
+                    if (!value.equals("true") && !value.equals("false")) {
+                        throw new UsageException("--force-drain takes no value (or true/false), but was '" + value
+                                + "'");
+                    }
+                    forceDrain = Boolean.parseBoolean(value);
+                }
+                case "job-ms" -> {
+                    int dash = value.indexOf('-');
+                    if (dash < 0) {
+                        jobMin = parseInt("job-ms", value, 0, 60_000);
+                        jobMax = jobMin;
+                    } else {
+                        jobMin = parseInt("job-ms", value.substring(0, dash), 0, 60_000);
+                        jobMax = parseInt("job-ms", value.substring(dash + 1), 0, 60_000);
+                        if (jobMax < jobMin) {
+                            throw new UsageException("--job-ms must be MIN-MAX with MIN <= MAX, but was '" + value
+                                    + "'");
+                        }
+                    }
+                }
+                case "prefetch" -> prefetch = parseInt("prefetch", value, 1, 65_535);
+                case "concurrency" -> concurrency = parseInt("concurrency", value, 1, 256);
+                case "drain-timeout-ms" -> drainMillis = parseInt("drain-timeout-ms", value, 1, 3_600_000);
+                case "timeout" -> timeout = parseInt("timeout", value, 1, 86_400);
+                case "rabbit-uri" -> {
+                    try {
+                        URI uri = URI.create(value);
+                        if (!"amqp".equals(uri.getScheme()) && !"amqps".equals(uri.getScheme())) {
+                            throw new IllegalArgumentException("scheme must be amqp or amqps");
+                        }
+                        rabbitUri = Optional.of(uri);
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException("--rabbit-uri must be an amqp:// URI, but was '" + value + "'");
+                    }
+                }
+                default -> throw new UsageException("unknown option --" + name + " (see --help)");
+            }
+        }
+        if (rabbitUri.isPresent() && !broker.equals("rabbitmq")) {
+            throw new UsageException("--rabbit-uri needs --broker=rabbitmq, but the broker is " + broker);
+        }
+        return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
+                concurrency, drainMillis, timeout, rabbitUri, false);
+    }
+
+    private static int parseInt(String name, String value, int min, int max) throws UsageException {
+        try {
+            int parsed = Integer.parseInt(value.strip());
+            if (parsed < min || parsed > max) {
+                throw new UsageException("--" + name + " must be between " + min + " and " + max + ", but was "
+                        + parsed);
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be a whole number, but was '" + value + "'");
+        }
+    }
+
+    /** @return the help text */
+    public static String usage() {
+        return String.join(System.lineSeparator(),
+                "usage: java -jar handoff-examples.jar queue-swap [options]",
+                "",
+                "Publishes jobs with unique ids while queue consumers are swapped, checks every id against a ledger",
+                "and prints one line per mode:",
+                "  RESULT broker=B swaps=N published=M processed=P lost=L duplicated=D forced=F max_drain_ms=T"
+                        + " [mode=X]",
+                "processed: distinct ids processed; lost: ids never processed; duplicated: extra runs of an id;",
+                "forced: jobs taken from a running handler (handoff: abandoned at the drain deadline; naive: running",
+                "when the channel closed); max_drain_ms: longest time from telling an old consumer to stop to its",
+                "being gone. A STATS line before it gives throughput and mean drain time. Exit status 0 when nothing",
+                "was lost, 1 otherwise, 2 for a bad command line.",
+                "",
+                "options:",
+                "  --broker=memory|rabbitmq   job source (default memory: the in-process queue)",
+                "  --rabbit-uri=amqp://...    RabbitMQ to use with --broker=rabbitmq; without it a throwaway node is",
+                "                             started on 127.0.0.1 (needs rabbitmq-server installed) and stopped after",
+                "  --messages=M               jobs published per mode (default 20000)",
+                "  --swaps=N                  swaps per mode, spread over the processing (default 5)",
+                "  --mode=MODE                handoff | naive | cancel-and-finish | all (default handoff); all runs the",
+                "                             three, one after the other, on the same broker (a fresh queue each):",
+                "                               handoff            HandoffConsumer + Orchestrator: cancel, requeue",
+                "                                                  unstarted jobs at once, finish and ack the rest",
+                "                               naive              close the old consumer's channel at once",
+                "                               cancel-and-finish  cancel, process everything prefetched, then close",
+                "  --force-drain              handoff mode: jobs running when their consumer is told to stop overrun",
+                "                             the drain deadline (1 ms) until interrupted, so each drain is forced",
+                "  --job-ms=MIN[-MAX]         job duration, uniform in [MIN, MAX] ms (default 1-3)",
+                "  --prefetch=P               deliveries held per consumer (default 20)",
+                "  --concurrency=C            handler threads per consumer (default 4)",
+                "  --drain-timeout-ms=T       drain deadline of handoff mode, bound of cancel-and-finish (default 30000)",
+                "  --timeout=S                bound on each mode's run, in seconds (default 600)",
+                "  --help                     show this message",
+                "");
+    }
+}

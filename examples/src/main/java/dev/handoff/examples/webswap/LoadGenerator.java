@@ -1,0 +1,204 @@
+package dev.handoff.examples.webswap;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Concurrent HTTP clients on loopback: three in four keep their connection alive, every fourth opens a new one per
+ * request; one request in five is slow ({@code /slow?ms=5..50}), the rest fast. A client never retries: each
+ * attempt is recorded once, as a latency when it succeeds or as a {@link FailureKind} when it fails; after a
+ * failure the connection is closed, the client pauses 10 ms, and its next (new) request opens a new connection.
+ *
+ * <p>Each client records into its own arrays, so the hot loop shares nothing; {@link #stop()} joins the clients
+ * before the records are read. Also the web load of the {@code demo} command.
+ */
+public final class LoadGenerator {
+
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    /** A client pauses this long after a failed attempt, so that a refused port is not hammered in a busy loop. */
+    static final Duration PAUSE_AFTER_FAILURE = Duration.ofMillis(10);
+    private static final Duration JOIN_TIMEOUT = READ_TIMEOUT.plusSeconds(5);
+
+    private final InetSocketAddress target;
+    private final List<Client> clients = new ArrayList<>();
+    private volatile boolean running = true;
+
+    /**
+     * @param target      where the clients connect
+     * @param clientCount how many clients
+     * @param seed        seeds each client's random choices (client {@code i} uses {@code seed + i})
+     */
+    public LoadGenerator(InetSocketAddress target, int clientCount, long seed) {
+        this.target = target;
+        for (int i = 0; i < clientCount; i++) {
+            clients.add(new Client(i, i % 4 != 3, new SplittableRandom(seed + i)));
+        }
+    }
+
+    /** Starts the clients' threads. */
+    public void start() {
+        for (Client client : clients) {
+            client.thread.start();
+        }
+    }
+
+    /**
+     * Stops the clients after their current request and waits for them (bounded by the read timeout).
+     *
+     * @throws IllegalStateException when a client does not finish in time
+     * @throws InterruptedException  when interrupted while waiting
+     */
+    public void stop() throws InterruptedException {
+        running = false;
+        long deadline = System.nanoTime() + JOIN_TIMEOUT.toNanos();
+        for (Client client : clients) {
+            long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            client.thread.join(Math.max(1, remaining));
+            if (client.thread.isAlive()) {
+                throw new IllegalStateException("client " + client.index + " did not stop within " + JOIN_TIMEOUT);
+            }
+        }
+    }
+
+    /** @return every client's records, merged; call after {@link #stop()} */
+    public LoadRecords records() {
+        LoadRecords merged = new LoadRecords();
+        for (Client client : clients) {
+            merged.add(client.records);
+        }
+        return merged;
+    }
+
+    private final class Client implements Runnable {
+        private final int index;
+        private final boolean keepAlive;
+        private final SplittableRandom random;
+        private final LoadRecords records = new LoadRecords();
+        private final Thread thread;
+        private RawHttpConnection connection;
+
+        Client(int index, boolean keepAlive, SplittableRandom random) {
+            this.index = index;
+            this.keepAlive = keepAlive;
+            this.random = random;
+            this.thread = new Thread(this, "web-swap-client-" + index);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (running) {
+                    attempt(random.nextInt(5) == 0 ? "/slow?ms=" + (5 + random.nextInt(46)) : "/fast");
+                }
+            } finally {
+                closeConnection();
+            }
+        }
+
+        private void attempt(String path) {
+            long start = System.nanoTime();
+            boolean reused = false;
+            try {
+                if (connection == null || !connection.isUsable()) {
+                    closeConnection();
+                    connection = RawHttpConnection.open(target, CONNECT_TIMEOUT, READ_TIMEOUT);
+                }
+                reused = connection.isReused();
+                int status = connection.exchange(path, !keepAlive);
+                long end = System.nanoTime();
+                if (status >= 200 && status < 300) {
+                    records.success(start, end);
+                } else {
+                    failed(FailureKind.NON_2XX);
+                }
+            } catch (IOException e) {
+                failed(FailureKind.classify(e, reused));
+            } catch (RuntimeException e) {
+                failed(FailureKind.OTHER);
+            }
+        }
+
+        private void failed(FailureKind kind) {
+            records.failure(kind);
+            closeConnection();
+            LockSupport.parkNanos(PAUSE_AFTER_FAILURE.toNanos());
+        }
+
+        private void closeConnection() {
+            if (connection != null) {
+                try {
+                    connection.close();
+                } catch (IOException e) {
+                    // the connection is dropped either way
+                }
+                connection = null;
+            }
+        }
+    }
+
+    /** Successful requests' start and end times, and failures by kind. Not thread-safe. */
+    public static final class LoadRecords {
+        private long[] starts = new long[1024];
+        private long[] ends = new long[1024];
+        private int successes;
+        private final long[] failures = new long[FailureKind.values().length];
+
+        void success(long startNanos, long endNanos) {
+            if (successes == starts.length) {
+                starts = Arrays.copyOf(starts, successes * 2);
+                ends = Arrays.copyOf(ends, successes * 2);
+            }
+            starts[successes] = startNanos;
+            ends[successes] = endNanos;
+            successes++;
+        }
+
+        void failure(FailureKind kind) {
+            failures[kind.ordinal()]++;
+        }
+
+        void add(LoadRecords other) {
+            for (int i = 0; i < other.successes; i++) {
+                success(other.starts[i], other.ends[i]);
+            }
+            for (int i = 0; i < failures.length; i++) {
+                failures[i] += other.failures[i];
+            }
+        }
+
+        /** @return successful requests */
+        public int successes() {
+            return successes;
+        }
+
+        /**
+         * @param kind a kind of failure
+         * @return failed attempts of that kind
+         */
+        public long failures(FailureKind kind) {
+            return failures[kind.ordinal()];
+        }
+
+        /** @return failed attempts, all kinds */
+        public long failed() {
+            return Arrays.stream(failures).sum();
+        }
+
+        long startNanos(int i) {
+            return starts[i];
+        }
+
+        long endNanos(int i) {
+            return ends[i];
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.handoff.examples.webswap;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The outcome of one mode's run: request and failure counts, latency percentiles over the successful requests, and
+ * the p99 of the requests that overlapped a swap. Immutable.
+ *
+ * @param mode               the mode
+ * @param swaps              swaps completed
+ * @param requests           attempts, successful or not
+ * @param failuresByKind     failed attempts, indexed by {@link FailureKind#ordinal()}
+ * @param p50Millis          median latency of the successful requests
+ * @param p99Millis          99th percentile latency of the successful requests
+ * @param p99DuringSwapMillis 99th percentile latency of the successful requests that overlapped a swap, or NaN
+ *                           when none did
+ */
+record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, double p50Millis, double p99Millis,
+                 double p99DuringSwapMillis) {
+
+    RunResult {
+        failuresByKind = failuresByKind.clone();
+    }
+
+    /**
+     * @param mode    the mode
+     * @param swaps   swaps completed
+     * @param records the clients' records
+     * @param windows the swaps' {start, end} times in {@link System#nanoTime()} terms
+     * @return the result
+     */
+    static RunResult of(Mode mode, int swaps, LoadGenerator.LoadRecords records, List<long[]> windows) {
+        int count = records.successes();
+        long[] latencies = new long[count];
+        long[] duringSwap = new long[count];
+        int duringSwapCount = 0;
+        for (int i = 0; i < count; i++) {
+            long start = records.startNanos(i);
+            long end = records.endNanos(i);
+            latencies[i] = end - start;
+            for (long[] window : windows) {
+                if (start < window[1] && end > window[0]) {
+                    duringSwap[duringSwapCount++] = end - start;
+                    break;
+                }
+            }
+        }
+        long[] failures = new long[FailureKind.values().length];
+        for (FailureKind kind : FailureKind.values()) {
+            failures[kind.ordinal()] = records.failures(kind);
+        }
+        return new RunResult(mode, swaps, count + records.failed(), failures, percentileMillis(latencies, count, 0.50),
+                percentileMillis(latencies, count, 0.99), percentileMillis(duringSwap, duringSwapCount, 0.99));
+    }
+
+    /** Nearest-rank percentile of the first {@code count} values, in milliseconds; NaN when there is none. */
+    static double percentileMillis(long[] nanos, int count, double quantile) {
+        if (count == 0) {
+            return Double.NaN;
+        }
+        long[] sorted = Arrays.copyOf(nanos, count);
+        Arrays.sort(sorted);
+        int rank = (int) Math.ceil(quantile * count);
+        return sorted[Math.max(0, rank - 1)] / 1_000_000.0;
+    }
+
+    /** @return failed attempts, all kinds */
+    long failed() {
+        return Arrays.stream(failuresByKind).sum();
+    }
+
+    /** @return {@code RESULT mode=.. swaps=.. requests=.. failed=.. p50_ms=.. p99_ms=.. p99_during_swap_ms=..} */
+    String resultLine() {
+        return "RESULT mode=" + mode.label() + " swaps=" + swaps + " requests=" + requests + " failed=" + failed()
+                + " p50_ms=" + millis(p50Millis) + " p99_ms=" + millis(p99Millis) + " p99_during_swap_ms="
+                + millis(p99DuringSwapMillis);
+    }
+
+    /** @return {@code FAILURES mode=.. refused=.. reset=.. ...}, every kind listed */
+    String failuresLine() {
+        StringBuilder line = new StringBuilder("FAILURES mode=").append(mode.label());
+        for (FailureKind kind : FailureKind.values()) {
+            line.append(' ').append(kind.label()).append('=').append(failuresByKind[kind.ordinal()]);
+        }
+        return line.toString();
+    }
+
+    private static String millis(double value) {
+        return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.2f", value);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof RunResult result && mode == result.mode && swaps == result.swaps
+                && requests == result.requests && Arrays.equals(failuresByKind, result.failuresByKind)
+                && Double.compare(p50Millis, result.p50Millis) == 0 && Double.compare(p99Millis, result.p99Millis) == 0
+                && Double.compare(p99DuringSwapMillis, result.p99DuringSwapMillis) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * mode.hashCode() + Long.hashCode(requests)) + Arrays.hashCode(failuresByKind);
+    }
+
+    @Override
+    public String toString() {
+        return resultLine() + " / " + failuresLine();
+    }
+}

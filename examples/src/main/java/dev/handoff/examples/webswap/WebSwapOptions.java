@@ -1,0 +1,149 @@
+package dev.handoff.examples.webswap;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The options of {@code web-swap}, parsed and validated. Immutable.
+ *
+ * @param modes   the modes to run, in order
+ * @param swaps   swaps per mode, spread evenly over the run
+ * @param clients concurrent clients
+ * @param seconds duration of each mode's run
+ * @param help    whether --help was asked (the other fields then hold defaults)
+ */
+public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int seconds, boolean help) {
+
+    static final int MAX_SWAPS = 1000;
+    static final int MAX_CLIENTS = 256;
+    static final int MAX_SECONDS = 3600;
+
+    /** A command line that cannot be run; the message names the option and the value received. */
+    public static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        /** @param message what is wrong, naming the option and value */
+        public UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param args the arguments after {@code web-swap}: {@code --name=value} or {@code --name value}
+     * @return the options
+     * @throws UsageException when an option is unknown, repeated, lacks its value or has a value out of range
+     */
+    public static WebSwapOptions parse(String[] args) throws UsageException {
+        List<Mode> modes = List.of(Mode.values());
+        int swaps = 5;
+        int clients = 8;
+        int seconds = 40;
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return new WebSwapOptions(modes, swaps, clients, seconds, true);
+            }
+            if (!arg.startsWith("--")) {
+                throw new UsageException("unexpected argument '" + arg + "' (options look like --name=value)");
+            }
+            String name;
+            String value;
+            int equals = arg.indexOf('=');
+            if (equals >= 0) {
+                name = arg.substring(2, equals);
+                value = arg.substring(equals + 1);
+            } else {
+                name = arg.substring(2);
+                if (i + 1 >= args.length) {
+                    throw new UsageException("--" + name + " needs a value");
+                }
+                value = args[++i];
+            }
+            if (seen.contains(name)) {
+                throw new UsageException("--" + name + " given twice");
+            }
+            seen.add(name);
+            switch (name) {
+                case "mode" -> modes = parseModes(value);
+                case "swaps" -> swaps = parseInt("swaps", value, 0, MAX_SWAPS);
+                case "clients" -> clients = parseInt("clients", value, 1, MAX_CLIENTS);
+                case "seconds" -> seconds = parseInt("seconds", value, 1, MAX_SECONDS);
+                default -> throw new UsageException("unknown option --" + name + " (see --help)");
+            }
+        }
+        return new WebSwapOptions(modes, swaps, clients, seconds, false);
+    }
+
+    private static List<Mode> parseModes(String value) throws UsageException {
+        if (value.equals("all")) {
+            return List.of(Mode.values());
+        }
+        List<Mode> modes = new ArrayList<>();
+        for (String label : value.split(",", -1)) {
+            Optional<Mode> mode = Mode.byLabel(label);
+            if (mode.isEmpty()) {
+                throw new UsageException("--mode must be all or a comma-separated list of " + labels()
+                        + ", but was '" + value + "'");
+            }
+            if (!modes.contains(mode.get())) {
+                modes.add(mode.get());
+            }
+        }
+        return List.copyOf(modes);
+    }
+
+    private static int parseInt(String name, String value, int min, int max) throws UsageException {
+        int parsed;
+        try {
+            parsed = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be a whole number, but was '" + value + "'");
+        }
+        if (parsed < min || parsed > max) {
+            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", but was " + parsed);
+        }
+        return parsed;
+    }
+
+    private static String labels() {
+        StringBuilder labels = new StringBuilder();
+        for (Mode mode : Mode.values()) {
+            labels.append(labels.length() == 0 ? "" : ", ").append(mode.label());
+        }
+        return labels.toString();
+    }
+
+    /** @return the --help text */
+    public static String usage() {
+        StringBuilder text = new StringBuilder();
+        text.append("usage: java -jar handoff-examples.jar web-swap [--mode=MODE] [--swaps=N] [--clients=C]"
+                + " [--seconds=S]\n\n");
+        text.append("Swaps a Jetty server under load N times and counts every failed request. The clients never\n"
+                + "retry: each failed attempt counts once and is classified as refused, reset, eof_reused (EOF on a\n"
+                + "reused keep-alive connection), eof_fresh (EOF on a new connection), timeout, non_2xx or other.\n"
+                + "Three clients in four keep their connection alive, the fourth opens one per request; one\n"
+                + "request in five is slow (5-50 ms of server work). After a failure a client closes its\n"
+                + "connection and pauses 10 ms before its next request. Everything listens on 127.0.0.1 only.\n\n");
+        text.append("options:\n");
+        text.append("  --mode=MODE     all (default), or a comma-separated list of:\n");
+        for (Mode mode : Mode.values()) {
+            text.append(String.format("                    %-15s %s%n", mode.label(), mode.description()));
+        }
+        text.append("  --swaps=N       swaps per mode, spread evenly over the run (0.." + MAX_SWAPS + ", default 5)\n");
+        text.append("  --clients=C     concurrent clients (1.." + MAX_CLIENTS + ", default 8)\n");
+        text.append("  --seconds=S     duration of each mode's run in seconds (1.." + MAX_SECONDS
+                + ", default 40)\n");
+        text.append("  --help          this text\n\n");
+        text.append("output, one line per mode, then the failures by kind:\n");
+        text.append("  RESULT mode=MODE swaps=N requests=R failed=F p50_ms=.. p99_ms=.. p99_during_swap_ms=..\n");
+        text.append("  FAILURES mode=MODE refused=.. reset=.. eof_reused=.. eof_fresh=.. timeout=.. non_2xx=.."
+                + " other=..\n");
+        text.append("Latencies are over successful requests; during_swap counts the requests that overlap a swap.\n");
+        text.append("The haproxy mode needs /usr/sbin/haproxy (apt-get install -y haproxy).\n");
+        text.append("Exit status: 0 when every mode ran all its swaps, 1 when a mode or a swap failed (on stderr),\n"
+                + "2 on a bad option.\n");
+        return text.toString();
+    }
+}

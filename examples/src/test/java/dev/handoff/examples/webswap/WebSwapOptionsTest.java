@@ -1,0 +1,91 @@
+package dev.handoff.examples.webswap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WebSwapOptionsTest {
+
+    @Test
+    void parsesEveryOptionInBothForms() throws Exception {
+        WebSwapOptions options = WebSwapOptions.parse(
+                new String[] {"--mode=naive,haproxy", "--swaps", "3", "--clients=4", "--seconds=9"});
+        assertThat(options.modes()).containsExactly(Mode.NAIVE, Mode.HAPROXY);
+        assertThat(options.swaps()).isEqualTo(3);
+        assertThat(options.clients()).isEqualTo(4);
+        assertThat(options.seconds()).isEqualTo(9);
+        assertThat(options.help()).isFalse();
+    }
+
+    @Test
+    void defaultsToEveryMode() throws Exception {
+        WebSwapOptions options = WebSwapOptions.parse(new String[0]);
+        assertThat(options.modes()).containsExactly(Mode.values());
+        assertThat(WebSwapOptions.parse(new String[] {"--mode=all"}).modes()).containsExactly(Mode.values());
+        assertThat(options.swaps()).isEqualTo(5);
+        assertThat(options.clients()).isEqualTo(8);
+        assertThat(options.seconds()).isEqualTo(40);
+    }
+
+    @Test
+    void rejectsBadOptionsNamingTheOptionAndValue() {
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--clients=0"}))
+                .hasMessage("--clients must be between 1 and 256, but was 0");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--swaps=many"}))
+                .hasMessage("--swaps must be a whole number, but was 'many'");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--mode=fast"}))
+                .hasMessage("--mode must be all or a comma-separated list of naive, jetty-graceful, proxy, reuseport,"
+                        + " haproxy, but was 'fast'");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--color=red"}))
+                .hasMessage("unknown option --color (see --help)");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--seconds"}))
+                .hasMessage("--seconds needs a value");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--seconds=1", "--seconds=2"}))
+                .hasMessage("--seconds given twice");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"naive"}))
+                .hasMessage("unexpected argument 'naive' (options look like --name=value)");
+    }
+
+    @Test
+    void aBadOptionExitsWithTwoAndHelpDocumentsEveryOption() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = WebSwap.run(new String[] {"--clients=-1"}, print(out), print(err));
+        assertThat(status).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--clients must be between 1 and 256, but was -1");
+
+        ByteArrayOutputStream help = new ByteArrayOutputStream();
+        assertThat(WebSwap.run(new String[] {"--help"}, print(help), print(err))).isEqualTo(0);
+        String text = help.toString(StandardCharsets.UTF_8);
+        for (String option : List.of("--mode", "--swaps", "--clients", "--seconds", "--help")) {
+            assertThat(text).contains(option);
+        }
+        for (Mode mode : Mode.values()) {
+            assertThat(text).contains(mode.label());
+        }
+    }
+
+    @Test
+    void resultLinesHaveTheDocumentedShape() {
+        LoadGenerator.LoadRecords records = new LoadGenerator.LoadRecords();
+        for (int i = 1; i <= 100; i++) {
+            records.success(i * 10_000_000L, i * 10_000_000L + i * 1_000_000L);
+        }
+        records.failure(FailureKind.REFUSED);
+        records.failure(FailureKind.EOF_REUSED);
+        RunResult result = RunResult.of(Mode.NAIVE, 2, records, List.of(new long[] {995_000_000L, 2_000_000_000L}));
+        assertThat(result.resultLine()).isEqualTo(
+                "RESULT mode=naive swaps=2 requests=102 failed=2 p50_ms=50.00 p99_ms=99.00 p99_during_swap_ms=100.00");
+        assertThat(result.failuresLine()).isEqualTo(
+                "FAILURES mode=naive refused=1 reset=0 eof_reused=1 eof_fresh=0 timeout=0 non_2xx=0 other=0");
+    }
+
+    private static PrintStream print(ByteArrayOutputStream bytes) {
+        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    }
+}
