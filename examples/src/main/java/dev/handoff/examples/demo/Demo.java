@@ -232,7 +232,7 @@ public final class Demo {
         long failed = requests == null ? 0 : requests.failed();
         long jobs = queue == null ? 0 : queue.published();
         long processed = queue == null ? 0 : queue.ledger().distinct();
-        long duplicated = queue == null ? 0 : queue.ledger().duplicated();
+        long duplicated = queue == null ? 0 : queue.ledger().duplicates();
         long lost = jobs - processed;
         long committed = swaps.stream().filter(SwapRecord::committed).count();
         if (requests != null && requests.successes() == 0) {

@@ -1,7 +1,7 @@
 package dev.handoff.examples.demo;
 
-import java.util.ArrayList;
-import java.util.List;
+import dev.handoff.examples.common.OptionParser;
+import java.util.Set;
 
 /**
  * The options of {@code demo}, parsed and validated. Immutable.
@@ -60,49 +60,27 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
         int jobs = DEFAULT_JOBS;
         int seconds = DEFAULT_SECONDS;
         boolean verbose = false;
-        List<String> seen = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
+        OptionParser<UsageException> parser = new OptionParser<>(args, Set.of("verbose"), UsageException::new);
+        while (parser.hasNext()) {
+            OptionParser.Option option = parser.next();
+            if (option.help()) {
                 return defaults().withHelp();
             }
-            if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new UsageException("unexpected argument '" + arg + "' (options look like --name=value)");
-            }
-            String name;
-            String value;
-            int equals = arg.indexOf('=');
-            if (equals >= 0) {
-                name = arg.substring(2, equals);
-                value = arg.substring(equals + 1);
-            } else {
-                name = arg.substring(2);
-                value = null;
-            }
-            if (seen.contains(name)) {
-                throw new UsageException("--" + name + " given twice");
-            }
-            seen.add(name);
-            if (name.equals("verbose")) {
-                if (value != null) {
-                    throw new UsageException("--verbose takes no value, but was given '" + value + "'");
-                }
-                verbose = true;
-                continue;
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new UsageException("--" + name + " needs a value");
-                }
-                value = args[++i];
-            }
+            String name = option.name();
+            String value = option.value();
             switch (name) {
-                case "web-swaps" -> webSwaps = parseInt(name, value, 0, MAX_SWAPS);
-                case "child-swaps" -> childSwaps = parseInt(name, value, 0, MAX_SWAPS);
-                case "queue-swaps" -> queueSwaps = parseInt(name, value, 0, MAX_SWAPS);
-                case "clients" -> clients = parseInt(name, value, 1, MAX_CLIENTS);
-                case "jobs" -> jobs = parseInt(name, value, 1, MAX_JOBS);
-                case "seconds" -> seconds = parseInt(name, value, 1, MAX_SECONDS);
+                case "verbose" -> {
+                    if (value != null) {
+                        throw new UsageException("--verbose takes no value, but was given '" + value + "'");
+                    }
+                    verbose = true;
+                }
+                case "web-swaps" -> webSwaps = parser.intValue(name, value, 0, MAX_SWAPS);
+                case "child-swaps" -> childSwaps = parser.intValue(name, value, 0, MAX_SWAPS);
+                case "queue-swaps" -> queueSwaps = parser.intValue(name, value, 0, MAX_SWAPS);
+                case "clients" -> clients = parser.intValue(name, value, 1, MAX_CLIENTS);
+                case "jobs" -> jobs = parser.intValue(name, value, 1, MAX_JOBS);
+                case "seconds" -> seconds = parser.intValue(name, value, 1, MAX_SECONDS);
                 default -> throw new UsageException("unknown option --" + name + " (see --help)");
             }
         }
@@ -115,20 +93,6 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
 
     private DemoOptions withHelp() {
         return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, true);
-    }
-
-    private static int parseInt(String name, String value, int min, int max) throws UsageException {
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a whole number, but was '" + value + "'");
-        }
-        if (parsed < min || parsed > max) {
-            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", but was "
-                    + parsed);
-        }
-        return parsed;
     }
 
     /** @return the total number of swaps asked */

@@ -1,8 +1,7 @@
 package dev.handoff.examples.demo;
 
 import dev.handoff.api.Lifecycle;
-import dev.handoff.api.LifecycleListener;
-import dev.handoff.api.LifecycleState;
+import dev.handoff.core.ForwardingLifecycle;
 import dev.handoff.jetty.JettyHandoff;
 import java.util.concurrent.CompletionStage;
 
@@ -13,28 +12,14 @@ import java.util.concurrent.CompletionStage;
  * drain waits for the last application connection, as they do for an in-process {@code JettyInstance}.
  * Thread-safe (every call delegates to thread-safe objects).
  */
-final class JettyLifecycle implements Lifecycle {
+final class JettyLifecycle extends ForwardingLifecycle {
 
     private final JettyHandoff handoff;
 
     /** @param handoff the handoff installed into the child's server */
     JettyLifecycle(JettyHandoff handoff) {
+        super(handoff.lifecycle());
         this.handoff = handoff;
-    }
-
-    @Override
-    public LifecycleState state() {
-        return handoff.lifecycle().state();
-    }
-
-    @Override
-    public boolean isReady() {
-        return handoff.lifecycle().isReady();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return handoff.lifecycle().whenReady();
     }
 
     @Override
@@ -55,15 +40,5 @@ final class JettyLifecycle implements Lifecycle {
     @Override
     public long inFlight() {
         return handoff.inFlight();
-    }
-
-    @Override
-    public void addListener(LifecycleListener listener) {
-        handoff.lifecycle().addListener(listener);
-    }
-
-    @Override
-    public void removeListener(LifecycleListener listener) {
-        handoff.lifecycle().removeListener(listener);
     }
 }

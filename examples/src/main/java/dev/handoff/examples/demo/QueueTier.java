@@ -4,6 +4,7 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.examples.common.JobLedger;
 import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.InMemoryJobQueue;
@@ -83,7 +84,7 @@ final class QueueTier implements AutoCloseable {
                 .source(queue::connect)
                 .handler(job -> {
                     Thread.sleep(ThreadLocalRandom.current().nextInt(MIN_WORK_MILLIS, MAX_WORK_MILLIS + 1));
-                    ledger.processed(job.id());
+                    ledger.record(job.id(), job.redelivered());
                 })
                 .concurrency(CONCURRENCY)
                 .prefetch(PREFETCH)

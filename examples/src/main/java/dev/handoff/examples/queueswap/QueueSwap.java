@@ -25,6 +25,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.examples.common.JobLedger;
 import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.JobHandler;
@@ -106,7 +107,7 @@ public final class QueueSwap {
     }
 
     static RunResult runMode(Mode mode, QueueSwapOptions options, Broker broker, PrintStream err) throws Exception {
-        Ledger ledger = new Ledger();
+        JobLedger ledger = new JobLedger();
         Duration timeout = Duration.ofSeconds(options.timeoutSeconds());
         long deadline = System.nanoTime() + timeout.toNanos();
         ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
@@ -178,7 +179,7 @@ public final class QueueSwap {
         }
     }
 
-    private static Swappable handoff(QueueSwapOptions options, Broker.Queue queue, Ledger ledger,
+    private static Swappable handoff(QueueSwapOptions options, Broker.Queue queue, JobLedger ledger,
                                      ExecutorService executor, PrintStream err) throws Exception {
         Map<String, HandoffConsumer> consumers = new ConcurrentHashMap<>();
         AtomicBoolean retiring = new AtomicBoolean();
@@ -260,7 +261,7 @@ public final class QueueSwap {
         return from == null || to == null ? 0 : Duration.between(from, to).toMillis();
     }
 
-    private static Swappable plain(Mode mode, QueueSwapOptions options, Broker.Queue queue, Ledger ledger) {
+    private static Swappable plain(Mode mode, QueueSwapOptions options, Broker.Queue queue, JobLedger ledger) {
         JobHandler handler = job -> {
             ledger.record(job.id(), job.redelivered());
             work(options, () -> false);

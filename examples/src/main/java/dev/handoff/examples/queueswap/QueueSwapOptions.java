@@ -1,9 +1,10 @@
 package dev.handoff.examples.queueswap;
 
+import dev.handoff.examples.common.OptionParser;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The options of {@code queue-swap}, parsed and validated. Immutable.
@@ -63,36 +64,16 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
         long drainMillis = 30_000;
         int timeout = 600;
         Optional<URI> rabbitUri = Optional.empty();
-        List<String> seen = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
+        OptionParser<UsageException> parser = new OptionParser<>(args, Set.of("force-drain"), UsageException::new);
+        while (parser.hasNext()) {
+            OptionParser.Option option = parser.next();
+            if (option.help()) {
                 return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
                         concurrency, drainMillis, timeout, rabbitUri, true);
             }
-            if (!arg.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + arg + "' (options look like --name=value)");
-            }
-            String name;
-            String value;
-            int equals = arg.indexOf('=');
-            if (equals >= 0) {
-                name = arg.substring(2, equals);
-                value = arg.substring(equals + 1);
-            } else if (arg.equals("--force-drain")) {
-                name = "force-drain";
-                value = "true";
-            } else {
-                name = arg.substring(2);
-                if (i + 1 >= args.length) {
-                    throw new UsageException("--" + name + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (seen.contains(name)) {
-                throw new UsageException("--" + name + " given twice");
-            }
-            seen.add(name);
+            String name = option.name();
+            // --force-drain alone means true
+            String value = option.value() == null ? "true" : option.value();
             switch (name) {
                 case "broker" -> {
                     if (!value.equals("memory") && !value.equals("rabbitmq")) {
@@ -101,8 +82,8 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                     broker = value;
                 }
                 case "mode" -> modes = Mode.parse(value);
-                case "messages" -> messages = parseInt("messages", value, 1, MAX_MESSAGES);
-                case "swaps" -> swaps = parseInt("swaps", value, 0, MAX_SWAPS);
+                case "messages" -> messages = parser.intValue("messages", value, 1, MAX_MESSAGES);
+                case "swaps" -> swaps = parser.intValue("swaps", value, 0, MAX_SWAPS);
                 case "force-drain" -> {
                     if (!value.equals("true") && !value.equals("false")) {
                         throw new UsageException("--force-drain takes no value (or true/false), but was '" + value
@@ -113,21 +94,21 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                 case "job-ms" -> {
                     int dash = value.indexOf('-');
                     if (dash < 0) {
-                        jobMin = parseInt("job-ms", value, 0, 60_000);
+                        jobMin = parser.intValue("job-ms", value, 0, 60_000);
                         jobMax = jobMin;
                     } else {
-                        jobMin = parseInt("job-ms", value.substring(0, dash), 0, 60_000);
-                        jobMax = parseInt("job-ms", value.substring(dash + 1), 0, 60_000);
+                        jobMin = parser.intValue("job-ms", value.substring(0, dash), 0, 60_000);
+                        jobMax = parser.intValue("job-ms", value.substring(dash + 1), 0, 60_000);
                         if (jobMax < jobMin) {
                             throw new UsageException("--job-ms must be MIN-MAX with MIN <= MAX, but was '" + value
                                     + "'");
                         }
                     }
                 }
-                case "prefetch" -> prefetch = parseInt("prefetch", value, 1, 65_535);
-                case "concurrency" -> concurrency = parseInt("concurrency", value, 1, 256);
-                case "drain-timeout-ms" -> drainMillis = parseInt("drain-timeout-ms", value, 1, 3_600_000);
-                case "timeout" -> timeout = parseInt("timeout", value, 1, 86_400);
+                case "prefetch" -> prefetch = parser.intValue("prefetch", value, 1, 65_535);
+                case "concurrency" -> concurrency = parser.intValue("concurrency", value, 1, 256);
+                case "drain-timeout-ms" -> drainMillis = parser.intValue("drain-timeout-ms", value, 1, 3_600_000);
+                case "timeout" -> timeout = parser.intValue("timeout", value, 1, 86_400);
                 case "rabbit-uri" -> {
                     try {
                         URI uri = URI.create(value);
@@ -147,19 +128,6 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
         }
         return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
                 concurrency, drainMillis, timeout, rabbitUri, false);
-    }
-
-    private static int parseInt(String name, String value, int min, int max) throws UsageException {
-        try {
-            int parsed = Integer.parseInt(value.strip());
-            if (parsed < min || parsed > max) {
-                throw new UsageException("--" + name + " must be between " + min + " and " + max + ", but was "
-                        + parsed);
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a whole number, but was '" + value + "'");
-        }
     }
 
     /** @return the help text */

@@ -60,9 +60,11 @@ public final class WebSwap {
         }
         if (results.size() > 1) {
             out.println();
+            // One RESULT line per mode is printed above; the summary repeats them without that prefix, so that
+            // a script reading RESULT lines finds each mode once.
             out.println("SUMMARY");
             for (RunResult result : results) {
-                out.println(result.resultLine());
+                out.println("  " + result.resultLine().substring("RESULT ".length()));
             }
         }
         return status;

@@ -1,8 +1,10 @@
 package dev.handoff.examples.webswap;
 
+import dev.handoff.examples.common.OptionParser;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The options of {@code web-swap}, parsed and validated. Immutable.
@@ -39,38 +41,19 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
         int swaps = 5;
         int clients = 8;
         int seconds = 40;
-        List<String> seen = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
+        OptionParser<UsageException> parser = new OptionParser<>(args, Set.of(), UsageException::new);
+        while (parser.hasNext()) {
+            OptionParser.Option option = parser.next();
+            if (option.help()) {
                 return new WebSwapOptions(modes, swaps, clients, seconds, true);
             }
-            if (!arg.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + arg + "' (options look like --name=value)");
-            }
-            String name;
-            String value;
-            int equals = arg.indexOf('=');
-            if (equals >= 0) {
-                name = arg.substring(2, equals);
-                value = arg.substring(equals + 1);
-            } else {
-                name = arg.substring(2);
-                if (i + 1 >= args.length) {
-                    throw new UsageException("--" + name + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (seen.contains(name)) {
-                throw new UsageException("--" + name + " given twice");
-            }
-            seen.add(name);
-            switch (name) {
+            String value = option.value();
+            switch (option.name()) {
                 case "mode" -> modes = parseModes(value);
-                case "swaps" -> swaps = parseInt("swaps", value, 0, MAX_SWAPS);
-                case "clients" -> clients = parseInt("clients", value, 1, MAX_CLIENTS);
-                case "seconds" -> seconds = parseInt("seconds", value, 1, MAX_SECONDS);
-                default -> throw new UsageException("unknown option --" + name + " (see --help)");
+                case "swaps" -> swaps = parser.intValue("swaps", value, 0, MAX_SWAPS);
+                case "clients" -> clients = parser.intValue("clients", value, 1, MAX_CLIENTS);
+                case "seconds" -> seconds = parser.intValue("seconds", value, 1, MAX_SECONDS);
+                default -> throw new UsageException("unknown option --" + option.name() + " (see --help)");
             }
         }
         return new WebSwapOptions(modes, swaps, clients, seconds, false);
@@ -92,19 +75,6 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
             }
         }
         return List.copyOf(modes);
-    }
-
-    private static int parseInt(String name, String value, int min, int max) throws UsageException {
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a whole number, but was '" + value + "'");
-        }
-        if (parsed < min || parsed > max) {
-            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", but was " + parsed);
-        }
-        return parsed;
     }
 
     private static String labels() {

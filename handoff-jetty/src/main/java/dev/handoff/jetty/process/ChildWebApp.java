@@ -2,8 +2,7 @@ package dev.handoff.jetty.process;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
-import dev.handoff.api.LifecycleListener;
-import dev.handoff.api.LifecycleState;
+import dev.handoff.core.ForwardingLifecycle;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
@@ -211,26 +210,10 @@ public final class ChildWebApp {
     }
 
     /** The lifecycle the agent and the termination drive: the handoff's, with the handoff's retirement. */
-    private final class View implements Lifecycle {
-        private final InstanceLifecycle lifecycle;
+    private final class View extends ForwardingLifecycle {
 
         View(InstanceLifecycle lifecycle) {
-            this.lifecycle = lifecycle;
-        }
-
-        @Override
-        public LifecycleState state() {
-            return lifecycle.state();
-        }
-
-        @Override
-        public boolean isReady() {
-            return lifecycle.isReady();
-        }
-
-        @Override
-        public CompletionStage<Void> whenReady() {
-            return lifecycle.whenReady();
+            super(lifecycle);
         }
 
         @Override
@@ -251,16 +234,6 @@ public final class ChildWebApp {
         @Override
         public long inFlight() {
             return handoff.inFlight();
-        }
-
-        @Override
-        public void addListener(LifecycleListener listener) {
-            lifecycle.addListener(listener);
-        }
-
-        @Override
-        public void removeListener(LifecycleListener listener) {
-            lifecycle.removeListener(listener);
         }
     }
 

@@ -14,8 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
-import dev.handoff.api.LifecycleListener;
-import dev.handoff.api.LifecycleState;
+import dev.handoff.core.ForwardingLifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.core.process.GracefulTermination;
@@ -132,22 +131,10 @@ public final class ChildConsumer {
     }
 
     /** The consumer's lifecycle with the consumer's own stop-accepting, resume and drain. */
-    private final class View implements Lifecycle {
-        private final Lifecycle lifecycle = consumer.lifecycle();
+    private final class View extends ForwardingLifecycle {
 
-        @Override
-        public LifecycleState state() {
-            return lifecycle.state();
-        }
-
-        @Override
-        public boolean isReady() {
-            return lifecycle.isReady();
-        }
-
-        @Override
-        public CompletionStage<Void> whenReady() {
-            return lifecycle.whenReady();
+        View() {
+            super(consumer.lifecycle());
         }
 
         @Override
@@ -168,16 +155,6 @@ public final class ChildConsumer {
         @Override
         public long inFlight() {
             return consumer.inFlight();
-        }
-
-        @Override
-        public void addListener(LifecycleListener listener) {
-            lifecycle.addListener(listener);
-        }
-
-        @Override
-        public void removeListener(LifecycleListener listener) {
-            lifecycle.removeListener(listener);
         }
     }
 

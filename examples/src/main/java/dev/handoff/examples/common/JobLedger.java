@@ -1,4 +1,4 @@
-package dev.handoff.examples.demo;
+package dev.handoff.examples.common;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -7,19 +7,29 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Every job processed, keyed by job id: the handler records a job when its work is done, just before it returns
- * (and the consumer acknowledges it). A job recorded twice was processed twice: a duplicate. Thread-safe.
+ * Every job run, keyed by job id: a job handler records each job it runs. A job recorded twice ran twice: a
+ * duplicate. Thread-safe; {@link #record(String, boolean)} is lock-free unless a waiter is close to its count.
  */
-final class JobLedger {
+public final class JobLedger {
 
     private final ConcurrentHashMap<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     private final LongAdder total = new LongAdder();
+    private final LongAdder unmarked = new LongAdder();
     private final Object progress = new Object();
     private volatile long waitingFor = Long.MAX_VALUE;
 
-    /** @param jobId a job whose work has just been done */
-    void processed(String jobId) {
-        runs.computeIfAbsent(jobId, id -> new AtomicInteger()).incrementAndGet();
+    /**
+     * @param jobId       a job run now
+     * @param redelivered whether the job source marked this delivery of it as a redelivery
+     */
+    public void record(String jobId, boolean redelivered) {
+        AtomicInteger count = runs.get(jobId);
+        if (count == null) {
+            count = runs.computeIfAbsent(jobId, id -> new AtomicInteger());
+        }
+        if (count.incrementAndGet() > 1 && !redelivered) {
+            unmarked.increment();
+        }
         total.increment();
         if (runs.size() >= waitingFor) {
             synchronized (progress) {
@@ -29,14 +39,14 @@ final class JobLedger {
     }
 
     /**
-     * Waits until {@code count} distinct jobs were processed.
+     * Waits until {@code count} distinct jobs ran.
      *
      * @param count   distinct jobs
      * @param timeout the longest wait
-     * @return whether they were, within {@code timeout}
+     * @return whether they did, within {@code timeout}
      * @throws InterruptedException when interrupted while waiting
      */
-    boolean awaitDistinct(long count, Duration timeout) throws InterruptedException {
+    public boolean awaitDistinct(long count, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (progress) {
             waitingFor = count;
@@ -56,13 +66,18 @@ final class JobLedger {
         }
     }
 
-    /** @return distinct jobs processed */
-    long distinct() {
+    /** @return distinct jobs run */
+    public long distinct() {
         return runs.size();
     }
 
-    /** @return extra runs: every processing of a job after its first */
-    long duplicated() {
+    /** @return extra runs: every run of a job after its first */
+    public long duplicates() {
         return total.sum() - runs.size();
+    }
+
+    /** @return duplicates whose later run was not marked redelivered: a broken contract */
+    public long unmarkedDuplicates() {
+        return unmarked.sum();
     }
 }
