@@ -68,6 +68,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final HttpClient client;
     private final Function<InstanceHandle, InetSocketAddress> addressOf;
     private final long detachSettleTimeoutMillis;
+    private final long requestIdleTimeoutMillis;
     private final AtomicInteger nextBackend = new AtomicInteger();
     private volatile Backend[] backends = NONE;
     /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
@@ -76,6 +77,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private ProxyRouter(Builder builder) {
         this.addressOf = builder.addressOf;
         this.detachSettleTimeoutMillis = builder.detachSettleTimeoutMillis;
+        this.requestIdleTimeoutMillis = builder.requestIdleTimeoutMillis;
         QueuedThreadPool serverThreads = new QueuedThreadPool(builder.maxThreads);
         serverThreads.setName("handoff-proxy");
         serverThreads.setDaemon(true);
@@ -338,6 +340,18 @@ public final class ProxyRouter implements Router, AutoCloseable {
             return handled;
         }
 
+        /**
+         * The proxied request waits for the backend's answer as long as the request idle timeout, not the pooled
+         * connections' idle timeout (which the client would otherwise apply to it, cutting a slow request with a
+         * 504 after a short idle time).
+         */
+        @Override
+        protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request clientToProxyRequest,
+                                                                           HttpURI newHttpURI) {
+            return super.newProxyToServerRequest(clientToProxyRequest, newHttpURI)
+                    .idleTimeout(requestIdleTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
+
         @Override
         protected HttpURI rewriteHttpURI(Request request) {
             Backend backend = (Backend) request.getAttribute(BACKEND_ATTRIBUTE);
@@ -397,6 +411,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
         private int maxConnectionsPerBackend = 256;
         private long backendIdleTimeoutMillis = 15_000;
         private long detachSettleTimeoutMillis = 5_000;
+        private long requestIdleTimeoutMillis = 60_000;
         private Function<InstanceHandle, InetSocketAddress> addressOf = Builder::jettyAddress;
 
         private Builder() {
@@ -476,6 +491,23 @@ public final class ProxyRouter implements Router, AutoCloseable {
                 throw new IllegalArgumentException("backendIdleTimeout must be > 0, but was " + timeout);
             }
             this.backendIdleTimeoutMillis = timeout.toMillis();
+            return this;
+        }
+
+        /**
+         * @param timeout how long a proxied request may wait with no byte from the backend before the front door
+         *                answers 504 (a slow request's whole server time, when it sends nothing until done); it
+         *                replaces, for the time of a request, the pooled connection's
+         *                {@link #backendIdleTimeout(Duration) idle timeout}; default 60 s
+         * @return this builder
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder requestIdleTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "requestIdleTimeout must not be null");
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("requestIdleTimeout must be > 0, but was " + timeout);
+            }
+            this.requestIdleTimeoutMillis = timeout.toMillis();
             return this;
         }
 
