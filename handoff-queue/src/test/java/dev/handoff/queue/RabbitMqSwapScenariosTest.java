@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
@@ -51,8 +50,7 @@ class RabbitMqSwapScenariosTest extends SwapScenarios {
 
             @Override
             public void publish(String jobId) throws Exception {
-                AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
-                publisher.basicPublish("", queue, properties, jobId.getBytes(StandardCharsets.UTF_8));
+                RabbitMqJobSource.publish(publisher, queue, jobId, jobId.getBytes(StandardCharsets.UTF_8));
                 if (++unconfirmed == 500) {
                     flush();
                 }

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -152,8 +151,7 @@ abstract class Broker implements AutoCloseable {
 
                 @Override
                 public void publish(String jobId) throws Exception {
-                    AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
-                    publisher.basicPublish("", queue, properties, jobId.getBytes(StandardCharsets.UTF_8));
+                    RabbitMqJobSource.publish(publisher, queue, jobId, jobId.getBytes(StandardCharsets.UTF_8));
                     if (++unconfirmed == 500) {
                         flush();
                     }

@@ -117,6 +117,25 @@ public final class RabbitMqJobSource implements JobSource {
         return deadLetter;
     }
 
+    /**
+     * Publishes one job the way this source reads it back: through the default exchange to {@code queue}, with
+     * the job id as the message's {@code message-id}.
+     *
+     * @param channel an open channel
+     * @param queue   the queue's name
+     * @param jobId   the job's id
+     * @param body    the job's body
+     * @throws IOException when the channel fails
+     */
+    public static void publish(Channel channel, String queue, String jobId, byte[] body) throws IOException {
+        Objects.requireNonNull(channel, "channel must not be null");
+        Objects.requireNonNull(queue, "queue must not be null");
+        Objects.requireNonNull(jobId, "jobId must not be null");
+        Objects.requireNonNull(body, "body must not be null");
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
+        channel.basicPublish("", queue, properties, body);
+    }
+
     /** @return the queue consumed */
     public String queue() {
         return queue;

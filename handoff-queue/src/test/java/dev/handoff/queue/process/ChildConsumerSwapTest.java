@@ -27,7 +27,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
@@ -140,8 +139,7 @@ class ChildConsumerSwapTest {
     private void publish(int from, int to, long paceMicros) throws Exception {
         for (int i = from; i < to; i++) {
             String id = jobId(i);
-            AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(id).build();
-            publisher.basicPublish("", queue, properties, id.getBytes(StandardCharsets.UTF_8));
+            RabbitMqJobSource.publish(publisher, queue, id, id.getBytes(StandardCharsets.UTF_8));
             if (++unconfirmed == 250) {
                 flush();
             }

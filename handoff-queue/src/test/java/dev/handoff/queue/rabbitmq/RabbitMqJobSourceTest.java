@@ -20,7 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -74,8 +73,7 @@ class RabbitMqJobSourceTest {
     private void publish(int count) throws Exception {
         channel.confirmSelect();
         for (int i = 0; i < count; i++) {
-            AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId("job-" + i).build();
-            channel.basicPublish("", queue, properties, ("payload " + i).getBytes(StandardCharsets.UTF_8));
+            RabbitMqJobSource.publish(channel, queue, "job-" + i, ("payload " + i).getBytes(StandardCharsets.UTF_8));
         }
         channel.waitForConfirmsOrDie(10_000);
     }
