@@ -3,6 +3,7 @@ package dev.handoff.jetty;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
+import dev.handoff.jetty.internal.Probes;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -34,6 +35,10 @@ import org.eclipse.jetty.util.Callback;
  * {@link JettyHandoff#drain()} completes only when the intake has drained, every application connection is closed
  * (a closed connection can bring no further request) and {@code lateRequests} is empty, in that order of checks.
  *
+ * <p><b>Probes.</b> Installed by {@link JettyHandoff}, this handler also answers the readiness and liveness probes
+ * (and nothing else on the management connector) before it counts anything, so that handoff adds one handler level
+ * to Jetty's request path, not two; probes are not counted as requests.
+ *
  * <p><b>Hot path.</b> One admission on a striped counter, one volatile read of the state, one small callback
  * wrapper per request; no lock. Thread-safe.
  */
@@ -46,6 +51,7 @@ public final class HandoffHandler extends Handler.Wrapper {
     private final InFlightTracker requests;
     private final InFlightTracker lateRequests;
     private final Runnable afterLateRequest;
+    private final Probes probes;
 
     /**
      * @param lifecycle        the instance's lifecycle, read for its state (never changed here)
@@ -57,6 +63,13 @@ public final class HandoffHandler extends Handler.Wrapper {
      */
     public HandoffHandler(Lifecycle lifecycle, InFlightTracker requests, InFlightTracker lateRequests,
                           Runnable afterLateRequest) {
+        this(lifecycle, requests, lateRequests, afterLateRequest, null);
+    }
+
+    /** As the public constructor, with the probes to answer ahead of the application (null: none). */
+    HandoffHandler(Lifecycle lifecycle, InFlightTracker requests, InFlightTracker lateRequests,
+                   Runnable afterLateRequest, Probes probes) {
+        this.probes = probes;
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
         this.requests = Objects.requireNonNull(requests, "requests must not be null");
         this.lateRequests = Objects.requireNonNull(lateRequests, "lateRequests must not be null");
@@ -65,6 +78,9 @@ public final class HandoffHandler extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (probes != null && probes.handle(request, response, callback)) {
+            return true;
+        }
         InFlightTracker tracker = requests;
         Runnable after = null;
         int permit = tracker.tryAdmit();

@@ -5,7 +5,7 @@ import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.Scheduler;
 import dev.handoff.jetty.internal.ConnectionControl;
-import dev.handoff.jetty.internal.ProbeHandler;
+import dev.handoff.jetty.internal.Probes;
 
 import java.time.Duration;
 import java.util.List;
@@ -72,21 +72,21 @@ public final class JettyHandoff {
         this.lifecycle = lifecycleBuilder.build();
         this.connections = new ConnectionControl(builder.idleConnectionThreshold, builder.scheduler,
                 this::checkDrained);
-        this.handler = new HandoffHandler(lifecycle, requests, lateRequests, this::checkDrained);
-        handler.setHandler(server.getHandler());
-        ProbeHandler probes = new ProbeHandler(lifecycle, builder.readinessPath, builder.livenessPath,
-                builder.probesOnApplicationConnectors, handler);
-        server.setHandler(probes);
         if (builder.managementPort >= 0) {
             managementConnector = new ServerConnector(server, 0, 1);
             managementConnector.setHost(builder.managementHost);
             managementConnector.setPort(builder.managementPort);
             managementConnector.setName("handoff-management");
             server.addConnector(managementConnector);
-            probes.setManagementConnector(managementConnector);
         } else {
             managementConnector = null;
         }
+        Probes probes = new Probes(lifecycle, builder.readinessPath, builder.livenessPath,
+                builder.probesOnApplicationConnectors, managementConnector);
+        this.handler = new HandoffHandler(lifecycle, requests, lateRequests, this::checkDrained,
+                probes.served() ? probes : null);
+        handler.setHandler(server.getHandler());
+        server.setHandler(handler);
         lifecycle.addListener((from, to) -> {
             if (to == LifecycleState.FAILED) {
                 failure.completeExceptionally(lifecycle.failureCause().orElseGet(() ->

@@ -14,7 +14,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Handler;
@@ -181,6 +187,51 @@ class JettyHandoffTest {
         drained.get(10, TimeUnit.SECONDS);
         assertThat(handoff.applicationConnectors().get(0).getConnectedEndPoints()).allMatch(
                 endPoint -> !endPoint.isOpen() || endPoint.isOutputShutdown());
+    }
+
+    @Test
+    void anHttp2ClientFinishesItsStreamOnTheOldConnectionAndOpensANewOneAfterTheGoAway() throws Exception {
+        server = TestApp.server(app);
+        HttpConfiguration configuration = new HttpConfiguration();
+        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
+                new HTTP2CServerConnectionFactory(configuration));
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
+                .install();
+        server.start();
+        org.eclipse.jetty.client.HttpClient client =
+                new org.eclipse.jetty.client.HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()));
+        client.start();
+        try {
+            String base = "http://127.0.0.1:" + connector.getLocalPort();
+            ContentResponse first = client.GET(base + "/fast");
+            assertThat(first.getVersion()).isEqualTo(HttpVersion.HTTP_2);
+            assertThat(connector.getConnectedEndPoints()).hasSize(1);
+            EndPoint oldConnection = connector.getConnectedEndPoints().iterator().next();
+            CompletableFuture<ContentResponse> held = new CompletableResponseListener(
+                    client.newRequest(base + "/hold").timeout(10, TimeUnit.SECONDS)).send();
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+
+            handoff.stopAccepting();
+            // Once the client has read the GOAWAY, its pooled connection takes no new stream: the next request
+            // opens a connection of its own (one sent before the GOAWAY arrived is still served on the old one),
+            // while the held stream stays open on the old connection.
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.GET(base + "/fast").getStatus() == 200
+                    && connector.getConnectedEndPoints().size() == 2);
+            assertThat(oldConnection.isOpen()).isTrue();
+            assertThat(held).isNotDone();
+
+            app.releaseHeld();
+            ContentResponse heldResponse = held.get(10, TimeUnit.SECONDS);
+            assertThat(heldResponse.getStatus()).isEqualTo(200);
+            assertThat(heldResponse.getContentAsString()).isEqualTo("app");
+            // With its last stream done, the connection that got the GOAWAY closes.
+            await().atMost(Duration.ofSeconds(10)).until(() -> !oldConnection.isOpen());
+        } finally {
+            client.stop();
+        }
+        handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     @Test
