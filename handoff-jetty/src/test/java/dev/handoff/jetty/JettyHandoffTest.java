@@ -58,6 +58,20 @@ class JettyHandoffTest {
         return handoff;
     }
 
+    /** Starts the server with one connector that speaks HTTP/1.1 and h2c, idle HTTP/1 connections left alone. */
+    private JettyHandoff startWithHttp2() throws Exception {
+        server = TestApp.server(app);
+        HttpConfiguration configuration = new HttpConfiguration();
+        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
+                new HTTP2CServerConnectionFactory(configuration));
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
+                .install();
+        server.start();
+        return handoff;
+    }
+
     private int appPort() {
         return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     }
@@ -162,15 +176,8 @@ class JettyHandoffTest {
 
     @Test
     void anHttp2ConnectionGetsAGracefulGoAwayAndTheDrainCompletesWhenItCloses() throws Exception {
-        server = TestApp.server(app);
-        HttpConfiguration configuration = new HttpConfiguration();
-        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
-                new HTTP2CServerConnectionFactory(configuration));
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
-                .install();
-        server.start();
+        JettyHandoff handoff = startWithHttp2();
+        ServerConnector connector = (ServerConnector) handoff.applicationConnectors().get(0);
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
         URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/fast");
         client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
@@ -191,15 +198,8 @@ class JettyHandoffTest {
 
     @Test
     void anHttp2ClientFinishesItsStreamOnTheOldConnectionAndOpensANewOneAfterTheGoAway() throws Exception {
-        server = TestApp.server(app);
-        HttpConfiguration configuration = new HttpConfiguration();
-        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
-                new HTTP2CServerConnectionFactory(configuration));
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
-                .install();
-        server.start();
+        JettyHandoff handoff = startWithHttp2();
+        ServerConnector connector = (ServerConnector) handoff.applicationConnectors().get(0);
         org.eclipse.jetty.client.HttpClient client =
                 new org.eclipse.jetty.client.HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()));
         client.start();
