@@ -4,9 +4,9 @@ import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.jetty.internal.Probes;
+import dev.handoff.jetty.internal.ReleasingCallback;
 
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -131,53 +131,24 @@ public final class HandoffHandler extends Handler.Wrapper {
     }
 
     /** Completes the application's callback and releases the request's permit exactly once. */
-    private static final class Releasing implements Callback {
-        private static final AtomicIntegerFieldUpdater<Releasing> RELEASED =
-                AtomicIntegerFieldUpdater.newUpdater(Releasing.class, "released");
-
-        private final Callback delegate;
+    private static final class Releasing extends ReleasingCallback {
         private final InFlightTracker tracker;
         private final int permit;
         private final Runnable after;
-        private volatile int released;
 
         Releasing(Callback delegate, InFlightTracker tracker, int permit, Runnable after) {
-            this.delegate = delegate;
+            super(delegate);
             this.tracker = tracker;
             this.permit = permit;
             this.after = after;
         }
 
-        void release() {
-            if (RELEASED.compareAndSet(this, 0, 1)) {
-                tracker.release(permit);
-                if (after != null) {
-                    after.run();
-                }
-            }
-        }
-
         @Override
-        public void succeeded() {
-            try {
-                delegate.succeeded();
-            } finally {
-                release();
+        protected void onRelease() {
+            tracker.release(permit);
+            if (after != null) {
+                after.run();
             }
-        }
-
-        @Override
-        public void failed(Throwable failure) {
-            try {
-                delegate.failed(failure);
-            } finally {
-                release();
-            }
-        }
-
-        @Override
-        public InvocationType getInvocationType() {
-            return delegate.getInvocationType();
         }
     }
 }

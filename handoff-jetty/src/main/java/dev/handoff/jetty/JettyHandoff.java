@@ -4,6 +4,7 @@ import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.Scheduler;
+import dev.handoff.jetty.internal.Checks;
 import dev.handoff.jetty.internal.ConnectionControl;
 import dev.handoff.jetty.internal.Probes;
 
@@ -321,7 +322,7 @@ public final class JettyHandoff {
          * @throws IllegalArgumentException when blank
          */
         public Builder name(String name) {
-            this.name = requireText(name, "name");
+            this.name = Checks.notBlank("name", name);
             return this;
         }
 
@@ -363,10 +364,7 @@ public final class JettyHandoff {
          * @throws IllegalArgumentException when not in 0..65535
          */
         public Builder managementPort(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("managementPort must be in 0..65535, but was " + port);
-            }
-            this.managementPort = port;
+            this.managementPort = Checks.port("managementPort", port);
             return this;
         }
 
@@ -376,7 +374,7 @@ public final class JettyHandoff {
          * @throws IllegalArgumentException when blank
          */
         public Builder managementHost(String host) {
-            this.managementHost = requireText(host, "managementHost");
+            this.managementHost = Checks.notBlank("managementHost", host);
             return this;
         }
 
@@ -447,14 +445,6 @@ public final class JettyHandoff {
                         + readinessPath + "'");
             }
             return new JettyHandoff(this);
-        }
-
-        private static String requireText(String value, String argument) {
-            Objects.requireNonNull(value, argument + " must not be null");
-            if (value.isBlank()) {
-                throw new IllegalArgumentException(argument + " must not be blank, but was '" + value + "'");
-            }
-            return value;
         }
 
         private static String requirePath(String value, String argument) {

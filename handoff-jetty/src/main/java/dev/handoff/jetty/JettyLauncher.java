@@ -3,6 +3,7 @@ package dev.handoff.jetty;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.jetty.internal.Blocking;
+import dev.handoff.jetty.internal.Checks;
 
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -127,11 +128,7 @@ public final class JettyLauncher implements Launcher {
          * @throws IllegalArgumentException when blank
          */
         public Builder host(String host) {
-            Objects.requireNonNull(host, "host must not be null");
-            if (host.isBlank()) {
-                throw new IllegalArgumentException("host must not be blank, but was '" + host + "'");
-            }
-            this.host = host;
+            this.host = Checks.notBlank("host", host);
             return this;
         }
 

@@ -2,6 +2,8 @@ package dev.handoff.jetty;
 
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Router;
+import dev.handoff.jetty.internal.Checks;
+import dev.handoff.jetty.internal.ReleasingCallback;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -15,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -360,46 +361,17 @@ public final class ProxyRouter implements Router, AutoCloseable {
     }
 
     /** Releases the backend's count exactly once when the proxied exchange completes. */
-    private static final class Releasing implements Callback {
-        private static final AtomicIntegerFieldUpdater<Releasing> RELEASED =
-                AtomicIntegerFieldUpdater.newUpdater(Releasing.class, "released");
-
-        private final Callback delegate;
+    private static final class Releasing extends ReleasingCallback {
         private final Backend backend;
-        private volatile int released;
 
         Releasing(Callback delegate, Backend backend) {
-            this.delegate = delegate;
+            super(delegate);
             this.backend = backend;
         }
 
-        void release() {
-            if (RELEASED.compareAndSet(this, 0, 1)) {
-                backend.release();
-            }
-        }
-
         @Override
-        public void succeeded() {
-            try {
-                delegate.succeeded();
-            } finally {
-                release();
-            }
-        }
-
-        @Override
-        public void failed(Throwable failure) {
-            try {
-                delegate.failed(failure);
-            } finally {
-                release();
-            }
-        }
-
-        @Override
-        public InvocationType getInvocationType() {
-            return delegate.getInvocationType();
+        protected void onRelease() {
+            backend.release();
         }
     }
 
@@ -431,11 +403,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when blank
          */
         public Builder host(String host) {
-            Objects.requireNonNull(host, "host must not be null");
-            if (host.isBlank()) {
-                throw new IllegalArgumentException("host must not be blank, but was '" + host + "'");
-            }
-            this.host = host;
+            this.host = Checks.notBlank("host", host);
             return this;
         }
 
@@ -445,10 +413,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not in 0..65535
          */
         public Builder port(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be in 0..65535, but was " + port);
-            }
-            this.port = port;
+            this.port = Checks.port("port", port);
             return this;
         }
 
@@ -471,10 +436,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder maxConnectionsPerBackend(int max) {
-            if (max <= 0) {
-                throw new IllegalArgumentException("maxConnectionsPerBackend must be > 0, but was " + max);
-            }
-            this.maxConnectionsPerBackend = max;
+            this.maxConnectionsPerBackend = Checks.positive("maxConnectionsPerBackend", max);
             return this;
         }
 
@@ -486,10 +448,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder backendIdleTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "backendIdleTimeout must not be null");
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw new IllegalArgumentException("backendIdleTimeout must be > 0, but was " + timeout);
-            }
+            Checks.positive("backendIdleTimeout", timeout);
             this.backendIdleTimeoutMillis = timeout.toMillis();
             return this;
         }
@@ -503,10 +462,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder requestIdleTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "requestIdleTimeout must not be null");
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw new IllegalArgumentException("requestIdleTimeout must be > 0, but was " + timeout);
-            }
+            Checks.positive("requestIdleTimeout", timeout);
             this.requestIdleTimeoutMillis = timeout.toMillis();
             return this;
         }
@@ -518,10 +474,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder detachSettleTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "detachSettleTimeout must not be null");
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw new IllegalArgumentException("detachSettleTimeout must be > 0, but was " + timeout);
-            }
+            Checks.positive("detachSettleTimeout", timeout);
             this.detachSettleTimeoutMillis = timeout.toMillis();
             return this;
         }

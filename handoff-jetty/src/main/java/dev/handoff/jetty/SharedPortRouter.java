@@ -4,6 +4,7 @@ import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Scheduler;
 import dev.handoff.jetty.internal.Blocking;
+import dev.handoff.jetty.internal.Checks;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -363,11 +364,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when blank
          */
         public Builder host(String host) {
-            Objects.requireNonNull(host, "host must not be null");
-            if (host.isBlank()) {
-                throw new IllegalArgumentException("host must not be blank, but was '" + host + "'");
-            }
-            this.host = host;
+            this.host = Checks.notBlank("host", host);
             return this;
         }
 
@@ -377,10 +374,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not in 0..65535
          */
         public Builder port(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be in 0..65535, but was " + port);
-            }
-            this.port = port;
+            this.port = Checks.port("port", port);
             return this;
         }
 
@@ -391,10 +385,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder acceptQueueSize(int size) {
-            if (size <= 0) {
-                throw new IllegalArgumentException("acceptQueueSize must be > 0, but was " + size);
-            }
-            this.acceptQueueSize = size;
+            this.acceptQueueSize = Checks.positive("acceptQueueSize", size);
             return this;
         }
 
@@ -404,11 +395,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder handoverTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "handoverTimeout must not be null");
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw new IllegalArgumentException("handoverTimeout must be > 0, but was " + timeout);
-            }
-            this.handoverTimeout = timeout;
+            this.handoverTimeout = Checks.positive("handoverTimeout", timeout);
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.handoff.jetty.haproxy;
 
+import dev.handoff.jetty.internal.Checks;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -179,7 +181,7 @@ public final class HaproxyProcess implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder startTimeout(Duration timeout) {
-            this.startTimeout = positive("startTimeout", timeout);
+            this.startTimeout = Checks.positive("startTimeout", timeout);
             return this;
         }
 
@@ -190,7 +192,7 @@ public final class HaproxyProcess implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder serverTimeout(Duration timeout) {
-            this.serverTimeout = positive("serverTimeout", timeout);
+            this.serverTimeout = Checks.positive("serverTimeout", timeout);
             return this;
         }
 
@@ -318,14 +320,6 @@ public final class HaproxyProcess implements AutoCloseable {
             } catch (IOException e) {
                 return "(unreadable: " + e.getMessage() + ")";
             }
-        }
-
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, () -> field + " must not be null");
-            if (value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(field + " must be > 0, but was " + value);
-            }
-            return value;
         }
     }
 }

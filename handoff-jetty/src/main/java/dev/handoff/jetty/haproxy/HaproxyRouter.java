@@ -3,6 +3,8 @@ package dev.handoff.jetty.haproxy;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.jetty.JettyInstance;
+import dev.handoff.jetty.internal.Checks;
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -416,7 +418,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = positive("commandTimeout", timeout);
+            this.commandTimeout = Checks.positive("commandTimeout", timeout);
             return this;
         }
 
@@ -426,7 +428,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder attachTimeout(Duration timeout) {
-            this.attachTimeout = positive("attachTimeout", timeout);
+            this.attachTimeout = Checks.positive("attachTimeout", timeout);
             return this;
         }
 
@@ -438,7 +440,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder sessionWaitTimeout(Duration timeout) {
-            this.sessionWaitTimeout = positive("sessionWaitTimeout", timeout);
+            this.sessionWaitTimeout = Checks.positive("sessionWaitTimeout", timeout);
             return this;
         }
 
@@ -448,7 +450,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder removalTimeout(Duration timeout) {
-            this.removalTimeout = positive("removalTimeout", timeout);
+            this.removalTimeout = Checks.positive("removalTimeout", timeout);
             return this;
         }
 
@@ -458,7 +460,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder pollInterval(Duration interval) {
-            this.pollInterval = positive("pollInterval", interval);
+            this.pollInterval = Checks.positive("pollInterval", interval);
             return this;
         }
 
@@ -478,14 +480,6 @@ public final class HaproxyRouter implements Router, AutoCloseable {
          */
         public HaproxyRouter build() {
             return new HaproxyRouter(this);
-        }
-
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, () -> field + " must not be null");
-            if (value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(field + " must be > 0, but was " + value);
-            }
-            return value;
         }
     }
 }

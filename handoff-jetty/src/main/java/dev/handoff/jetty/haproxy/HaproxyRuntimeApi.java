@@ -1,5 +1,7 @@
 package dev.handoff.jetty.haproxy;
 
+import dev.handoff.jetty.internal.Checks;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -63,10 +65,7 @@ public final class HaproxyRuntimeApi {
      */
     public static HaproxyRuntimeApi create(Path socket, Duration timeout) {
         Objects.requireNonNull(socket, "socket must not be null");
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isZero() || timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must be > 0, but was " + timeout);
-        }
+        Checks.positive("timeout", timeout);
         return new HaproxyRuntimeApi(socket, timeout);
     }
 

@@ -8,6 +8,7 @@ import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.core.process.GracefulTermination;
 import dev.handoff.jetty.JettyHandoff;
+import dev.handoff.jetty.internal.Checks;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -257,11 +258,7 @@ public final class ChildWebApp {
          * @throws IllegalArgumentException when blank
          */
         public Builder host(String host) {
-            Objects.requireNonNull(host, "host must not be null");
-            if (host.isBlank()) {
-                throw new IllegalArgumentException("host must not be blank, but was '" + host + "'");
-            }
-            this.host = host;
+            this.host = Checks.notBlank("host", host);
             return this;
         }
 
@@ -271,10 +268,7 @@ public final class ChildWebApp {
          * @throws IllegalArgumentException when not in 0..65535
          */
         public Builder port(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be in 0..65535, but was " + port);
-            }
-            this.port = port;
+            this.port = Checks.port("port", port);
             return this;
         }
 
