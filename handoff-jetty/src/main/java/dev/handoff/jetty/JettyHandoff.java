@@ -254,6 +254,11 @@ public final class JettyHandoff {
         connections.stopSweeping();
     }
 
+    /** @return application connections that may still bring a request (see {@link JettyHandoffMetrics}) */
+    int openApplicationConnections() {
+        return connections.openConnections();
+    }
+
     /** Follows the server's own lifecycle: ready on start, failed on failure, stopped on stop. */
     private final class ServerWatcher implements LifeCycle.Listener {
         private final boolean readyOnStart;

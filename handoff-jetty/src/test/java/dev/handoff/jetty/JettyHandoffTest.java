@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.handoff.api.LifecycleState;
+import dev.handoff.core.LifecycleMetrics;
+
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -232,6 +236,55 @@ class JettyHandoffTest {
             client.stop();
         }
         handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theGaugesShowRequestsLateRequestsOpenConnectionsAndStateUntilClosed() throws Exception {
+        JettyHandoff handoff = start(builder -> builder.idleConnectionThreshold(Duration.ofSeconds(30)));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        JettyHandoffMetrics metrics = new JettyHandoffMetrics(handoff, Tags.of("version", "v2"));
+        metrics.bindTo(registry);
+        try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
+            assertThat(connection.get("/fast").status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(() -> handoff.inFlight() == 0);
+            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "requests")).isZero();
+            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
+            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isEqualTo(1);
+            assertThat(gauge(registry, LifecycleMetrics.STATE, "state", "ready")).isEqualTo(1);
+
+            handoff.stopAccepting();
+            CompletableFuture<Void> drained = handoff.drain().toCompletableFuture();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> handoff.lifecycle().state() == LifecycleState.DRAINED);
+            CompletableFuture<RawHttpConnection.Reply> late = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return connection.get("/hold");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isEqualTo(1);
+            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isEqualTo(1);
+            assertThat(gauge(registry, LifecycleMetrics.STATE, "state", "drained")).isEqualTo(1);
+            assertThat(drained).isNotDone();
+
+            app.releaseHeld();
+            assertThat(late.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            drained.get(10, TimeUnit.SECONDS);
+            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
+            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isZero();
+        }
+        assertThat(registry.find(JettyHandoffMetrics.OPEN_CONNECTIONS).tag("version", "v2").gauge()).isNotNull();
+
+        metrics.close();
+
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    private static double gauge(SimpleMeterRegistry registry, String name, String tag, String value) {
+        return registry.get(name).tag(tag, value).tag("instance", "app").gauge().value();
     }
 
     @Test

@@ -1,0 +1,109 @@
+package dev.handoff.jetty;
+
+import dev.handoff.core.LifecycleMetrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Binds the gauges of one {@link JettyHandoff} to a Micrometer registry: those of its lifecycle
+ * ({@link LifecycleMetrics}: requests in flight, the lifecycle state) and two that only the Jetty side knows, which
+ * tell why a drain has not completed yet:
+ *
+ * <table>
+ *   <caption>Meters added to those of {@link LifecycleMetrics}</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th><th>value</th></tr>
+ *   <tr><td>{@value LifecycleMetrics#IN_FLIGHT}</td><td>gauge, base unit {@value LifecycleMetrics#UNITS}</td>
+ *       <td>{@code instance}, {@code tracker=late-requests}</td>
+ *       <td>late requests running: they arrived on a keep-alive connection after the intake closed (see
+ *       {@link HandoffHandler})</td></tr>
+ *   <tr><td>{@value #OPEN_CONNECTIONS}</td><td>gauge, base unit {@value #CONNECTIONS}</td><td>{@code instance}</td>
+ *       <td>application connections that may still bring a request (open, and not half-closed by the
+ *       server)</td></tr>
+ * </table>
+ *
+ * <pre>{@code
+ * JettyHandoffMetrics metrics = new JettyHandoffMetrics(handoff);
+ * metrics.bindTo(registry);
+ * ...
+ * metrics.close();   // when the instance is destroyed
+ * }</pre>
+ *
+ * <p>The gauges hold the handoff weakly, as Micrometer's gauges do, and {@link #close()} removes every meter this
+ * binder registered. Thread-safe.
+ */
+public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
+
+    /** Gauge: application connections of an instance that may still bring a request. */
+    public static final String OPEN_CONNECTIONS = "handoff.jetty.connections.open";
+    /** Base unit of {@value #OPEN_CONNECTIONS}. */
+    public static final String CONNECTIONS = "connections";
+    /** The {@value LifecycleMetrics#TAG_TRACKER} tag of the late requests' gauge. */
+    public static final String LATE_REQUESTS = "late-requests";
+
+    private final JettyHandoff handoff;
+    private final Tags tags;
+    private final LifecycleMetrics lifecycleMetrics;
+    private final Map<MeterRegistry, List<Meter>> bindings = new ConcurrentHashMap<>();
+
+    /** @param handoff the installed handoff whose gauges to bind */
+    public JettyHandoffMetrics(JettyHandoff handoff) {
+        this(handoff, Tags.empty());
+    }
+
+    /**
+     * @param handoff   the installed handoff whose gauges to bind
+     * @param extraTags added to every meter, e.g. the application's version
+     * @throws NullPointerException when an argument is null
+     */
+    public JettyHandoffMetrics(JettyHandoff handoff, Iterable<Tag> extraTags) {
+        this.handoff = Objects.requireNonNull(handoff, "handoff must not be null");
+        Objects.requireNonNull(extraTags, "extraTags must not be null");
+        this.lifecycleMetrics = new LifecycleMetrics(handoff.lifecycle(), extraTags);
+        this.tags = Tags.of(extraTags).and(LifecycleMetrics.TAG_INSTANCE, handoff.lifecycle().name());
+    }
+
+    /**
+     * Registers the lifecycle's gauges, the late requests' gauge and the open connections' gauge.
+     *
+     * @param registry where to register
+     * @throws NullPointerException when {@code registry} is null
+     */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry must not be null");
+        lifecycleMetrics.bindTo(registry);
+        List<Meter> meters = bindings.computeIfAbsent(registry, ignored -> new CopyOnWriteArrayList<>());
+        meters.add(Gauge.builder(LifecycleMetrics.IN_FLIGHT, handoff, current -> current.handler().lateInFlight())
+                .tags(tags)
+                .tag(LifecycleMetrics.TAG_TRACKER, LATE_REQUESTS)
+                .baseUnit(LifecycleMetrics.UNITS)
+                .description("Requests that arrived after the intake closed and are still running")
+                .register(registry));
+        meters.add(Gauge.builder(OPEN_CONNECTIONS, handoff, JettyHandoff::openApplicationConnections)
+                .tags(tags)
+                .baseUnit(CONNECTIONS)
+                .description("Application connections that may still bring a request")
+                .register(registry));
+    }
+
+    /** Removes every meter this binder registered, from every registry it was bound to. Idempotent. */
+    @Override
+    public void close() {
+        lifecycleMetrics.close();
+        bindings.forEach((registry, meters) -> {
+            meters.forEach(registry::remove);
+            bindings.remove(registry, meters);
+        });
+    }
+}
