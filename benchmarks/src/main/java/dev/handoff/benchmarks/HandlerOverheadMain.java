@@ -1,9 +1,8 @@
 package dev.handoff.benchmarks;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,26 +155,26 @@ public final class HandlerOverheadMain {
 
     private static String runChild(String collector, int rotation) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process child = new ProcessBuilder(java.toString(), "-Xms1g", "-Xmx1g", collector, "-cp",
-                System.getProperty("java.class.path"), HandlerOverheadMain.class.getName(), CHILD,
-                Integer.toString(rotation))
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        String last = null;
-        try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
-                last = line;
+        Path output = Files.createTempFile("handler-overhead-", ".txt");
+        try {
+            Process child = new ProcessBuilder(java.toString(), "-Xms1g", "-Xmx1g", collector, "-cp",
+                    System.getProperty("java.class.path"), HandlerOverheadMain.class.getName(), CHILD,
+                    Integer.toString(rotation))
+                    .redirectOutput(output.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!child.waitFor(5, TimeUnit.MINUTES)) {
+                child.destroyForcibly();
+                throw new IllegalStateException("measuring JVM did not finish within 5 minutes");
             }
+            List<String> lines = Files.readAllLines(output, StandardCharsets.US_ASCII);
+            if (child.exitValue() != 0 || lines.isEmpty()) {
+                throw new IllegalStateException("measuring JVM failed with exit code " + child.exitValue());
+            }
+            return lines.get(lines.size() - 1);
+        } finally {
+            Files.deleteIfExists(output);
         }
-        if (!child.waitFor(5, TimeUnit.MINUTES)) {
-            child.destroyForcibly();
-            throw new IllegalStateException("measuring JVM did not finish within 5 minutes");
-        }
-        if (child.exitValue() != 0 || last == null) {
-            throw new IllegalStateException("measuring JVM failed with exit code " + child.exitValue());
-        }
-        return last;
     }
 
     /**

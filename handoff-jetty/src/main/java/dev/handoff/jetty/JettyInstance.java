@@ -18,8 +18,10 @@ import org.eclipse.jetty.server.Server;
  * <ul>
  *   <li>{@link #stopAccepting()}: readiness down, {@code Connection: close} on HTTP/1.x responses, long-idle
  *       connections closed, graceful GOAWAY on HTTP/2;</li>
- *   <li>{@link #drain()}: connectors stop accepting, the intake closes, completes when the last request (late
- *       ones included) has finished and the last application connection has closed;</li>
+ *   <li>{@link #drain()}: the intake closes; completes when the last request (late ones included) has finished
+ *       and the last application connection has closed. The listeners stay open until {@link #destroy()}:
+ *       closing a listening socket resets the connections waiting in its accept queue (see
+ *       {@link JettyHandoff#drain()});</li>
  *   <li>{@link #forceStop()}: cuts the connections, completes with the number of requests abandoned;</li>
  *   <li>{@link #destroy()}: {@code server.stop()} on the blocking executor;</li>
  *   <li>{@link #failure()}: completes when the server fails.</li>

@@ -43,14 +43,15 @@ import org.slf4j.LoggerFactory;
  * configured), built on Jetty's {@link ProxyHandler}, spreading requests round-robin over the attached instances.
  *
  * <p><b>Attach and detach are atomic</b>: the set of backends is a copy-on-write array, swapped in one write.
- * <b>A detach is confirmed, not waited out</b>: once the array is swapped no new request picks the backend, so
- * {@link #detach} completes at once and {@link #propagationDelay()} is zero. The router counts the requests it
- * has in flight to each backend, counted before the backend's detached flag is read: a request either sees the
- * flag and picks another backend, or is counted. When a detached backend's count reaches zero, the router removes
- * its destination from the proxy's {@link HttpClient}, which closes the pooled connections to it at once
- * (otherwise they would hold the old server's connections open until their idle timeout, and with them its
- * drain). The detach does not wait for that count: a request that never ends must meet the drain deadline (and be
- * abandoned there), not hold the detach.
+ * <b>A detach is confirmed, not waited out</b>: once the array is swapped no new request picks the backend, and
+ * {@link #propagationDelay()} is zero. The router counts the requests it has in flight to each backend, counted
+ * before the backend's detached flag is read: a request either sees the flag and picks another backend, or is
+ * counted. When a detached backend's count reaches zero, the router removes its destination from the proxy's
+ * {@link HttpClient}, which closes the pooled connections to it at once (otherwise they would hold the old
+ * server's connections open until their idle timeout, and with them its drain). {@link #detach} completes then,
+ * or after {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout} (5 s by default), whichever comes
+ * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
+ * An instance attached again before that (re-admission) takes its backend back, connections and count included.
  *
  * <p>Backend addresses come from {@link JettyInstance#address()} by default; give
  * {@link Builder#addressOf(Function)} for other instance handles (a child process).
@@ -174,11 +175,17 @@ public final class ProxyRouter implements Router, AutoCloseable {
                     return CompletableFuture.completedFuture(null);
                 }
             }
+            // A re-admitted instance (its replacement failed after the cut-over) takes back its detached backend
+            // while requests the router sent it are still running: a second backend for the same address would
+            // let the first one, once its last request ends, close the pooled connections both share.
+            Backend backend = detachedBackends.remove(instance.id());
+            if (backend == null || !backend.readmit(address)) {
+                backend = new Backend(instance.id(), address.getHostString(), address.getPort());
+            }
             Backend[] current = backends;
             Backend[] next = Arrays.copyOf(current, current.length + 1);
-            next[current.length] = new Backend(instance.id(), address.getHostString(), address.getPort());
+            next[current.length] = backend;
             backends = next;
-            detachedBackends.remove(instance.id());
         }
         LOG.info("attached instance '{}' at {}", instance.id(), address);
         return CompletableFuture.completedFuture(null);
@@ -215,13 +222,11 @@ public final class ProxyRouter implements Router, AutoCloseable {
             }
             detached.detached = true;
             backends = kept.toArray(NONE);
+            detachedBackends.put(detached.id, detached);
         }
         LOG.info("detaching instance '{}': {} request(s) in flight through the router", instance.id(),
                 detached.inFlight.get());
         detached.idleIfDrained();
-        synchronized (this) {
-            detachedBackends.put(detached.id, detached);
-        }
         return detached.gone.copy().completeOnTimeout(null, detachSettleTimeoutMillis, TimeUnit.MILLISECONDS)
                 .handle((settled, failure) -> null);
     }
@@ -297,12 +302,27 @@ public final class ProxyRouter implements Router, AutoCloseable {
             }
         }
 
+        /**
+         * Takes a detached backend back (re-admission), unless its connections are already closed.
+         *
+         * @param address the instance's address now
+         * @return whether it was taken back; if not, the caller makes a new backend
+         */
+        synchronized boolean readmit(InetSocketAddress address) {
+            if (gone.isDone() || address.getPort() != port || !address.getHostString().equals(host)) {
+                return false;
+            }
+            detached = false;
+            return true;
+        }
+
         void idleIfDrained() {
-            if (inFlight.get() != 0 || gone.isDone()) {
+            if (!detached || inFlight.get() != 0 || gone.isDone()) {
                 return;
             }
             synchronized (this) {
-                if (gone.isDone()) {
+                // Checked again under the lock that readmit takes: a backend taken back keeps its connections.
+                if (!detached || inFlight.get() != 0 || gone.isDone()) {
                     return;
                 }
                 try {

@@ -10,10 +10,13 @@ import dev.handoff.core.LifecycleMetrics;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -99,6 +102,39 @@ class JettyHandoffTest {
             assertThat(reply.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(5)).until(() -> handoff.inFlight() == 0);
         }
+    }
+
+    @Test
+    void aStreamedResponseIsCountedUntilItsLastPartIsWritten() throws Exception {
+        JettyHandoff handoff = start(builder -> { });
+        try (Socket socket = new Socket("127.0.0.1", appPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+
+            String firstPart = readUntil(in, "part-1;");
+            assertThat(firstPart).startsWith("HTTP/1.1 200").contains("Transfer-Encoding: chunked");
+            assertThat(handoff.inFlight()).as("response started, not complete").isEqualTo(1);
+
+            app.releaseHeld();
+
+            readUntil(in, "part-2\r\n0\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> handoff.inFlight() == 0);
+        }
+    }
+
+    /** @return what was read, up to and including {@code end}; fails on EOF or the socket's timeout */
+    private static String readUntil(InputStream in, String end) throws java.io.IOException {
+        StringBuilder read = new StringBuilder();
+        while (read.indexOf(end) < 0) {
+            int next = in.read();
+            if (next == -1) {
+                throw new java.io.EOFException("connection closed before '" + end + "'; read: " + read);
+            }
+            read.append((char) next);
+        }
+        return read.toString();
     }
 
     @Test

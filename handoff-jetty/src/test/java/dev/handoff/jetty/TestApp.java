@@ -18,6 +18,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The application the tests swap: every response names the instance that served it ({@code X-Instance} header
  * and body). Paths: {@code /fast}; {@code /slow?ms=N} (completes asynchronously after N ms, on Jetty's scheduler);
  * {@code /hold} (completes when {@link #releaseHeld()} is called; {@link #held} counts down on arrival);
+ * {@code /stream} (writes a first part at once and the last part when {@link #releaseHeld()} is called);
  * {@code /never} (never completes).
  */
 final class TestApp extends Handler.Abstract {
@@ -59,6 +60,15 @@ final class TestApp extends Handler.Abstract {
             case "/hold":
                 held.countDown();
                 release.whenComplete((ignored, error) -> respond(response, callback));
+                return true;
+            case "/stream":
+                // A streamed response: the first part at once, the last part when releaseHeld() is called.
+                response.setStatus(200);
+                response.getHeaders().put("X-Instance", id);
+                response.write(false, ByteBuffer.wrap("part-1;".getBytes(StandardCharsets.US_ASCII)),
+                        Callback.from(() -> release.whenComplete((ignored, error) -> response.write(true,
+                                ByteBuffer.wrap("part-2".getBytes(StandardCharsets.US_ASCII)), callback)),
+                                callback::failed));
                 return true;
             case "/never":
                 neverArrived.countDown();

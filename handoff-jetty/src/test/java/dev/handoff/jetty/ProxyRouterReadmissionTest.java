@@ -1,0 +1,65 @@
+package dev.handoff.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Re-admission through the front door: an instance detached while a request of its is still running (longer than
+ * the detach's settle bound) and then attached again keeps serving. Regression: the first backend, once its last
+ * request ended, closed the pooled connections it shared with the second backend made for the same instance, and
+ * the request then running on one of them was answered 502.
+ */
+class ProxyRouterReadmissionTest {
+
+    @Test
+    void anInstanceAttachedAgainWhileItsOldRequestRunsKeepsItsConnections() throws Exception {
+        TestApp app = new TestApp("old-1");
+        JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(app)).build();
+        JettyInstance instance = (JettyInstance) launcher.launch("old-1").toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        try (ProxyRouter proxy = ProxyRouter.builder().detachSettleTimeout(Duration.ofMillis(200)).build().start()) {
+            instance.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String base = "http://127.0.0.1:" + proxy.port();
+            CompletableFuture<HttpResponse<String>> held = client.sendAsync(request(base + "/hold"),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+
+            // The detach settles after 200 ms with the held request still running, then the instance comes back.
+            proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(held).isNotDone();
+            proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            CompletableFuture<HttpResponse<String>> slow = client.sendAsync(request(base + "/slow?ms=1000"),
+                    HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> instance.inFlight() == 2);
+
+            app.releaseHeld();
+
+            assertThat(held.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            HttpResponse<String> afterReadmission = slow.get(10, TimeUnit.SECONDS);
+            assertThat(afterReadmission.statusCode()).isEqualTo(200);
+            assertThat(afterReadmission.body()).isEqualTo("old-1");
+            for (int i = 0; i < 5; i++) {
+                assertThat(client.send(request(base + "/fast"), HttpResponse.BodyHandlers.ofString()).statusCode())
+                        .isEqualTo(200);
+            }
+        } finally {
+            app.releaseHeld();
+            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static HttpRequest request(String uri) {
+        return HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(30)).build();
+    }
+}
