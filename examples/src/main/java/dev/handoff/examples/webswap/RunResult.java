@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * The outcome of one mode's run: request and failure counts, latency percentiles over the successful requests, and
- * the p99 of the requests that overlapped a swap. Immutable.
+ * the p99 of the requests that overlapped a swap beside the p99 of those that did not (steady state). Immutable.
  *
  * @param mode               the mode
  * @param swaps              swaps completed
@@ -16,9 +16,11 @@ import java.util.Locale;
  * @param p99Millis          99th percentile latency of the successful requests
  * @param p99DuringSwapMillis 99th percentile latency of the successful requests that overlapped a swap, or NaN
  *                           when none did
+ * @param p99SteadyMillis    99th percentile latency of the successful requests that overlapped no swap, or NaN
+ *                           when none did
  */
 record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, double p50Millis, double p99Millis,
-                 double p99DuringSwapMillis) {
+                 double p99DuringSwapMillis, double p99SteadyMillis) {
 
     RunResult {
         failuresByKind = failuresByKind.clone();
@@ -36,15 +38,23 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
         long[] latencies = new long[count];
         long[] duringSwap = new long[count];
         int duringSwapCount = 0;
+        long[] steady = new long[count];
+        int steadyCount = 0;
         for (int i = 0; i < count; i++) {
             long start = records.startNanos(i);
             long end = records.endNanos(i);
             latencies[i] = end - start;
+            boolean overlapped = false;
             for (long[] window : windows) {
                 if (start < window[1] && end > window[0]) {
-                    duringSwap[duringSwapCount++] = end - start;
+                    overlapped = true;
                     break;
                 }
+            }
+            if (overlapped) {
+                duringSwap[duringSwapCount++] = end - start;
+            } else {
+                steady[steadyCount++] = end - start;
             }
         }
         long[] failures = new long[FailureKind.values().length];
@@ -52,7 +62,8 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
             failures[kind.ordinal()] = records.failures(kind);
         }
         return new RunResult(mode, swaps, count + records.failed(), failures, percentileMillis(latencies, count, 0.50),
-                percentileMillis(latencies, count, 0.99), percentileMillis(duringSwap, duringSwapCount, 0.99));
+                percentileMillis(latencies, count, 0.99), percentileMillis(duringSwap, duringSwapCount, 0.99),
+                percentileMillis(steady, steadyCount, 0.99));
     }
 
     /** Nearest-rank percentile of the first {@code count} values, in milliseconds; NaN when there is none. */
@@ -71,11 +82,14 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
         return Arrays.stream(failuresByKind).sum();
     }
 
-    /** @return {@code RESULT mode=.. swaps=.. requests=.. failed=.. p50_ms=.. p99_ms=.. p99_during_swap_ms=..} */
+    /**
+     * @return {@code RESULT mode=.. swaps=.. requests=.. failed=.. p50_ms=.. p99_ms=.. p99_during_swap_ms=..
+     *     p99_steady_ms=..}
+     */
     String resultLine() {
         return "RESULT mode=" + mode.label() + " swaps=" + swaps + " requests=" + requests + " failed=" + failed()
                 + " p50_ms=" + millis(p50Millis) + " p99_ms=" + millis(p99Millis) + " p99_during_swap_ms="
-                + millis(p99DuringSwapMillis);
+                + millis(p99DuringSwapMillis) + " p99_steady_ms=" + millis(p99SteadyMillis);
     }
 
     /** @return {@code FAILURES mode=.. refused=.. reset=.. ...}, every kind listed */
@@ -96,7 +110,8 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
         return other instanceof RunResult result && mode == result.mode && swaps == result.swaps
                 && requests == result.requests && Arrays.equals(failuresByKind, result.failuresByKind)
                 && Double.compare(p50Millis, result.p50Millis) == 0 && Double.compare(p99Millis, result.p99Millis) == 0
-                && Double.compare(p99DuringSwapMillis, result.p99DuringSwapMillis) == 0;
+                && Double.compare(p99DuringSwapMillis, result.p99DuringSwapMillis) == 0
+                && Double.compare(p99SteadyMillis, result.p99SteadyMillis) == 0;
     }
 
     @Override

@@ -107,10 +107,12 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
                 + ", default 40)\n");
         text.append("  --help          this text\n\n");
         text.append("output, one line per mode, then the failures by kind:\n");
-        text.append("  RESULT mode=MODE swaps=N requests=R failed=F p50_ms=.. p99_ms=.. p99_during_swap_ms=..\n");
+        text.append("  RESULT mode=MODE swaps=N requests=R failed=F p50_ms=.. p99_ms=.. p99_during_swap_ms=.."
+                + " p99_steady_ms=..\n");
         text.append("  FAILURES mode=MODE refused=.. reset=.. eof_reused=.. eof_fresh=.. timeout=.. non_2xx=.."
                 + " other=..\n");
-        text.append("Latencies are over successful requests; during_swap counts the requests that overlap a swap.\n");
+        text.append("Latencies are over successful requests; during_swap counts the requests that overlap a swap,\n");
+        text.append("steady the others.\n");
         text.append("The haproxy mode needs /usr/sbin/haproxy (apt-get install -y haproxy).\n");
         text.append("Exit status: 0 when every mode ran all its swaps, 1 when a mode or a swap failed (on stderr),\n"
                 + "2 on a bad option.\n");

@@ -80,7 +80,8 @@ class WebSwapOptionsTest {
         records.failure(FailureKind.EOF_REUSED);
         RunResult result = RunResult.of(Mode.NAIVE, 2, records, List.of(new long[] {995_000_000L, 2_000_000_000L}));
         assertThat(result.resultLine()).isEqualTo(
-                "RESULT mode=naive swaps=2 requests=102 failed=2 p50_ms=50.00 p99_ms=99.00 p99_during_swap_ms=100.00");
+                "RESULT mode=naive swaps=2 requests=102 failed=2 p50_ms=50.00 p99_ms=99.00 p99_during_swap_ms=100.00"
+                        + " p99_steady_ms=90.00");
         assertThat(result.failuresLine()).isEqualTo(
                 "FAILURES mode=naive refused=1 reset=0 eof_reused=1 eof_fresh=0 timeout=0 non_2xx=0 other=0");
     }
