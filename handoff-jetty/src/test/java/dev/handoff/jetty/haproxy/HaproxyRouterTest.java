@@ -9,6 +9,7 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.jetty.JettyHandoff;
 import dev.handoff.jetty.JettyLauncher;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -54,6 +56,7 @@ class HaproxyRouterTest {
     private final List<InstanceHandle> launched = new ArrayList<>();
     private HaproxyProcess haproxy;
     private final AtomicBoolean nextLaunchFailsToBind = new AtomicBoolean();
+    private final AtomicBoolean nextLaunchNeverReady = new AtomicBoolean();
     private final JettyLauncher launcher = JettyLauncher.builder(id -> {
         Server server = new Server();
         server.setHandler(new Application(id));
@@ -62,6 +65,8 @@ class HaproxyRouterTest {
             taken.setHost("127.0.0.1");
             taken.setPort(haproxy.frontendPort());
             server.addConnector(taken);
+        } else if (nextLaunchNeverReady.getAndSet(false)) {
+            JettyHandoff.builder(server).name(id).readyOnStart(false).install();
         }
         return server;
     }).build();
@@ -106,6 +111,7 @@ class HaproxyRouterTest {
         orchestrator = Orchestrator.builder("web", launcher, router)
                 .detachTimeout(sessionWaitTimeout.plusSeconds(10))
                 .drainTimeout(drainTimeout)
+                .readyTimeout(Duration.ofSeconds(2))
                 .build();
         orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
@@ -125,6 +131,25 @@ class HaproxyRouterTest {
     private List<String> serversInHaproxy() {
         return haproxy.runtimeApi(Duration.ofSeconds(2)).showStat(haproxy.backend()).stream()
                 .map(ServerStat::server).toList();
+    }
+
+    /**
+     * @return the backend's connection retries and redispatches so far ({@code wretr + wredis} of its BACKEND row):
+     *     the generated configuration lets HAProxy retry a failed connection to another server, which would hide
+     *     a connection refused by a retired instance from the clients; the tests require that it never had to
+     */
+    private long retriesAndRedispatches() {
+        String csv = haproxy.runtimeApi(Duration.ofSeconds(2)).execute("show stat " + haproxy.backend() + " 2 -1");
+        String[] lines = csv.split("\n");
+        List<String> header = List.of(lines[0].substring(2).split(",", -1));
+        for (int i = 1; i < lines.length; i++) {
+            List<String> row = List.of(lines[i].split(",", -1));
+            if (row.size() > 1 && row.get(header.indexOf("svname")).equals("BACKEND")) {
+                return Long.parseLong(row.get(header.indexOf("wretr")))
+                        + Long.parseLong(row.get(header.indexOf("wredis")));
+            }
+        }
+        throw new AssertionError("no BACKEND row in: " + csv);
     }
 
     private long served(String id) {
@@ -157,9 +182,11 @@ class HaproxyRouterTest {
         await().atMost(WAIT).until(() -> served(last) > servedBeforeEnd + 20);
         load.stop();
 
-        // and no request failed, and only the last instance is left in haproxy
+        // and no request failed (nor did haproxy retry one for us), and only the last instance is left in haproxy
         assertThat(load.failures).isEmpty();
         assertThat(load.succeeded.get()).isGreaterThan(80);
+        assertThat(load.slowSucceeded.get()).isPositive();
+        assertThat(retriesAndRedispatches()).isZero();
         String lastServer = router.serverName(last).orElseThrow();
         await().atMost(WAIT).until(() -> serversInHaproxy().equals(List.of(lastServer)));
     }
@@ -214,6 +241,32 @@ class HaproxyRouterTest {
         await().atMost(WAIT).until(() -> served(old) > servedAfter + 20);
         load.stop();
         assertThat(load.failures).isEmpty();
+        assertThat(retriesAndRedispatches()).isZero();
+        assertThat(serversInHaproxy()).containsExactly(router.serverName(old).orElseThrow());
+    }
+
+    @Test
+    void aNewInstanceThatNeverBecomesReadyRollsBackWhileTheOldOneServesWithoutFailedRequest() throws Exception {
+        // given one instance under load
+        startGroup(Duration.ofSeconds(5));
+        String old = currentId();
+        Load load = new Load(4);
+        long servedBefore = served(old);
+        await().atMost(WAIT).until(() -> served(old) > servedBefore + 20);
+
+        // when the new instance starts but never reports ready (the orchestrator's ready timeout is 2 s)
+        nextLaunchNeverReady.set(true);
+        SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        // then the swap rolls back before the new instance was ever attached, the old one serves on, nothing failed
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
+        assertThat(currentId()).isEqualTo(old);
+        assertThat(servedBy.keySet()).containsExactly(old);
+        long servedAfter = served(old);
+        await().atMost(WAIT).until(() -> served(old) > servedAfter + 20);
+        load.stop();
+        assertThat(load.failures).isEmpty();
+        assertThat(retriesAndRedispatches()).isZero();
         assertThat(serversInHaproxy()).containsExactly(router.serverName(old).orElseThrow());
     }
 
@@ -340,25 +393,40 @@ class HaproxyRouterTest {
         return instance;
     }
 
-    /** Clients sending requests through haproxy in a loop, without retry, until stopped. */
+    /**
+     * Clients sending requests through haproxy in a loop, without retry, until stopped: even-numbered clients reuse
+     * keep-alive connections, odd-numbered ones close the connection after each request; one request in five takes
+     * 20 ms on the server.
+     */
     private final class Load {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong succeeded = new AtomicLong();
+        private final AtomicLong slowSucceeded = new AtomicLong();
         private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         private final List<CompletableFuture<Void>> clients = new ArrayList<>();
 
         Load(int count) {
             for (int i = 0; i < count; i++) {
-                clients.add(CompletableFuture.runAsync(this::loop));
+                boolean closeEach = i % 2 == 1;
+                clients.add(CompletableFuture.runAsync(() -> loop(closeEach)));
             }
         }
 
-        private void loop() {
-            while (running.get()) {
+        private void loop(boolean closeEach) {
+            for (long n = 0; running.get(); n++) {
+                boolean slow = n % 5 == 4;
                 try {
-                    ContentResponse response = client.newRequest(url("/")).timeout(10, TimeUnit.SECONDS).send();
+                    org.eclipse.jetty.client.Request request = client.newRequest(url(slow ? "/slow" : "/"))
+                            .timeout(10, TimeUnit.SECONDS);
+                    if (closeEach) {
+                        request.headers(headers -> headers.put(HttpHeader.CONNECTION, "close"));
+                    }
+                    ContentResponse response = request.send();
                     if (response.getStatus() == 200) {
                         succeeded.incrementAndGet();
+                        if (slow) {
+                            slowSucceeded.incrementAndGet();
+                        }
                     } else {
                         failures.add("status " + response.getStatus() + ": " + response.getContentAsString());
                     }
@@ -384,6 +452,13 @@ class HaproxyRouterTest {
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            if (request.getHttpURI().getPath().equals("/slow")) {
+                request.getComponents().getScheduler().schedule(() -> {
+                    servedBy.computeIfAbsent(id, key -> new AtomicLong()).incrementAndGet();
+                    response.write(true, ByteBuffer.wrap(id.getBytes(StandardCharsets.UTF_8)), callback);
+                }, 20, TimeUnit.MILLISECONDS);
+                return true;
+            }
             if (request.getHttpURI().getPath().equals("/hold")) {
                 held.countDown();
                 if (!release.await(60, TimeUnit.SECONDS)) {

@@ -12,14 +12,46 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/**
- * Re-admission through the front door: an instance detached while a request of its is still running (longer than
- * the detach's settle bound) and then attached again keeps serving. Regression: the first backend, once its last
- * request ended, closed the pooled connections it shared with the second backend made for the same instance, and
- * the request then running on one of them was answered 502.
- */
-class ProxyRouterReadmissionTest {
+/** What a detach does to the front door's pooled connections to an instance. */
+class ProxyRouterDetachTest {
 
+    /**
+     * The old instance closes idle connections only after 30 s here, so its drain completing within the 10 s the
+     * test waits shows that the front door closed its pooled connections itself, at the detach.
+     */
+    @Test
+    void aDetachClosesThePooledConnectionsToTheInstanceSoItsDrainNeedNotWaitForThem() throws Exception {
+        JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(new TestApp(id)))
+                .handoff(handoff -> handoff.idleConnectionThreshold(Duration.ofSeconds(30))).build();
+        JettyInstance instance = (JettyInstance) launcher.launch("old-1").toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        try (ProxyRouter proxy = ProxyRouter.builder().build().start()) {
+            instance.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 5; i++) {
+                assertThat(client.send(request("http://127.0.0.1:" + proxy.port() + "/fast"),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            }
+            assertThat(instance.handoff().openApplicationConnections()).as("pooled by the front door").isPositive();
+
+            proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            proxy.connectionsClosed(instance.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            instance.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+            instance.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(instance.handoff().openApplicationConnections()).isZero();
+        } finally {
+            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Re-admission: an instance detached while a request of its is still running (longer than the detach's settle
+     * bound) and then attached again keeps serving. Regression: the first backend, once its last request ended,
+     * closed the pooled connections it shared with the second backend made for the same instance, and the request
+     * then running on one of them was answered 502.
+     */
     @Test
     void anInstanceAttachedAgainWhileItsOldRequestRunsKeepsItsConnections() throws Exception {
         TestApp app = new TestApp("old-1");
