@@ -223,42 +223,30 @@ class HaproxyRouterTest {
 
     @Test
     void aNewInstanceThatCannotBindRollsBackWhileTheOldOneServesWithoutFailedRequest() throws Exception {
-        // given one instance under load
-        startGroup(Duration.ofSeconds(5));
-        String old = currentId();
-        Load load = new Load(4);
-        long servedBefore = served(old);
-        await().atMost(WAIT).until(() -> served(old) > servedBefore + 20);
-
-        // when the new instance fails to start (its port is taken)
-        nextLaunchFailsToBind.set(true);
-        SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-
-        // then the swap rolls back, the old instance serves on and no request failed
-        assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
-        assertThat(currentId()).isEqualTo(old);
-        long servedAfter = served(old);
-        await().atMost(WAIT).until(() -> served(old) > servedAfter + 20);
-        load.stop();
-        assertThat(load.failures).isEmpty();
-        assertThat(retriesAndRedispatches()).isZero();
-        assertThat(serversInHaproxy()).containsExactly(router.serverName(old).orElseThrow());
+        // the new instance fails to start: its port is taken
+        assertRollbackUnderLoad(nextLaunchFailsToBind);
     }
 
     @Test
     void aNewInstanceThatNeverBecomesReadyRollsBackWhileTheOldOneServesWithoutFailedRequest() throws Exception {
-        // given one instance under load
+        // the new instance starts but never reports ready (the orchestrator's ready timeout is 2 s)
+        assertRollbackUnderLoad(nextLaunchNeverReady);
+    }
+
+    /**
+     * Given one instance under load, when the next launch goes wrong as {@code fault} makes it, then the swap rolls
+     * back before the new instance was ever attached, the old instance serves on and no request failed.
+     */
+    private void assertRollbackUnderLoad(AtomicBoolean fault) throws Exception {
         startGroup(Duration.ofSeconds(5));
         String old = currentId();
         Load load = new Load(4);
         long servedBefore = served(old);
         await().atMost(WAIT).until(() -> served(old) > servedBefore + 20);
 
-        // when the new instance starts but never reports ready (the orchestrator's ready timeout is 2 s)
-        nextLaunchNeverReady.set(true);
+        fault.set(true);
         SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
 
-        // then the swap rolls back before the new instance was ever attached, the old one serves on, nothing failed
         assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
         assertThat(currentId()).isEqualTo(old);
         assertThat(servedBy.keySet()).containsExactly(old);
