@@ -78,7 +78,9 @@ class HandoffConsumerTest {
         List<String> started = new CopyOnWriteArrayList<>();
         HandoffConsumer consumer = started(consumer("old", job -> {
             started.add(job.id());
-            release.await();
+            if (!release.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("job not released within 60 s");
+            }
         }).concurrency(1).prefetch(10).build());
         publish(10);
         await().atMost(WAIT).until(() -> consumer.inFlight() == 10 && started.size() == 1);
@@ -107,7 +109,9 @@ class HandoffConsumerTest {
         AtomicInteger interrupted = new AtomicInteger();
         HandoffConsumer consumer = started(consumer("old", job -> {
             try {
-                new CountDownLatch(1).await();
+                if (!new CountDownLatch(1).await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("job not interrupted within 60 s");
+                }
             } catch (InterruptedException e) {
                 interrupted.incrementAndGet();
                 throw e;

@@ -198,7 +198,9 @@ abstract class SwapScenarios {
             for (int slice = 0; slice < 2; slice++) {
                 Thread.sleep(1);
                 if (!retiring && ownConsumer().lifecycle().state() == LifecycleState.DRAINING) {
-                    new CountDownLatch(1).await();
+                    if (!new CountDownLatch(1).await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("job not interrupted by the forced stop within " + WAIT);
+                    }
                 }
             }
         }, Duration.ofMillis(50));
@@ -263,7 +265,9 @@ abstract class SwapScenarios {
         toClose.add(broker);
         Orchestrator orchestrator = orchestrator(broker, job -> {
             if (Thread.currentThread().getName().startsWith("handoff-consumer-" + firstId + "-")) {
-                releaseFirst.await();
+                if (!releaseFirst.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("first consumer's job not released within " + WAIT);
+                }
             }
         }, Duration.ofSeconds(30));
         InstanceHandle first = orchestrator.start(1).toCompletableFuture()

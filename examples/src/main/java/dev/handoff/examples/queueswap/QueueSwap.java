@@ -174,7 +174,9 @@ public final class QueueSwap {
             Thread.sleep(1);
             if (overrun.getAsBoolean()) {
                 // --force-drain: this job outlives the drain deadline; only the forced stop's interrupt ends it
-                new CountDownLatch(1).await();
+                if (!new CountDownLatch(1).await(10, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("job not interrupted by the forced stop within 10 min");
+                }
             }
         }
     }

@@ -54,7 +54,9 @@ public final class QueueChild {
                 .handler(job -> {
                     record(ledger, job);
                     if (started.incrementAndGet() > stallAfter) {
-                        new CountDownLatch(1).await();
+                        if (!new CountDownLatch(1).await(5, TimeUnit.MINUTES)) {
+                            throw new IllegalStateException("stalled job not ended by the forced stop within 5 min");
+                        }
                     }
                     LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current().nextLong(2_000)));
                 })
