@@ -196,7 +196,12 @@ abstract class SwapScenarios {
         toClose.add(broker);
         Orchestrator orchestrator = orchestrator(broker, job -> {
             for (int slice = 0; slice < 2; slice++) {
-                Thread.sleep(1);
+                // a millisecond of simulated work (not a wait for anything), ended early by the forced stop's
+                // interrupt like the work it stands for
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted by the forced stop");
+                }
                 if (!retiring && ownConsumer().lifecycle().state() == LifecycleState.DRAINING) {
                     if (!new CountDownLatch(1).await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
                         throw new IllegalStateException("job not interrupted by the forced stop within " + WAIT);
