@@ -500,7 +500,8 @@ public final class HandoffConsumer implements AutoCloseable {
             }
             Delivery delivery = task.delivery;
             Throwable error = null;
-            int attempt = failures.getOrDefault(delivery.jobId(), 0) + 1;
+            // failures is empty unless a job failed and was requeued: skip hashing the job id on every job then
+            int attempt = failures.isEmpty() ? 1 : failures.getOrDefault(delivery.jobId(), 0) + 1;
             try {
                 handler.handle(new Job(delivery.jobId(), delivery.body(), delivery.redelivered(), attempt));
             } catch (Throwable t) {
