@@ -60,8 +60,11 @@ public final class JettyHandoff {
     private final ConnectionControl connections;
     private final ServerConnector managementConnector;
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
-    /** The drain of the current retirement; null while accepting. Guarded by this. */
-    private CompletableFuture<Void> drain;
+    /**
+     * The drain of the current retirement; null while accepting. Written under this; volatile so that
+     * {@link #checkDrained()}, run on every application connection's close, reads it without the lock.
+     */
+    private volatile CompletableFuture<Void> drain;
     private volatile boolean intakeDrained;
 
     private JettyHandoff(Builder builder) {
@@ -214,10 +217,7 @@ public final class JettyHandoff {
      * none) no request can start after the read of the late count.
      */
     private void checkDrained() {
-        CompletableFuture<Void> current;
-        synchronized (this) {
-            current = drain;
-        }
+        CompletableFuture<Void> current = drain;
         if (current == null || current.isDone() || !intakeDrained) {
             return;
         }

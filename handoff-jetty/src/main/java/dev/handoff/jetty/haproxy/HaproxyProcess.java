@@ -168,10 +168,7 @@ public final class HaproxyProcess implements AutoCloseable {
          * @throws IllegalArgumentException when not within 0..65535
          */
         public Builder frontendPort(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("frontendPort must be within 0..65535, but was " + port);
-            }
-            this.frontendPort = port;
+            this.frontendPort = Checks.port("frontendPort", port);
             return this;
         }
 
