@@ -15,12 +15,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -173,9 +171,9 @@ final class QueueTier implements AutoCloseable {
         }
         orchestrator.close();
         for (InstanceHandle instance : orchestrator.instances()) {
-            awaitQuietly("stop accepting on " + instance.id(), instance.stopAccepting());
-            awaitQuietly("drain " + instance.id(), instance.drain());
-            awaitQuietly("destroy " + instance.id(), instance.destroy());
+            Closing.awaitQuietly(problems, stepBound, "stop accepting on " + instance.id(), instance.stopAccepting());
+            Closing.awaitQuietly(problems, stepBound, "drain " + instance.id(), instance.drain());
+            Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
         }
     }
 
@@ -208,23 +206,10 @@ final class QueueTier implements AutoCloseable {
         if (orchestrator != null) {
             orchestrator.close();
             for (InstanceHandle instance : orchestrator.instances()) {
-                awaitQuietly("destroy " + instance.id(), instance.destroy());
+                Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
             }
         }
         queue.close();
         executor.shutdownNow();
-    }
-
-    private void awaitQuietly(String action, CompletionStage<?> stage) {
-        try {
-            stage.toCompletableFuture().get(stepBound.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problems.add(action + ": interrupted");
-        } catch (TimeoutException e) {
-            problems.add(action + ": not done within " + stepBound);
-        } catch (ExecutionException e) {
-            problems.add(action + ": " + e.getCause());
-        }
     }
 }

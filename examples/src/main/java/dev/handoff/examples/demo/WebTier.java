@@ -26,8 +26,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.server.Server;
 
 /**
@@ -235,11 +233,11 @@ final class WebTier implements AutoCloseable {
         if (orchestrator != null) {
             orchestrator.close();
             for (InstanceHandle instance : orchestrator.instances()) {
-                awaitQuietly("destroy " + instance.id(), instance.destroy());
+                Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
             }
         }
         for (ChildProcessInstance child : children) {
-            awaitQuietly("destroy child JVM " + child.id(), child.destroy());
+            Closing.awaitQuietly(problems, stepBound, "destroy child JVM " + child.id(), child.destroy());
             ProcessHandle process = child.processHandle();
             if (process.isAlive()) {
                 problems.add("child JVM " + child.id() + " (pid " + process.pid() + ") still alive: killed");
@@ -256,18 +254,5 @@ final class WebTier implements AutoCloseable {
     /** @return what failed in {@link #close()}; empty when everything stopped cleanly */
     List<String> closeProblems() {
         return List.copyOf(problems);
-    }
-
-    private void awaitQuietly(String action, CompletionStage<?> stage) {
-        try {
-            stage.toCompletableFuture().get(stepBound.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problems.add(action + ": interrupted");
-        } catch (TimeoutException e) {
-            problems.add(action + ": not done within " + stepBound);
-        } catch (ExecutionException e) {
-            problems.add(action + ": " + e.getCause());
-        }
     }
 }

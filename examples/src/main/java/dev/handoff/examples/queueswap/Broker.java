@@ -138,7 +138,7 @@ abstract class Broker implements AutoCloseable {
             String queue = "handoff-" + name + "-" + ProcessHandle.current().pid() + "-" + QUEUES.incrementAndGet();
             Connection connection = factory.newConnection("queue-swap publisher");
             Channel admin = connection.createChannel();
-            RabbitMqJobSource.declareQueue(admin, queue);
+            String deadLetter = RabbitMqJobSource.declareQueue(admin, queue);
             Channel publisher = connection.createChannel();
             publisher.confirmSelect();
             return new Queue() {
@@ -172,7 +172,7 @@ abstract class Broker implements AutoCloseable {
                 public void close() throws IOException {
                     try {
                         admin.queueDelete(queue);
-                        admin.queueDelete(queue + ".dead-letter");
+                        admin.queueDelete(deadLetter);
                     } finally {
                         connection.close(5_000);
                     }

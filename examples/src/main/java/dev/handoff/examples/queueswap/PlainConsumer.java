@@ -6,7 +6,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 import dev.handoff.queue.Job;
@@ -28,7 +27,6 @@ final class PlainConsumer {
     private final Supplier<? extends JobSource> sources;
     private final AtomicInteger held = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
-    private final LongAdder ackFailed = new LongAdder();
     private final Object settled = new Object();
     private volatile boolean closed;
     private JobSource source;
@@ -67,7 +65,7 @@ final class PlainConsumer {
                 handler.handle(new Job(delivery.jobId(), delivery.body(), delivery.redelivered(), 1));
                 delivery.ack();
             } catch (JobSourceException e) {
-                ackFailed.increment();
+                // the ack failed: the broker redelivers the job; requeueing it would fail the same way
             } catch (Exception e) {
                 requeueQuietly(delivery);
             } finally {
@@ -127,10 +125,5 @@ final class PlainConsumer {
         } finally {
             closeNow();
         }
-    }
-
-    /** @return processed jobs whose ack failed (the broker redelivers them) */
-    long ackFailed() {
-        return ackFailed.sum();
     }
 }
