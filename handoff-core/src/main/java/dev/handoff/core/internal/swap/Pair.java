@@ -543,9 +543,7 @@ final class Pair {
 
     private void finishRolledBack() {
         finish();
-        if (!frontReported) {
-            swap.pairFrontDone(this);
-        }
+        swap.pairFrontDone(this);
     }
 
     private void finish() {
