@@ -7,6 +7,7 @@ import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
+import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.swap.Settings;
 import dev.handoff.core.internal.swap.SwapEngine;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -272,7 +273,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder launchTimeout(Duration timeout) {
-            this.launchTimeout = positive("launchTimeout", timeout);
+            this.launchTimeout = Durations.positive("launchTimeout", timeout);
             return this;
         }
 
@@ -283,7 +284,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder readyTimeout(Duration timeout) {
-            this.readyTimeout = positive("readyTimeout", timeout);
+            this.readyTimeout = Durations.positive("readyTimeout", timeout);
             return this;
         }
 
@@ -294,7 +295,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder attachTimeout(Duration timeout) {
-            this.attachTimeout = positive("attachTimeout", timeout);
+            this.attachTimeout = Durations.positive("attachTimeout", timeout);
             return this;
         }
 
@@ -306,7 +307,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder detachTimeout(Duration timeout) {
-            this.detachTimeout = positive("detachTimeout", timeout);
+            this.detachTimeout = Durations.positive("detachTimeout", timeout);
             return this;
         }
 
@@ -318,11 +319,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when negative
          */
         public Builder propagationDelay(Duration delay) {
-            Objects.requireNonNull(delay, "propagationDelay must not be null");
-            if (delay.isNegative()) {
-                throw new IllegalArgumentException("propagationDelay must be >= 0, but was " + delay);
-            }
-            this.propagationDelay = delay;
+            this.propagationDelay = Durations.nonNegative("propagationDelay", delay);
             return this;
         }
 
@@ -333,7 +330,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = positive("drainTimeout", timeout);
+            this.drainTimeout = Durations.positive("drainTimeout", timeout);
             return this;
         }
 
@@ -345,7 +342,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder forceTimeout(Duration timeout) {
-            this.forceTimeout = positive("forceTimeout", timeout);
+            this.forceTimeout = Durations.positive("forceTimeout", timeout);
             return this;
         }
 
@@ -356,7 +353,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder destroyTimeout(Duration timeout) {
-            this.destroyTimeout = positive("destroyTimeout", timeout);
+            this.destroyTimeout = Durations.positive("destroyTimeout", timeout);
             return this;
         }
 
@@ -367,7 +364,7 @@ public final class Orchestrator implements AutoCloseable {
          * @throws IllegalArgumentException when not positive
          */
         public Builder verifyTimeout(Duration timeout) {
-            this.verifyTimeout = positive("verifyTimeout", timeout);
+            this.verifyTimeout = Durations.positive("verifyTimeout", timeout);
             return this;
         }
 
@@ -378,14 +375,6 @@ public final class Orchestrator implements AutoCloseable {
             return new Orchestrator(new Settings(group, launcher, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
                     drainTimeout, forceTimeout, destroyTimeout, verifyTimeout));
-        }
-
-        private static Duration positive(String name, Duration value) {
-            Objects.requireNonNull(value, name + " must not be null");
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be > 0, but was " + value);
-            }
-            return value;
         }
 
         private static ExecutorService defaultExecutor(String group) {

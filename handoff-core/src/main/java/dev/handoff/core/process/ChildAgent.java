@@ -2,6 +2,7 @@ package dev.handoff.core.process;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
+import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.process.AgentSession;
 import dev.handoff.core.internal.process.Protocol;
 
@@ -116,7 +117,7 @@ public final class ChildAgent implements AutoCloseable {
          * @throws IllegalArgumentException when {@code timeout} is not positive
          */
         public Builder handshakeTimeout(Duration timeout) {
-            this.handshakeTimeout = positive("handshakeTimeout", timeout);
+            this.handshakeTimeout = Durations.positive("handshakeTimeout", timeout);
             return this;
         }
 
@@ -128,7 +129,7 @@ public final class ChildAgent implements AutoCloseable {
          * @throws IllegalArgumentException when {@code watchdog} is not positive
          */
         public Builder exitWatchdog(Duration watchdog) {
-            this.exitWatchdog = positive("exitWatchdog", watchdog);
+            this.exitWatchdog = Durations.positive("exitWatchdog", watchdog);
             return this;
         }
 
@@ -143,14 +144,6 @@ public final class ChildAgent implements AutoCloseable {
             }
             this.orphanedExitStatus = status;
             return this;
-        }
-
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field + " must not be null");
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be > 0, but was " + value);
-            }
-            return value;
         }
 
         /**

@@ -3,6 +3,7 @@ package dev.handoff.core.process;
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Launcher;
+import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.process.ChildProcess;
 import dev.handoff.core.internal.process.ControlSocket;
 import dev.handoff.core.internal.process.Protocol;
@@ -307,11 +308,7 @@ public final class ChildProcessLauncher implements Launcher {
          * @throws IllegalArgumentException when {@code timeout} is not positive
          */
         public Builder exitTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "exitTimeout must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("exitTimeout must be > 0, but was " + timeout);
-            }
-            this.exitTimeout = timeout;
+            this.exitTimeout = Durations.positive("exitTimeout", timeout);
             return this;
         }
 

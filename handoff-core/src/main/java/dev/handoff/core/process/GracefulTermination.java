@@ -1,6 +1,7 @@
 package dev.handoff.core.process;
 
 import dev.handoff.api.Lifecycle;
+import dev.handoff.core.internal.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -350,11 +351,7 @@ public final class GracefulTermination {
          * @throws IllegalArgumentException when {@code delay} is negative
          */
         public Builder propagationDelay(Duration delay) {
-            Objects.requireNonNull(delay, "propagationDelay must not be null");
-            if (delay.isNegative()) {
-                throw new IllegalArgumentException("propagationDelay must be >= 0, but was " + delay);
-            }
-            this.propagationDelay = delay;
+            this.propagationDelay = Durations.nonNegative("propagationDelay", delay);
             return this;
         }
 
@@ -365,7 +362,7 @@ public final class GracefulTermination {
          * @throws IllegalArgumentException when {@code budget} is not positive
          */
         public Builder drainBudget(Duration budget) {
-            this.drainBudget = positive("drainBudget", budget);
+            this.drainBudget = Durations.positive("drainBudget", budget);
             return this;
         }
 
@@ -376,7 +373,7 @@ public final class GracefulTermination {
          * @throws IllegalArgumentException when {@code budget} is not positive
          */
         public Builder closeBudget(Duration budget) {
-            this.closeBudget = positive("closeBudget", budget);
+            this.closeBudget = Durations.positive("closeBudget", budget);
             return this;
         }
 
@@ -389,7 +386,7 @@ public final class GracefulTermination {
          * @throws IllegalArgumentException when {@code period} is not positive
          */
         public Builder gracePeriod(Duration period) {
-            this.gracePeriod = positive("gracePeriod", period);
+            this.gracePeriod = Durations.positive("gracePeriod", period);
             return this;
         }
 
@@ -436,14 +433,6 @@ public final class GracefulTermination {
         public Builder haltWithStatus(boolean halt) {
             this.haltWithStatus = halt;
             return this;
-        }
-
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field + " must not be null");
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be > 0, but was " + value);
-            }
-            return value;
         }
 
         /**

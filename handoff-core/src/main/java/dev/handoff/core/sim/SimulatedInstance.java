@@ -6,6 +6,7 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.Scheduler;
+import dev.handoff.core.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -208,10 +209,7 @@ public final class SimulatedInstance implements InstanceHandle {
      * @throws IllegalArgumentException when negative
      */
     public boolean submit(Duration duration) {
-        Objects.requireNonNull(duration, "duration must not be null");
-        if (duration.isNegative()) {
-            throw new IllegalArgumentException("duration must be >= 0, but was " + duration);
-        }
+        Durations.nonNegative("duration", duration);
         synchronized (this) {
             submitted++;
             if (state != LifecycleState.READY && state != LifecycleState.DRAINING) {
@@ -625,7 +623,7 @@ public final class SimulatedInstance implements InstanceHandle {
              * @throws IllegalArgumentException when negative
              */
             public Builder startDelay(Duration delay) {
-                this.startDelay = nonNegative("startDelay", delay);
+                this.startDelay = Durations.nonNegative("startDelay", delay);
                 return this;
             }
 
@@ -636,7 +634,7 @@ public final class SimulatedInstance implements InstanceHandle {
              * @throws IllegalArgumentException when negative
              */
             public Builder readyDelay(Duration delay) {
-                this.readyDelay = nonNegative("readyDelay", delay);
+                this.readyDelay = Durations.nonNegative("readyDelay", delay);
                 return this;
             }
 
@@ -664,7 +662,7 @@ public final class SimulatedInstance implements InstanceHandle {
              * @throws IllegalArgumentException when negative
              */
             public Builder crashAfterReady(Duration delay) {
-                this.crashAfterReady = nonNegative("crashAfterReady", delay);
+                this.crashAfterReady = Durations.nonNegative("crashAfterReady", delay);
                 faults.add(Fault.CRASHES_WHILE_SERVING);
                 return this;
             }
@@ -685,14 +683,6 @@ public final class SimulatedInstance implements InstanceHandle {
             /** @return the script */
             public Script build() {
                 return new Script(this);
-            }
-
-            private static Duration nonNegative(String name, Duration value) {
-                Objects.requireNonNull(value, name + " must not be null");
-                if (value.isNegative()) {
-                    throw new IllegalArgumentException(name + " must be >= 0, but was " + value);
-                }
-                return value;
             }
         }
     }

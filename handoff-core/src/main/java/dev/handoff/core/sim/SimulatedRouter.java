@@ -3,6 +3,7 @@ package dev.handoff.core.sim;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Scheduler;
+import dev.handoff.core.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,8 +71,8 @@ public final class SimulatedRouter implements Router {
      */
     public SimulatedRouter(VirtualClock clock, Duration confirmDelay, Duration propagationDelay) {
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
-        this.confirmDelay = nonNegative("confirmDelay", confirmDelay);
-        this.propagationDelay = nonNegative("propagationDelay", propagationDelay);
+        this.confirmDelay = Durations.nonNegative("confirmDelay", confirmDelay);
+        this.propagationDelay = Durations.nonNegative("propagationDelay", propagationDelay);
     }
 
     /** @param instanceId attaching this instance will never be confirmed */
@@ -201,7 +202,7 @@ public final class SimulatedRouter implements Router {
      */
     public synchronized void startTraffic(Duration interval, Duration work) {
         Objects.requireNonNull(interval, "interval must not be null");
-        nonNegative("work", work);
+        Durations.nonNegative("work", work);
         if (interval.isZero() || interval.isNegative()) {
             throw new IllegalArgumentException("interval must be > 0, but was " + interval);
         }
@@ -270,14 +271,6 @@ public final class SimulatedRouter implements Router {
         for (Runnable observer : observers) {
             observer.run();
         }
-    }
-
-    private static Duration nonNegative(String name, Duration value) {
-        Objects.requireNonNull(value, name + " must not be null");
-        if (value.isNegative()) {
-            throw new IllegalArgumentException(name + " must be >= 0, but was " + value);
-        }
-        return value;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.handoff.core.sim;
 
 import dev.handoff.core.Scheduler;
+import dev.handoff.core.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -96,10 +97,7 @@ public final class VirtualClock implements Scheduler {
      * @throws IllegalArgumentException when negative
      */
     public void advance(Duration duration) {
-        Objects.requireNonNull(duration, "duration must not be null");
-        if (duration.isNegative()) {
-            throw new IllegalArgumentException("duration must be >= 0, but was " + duration);
-        }
+        Durations.nonNegative("duration", duration);
         long target;
         synchronized (this) {
             target = nowNanos + saturatedNanos(duration);
