@@ -4,6 +4,7 @@ import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.jetty.internal.Blocking;
 import dev.handoff.jetty.internal.Checks;
+import dev.handoff.jetty.internal.Protocols;
 
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -11,9 +12,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
-import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -92,11 +90,8 @@ public final class JettyLauncher implements Launcher {
     }
 
     private ServerConnector internalConnector(Server server) {
-        HttpConfiguration configuration = new HttpConfiguration();
-        ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
-                new HTTP2CServerConnectionFactory(configuration));
+        ServerConnector connector = new ServerConnector(server, 0, 1, Protocols.http1AndH2c());
         connector.setHost(host);
-        connector.setPort(0);
         return connector;
     }
 

@@ -5,6 +5,7 @@ import dev.handoff.api.spi.Router;
 import dev.handoff.core.Scheduler;
 import dev.handoff.jetty.internal.Blocking;
 import dev.handoff.jetty.internal.Checks;
+import dev.handoff.jetty.internal.Protocols;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -340,9 +340,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
                 }
                 return copies.toArray(new ConnectionFactory[0]);
             }
-            HttpConfiguration configuration = new HttpConfiguration();
-            return new ConnectionFactory[] {new HttpConnectionFactory(configuration),
-                new HTTP2CServerConnectionFactory(configuration)};
+            return Protocols.http1AndH2c();
         }
     }
 

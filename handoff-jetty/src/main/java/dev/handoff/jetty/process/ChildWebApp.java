@@ -9,6 +9,7 @@ import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.core.process.GracefulTermination;
 import dev.handoff.jetty.JettyHandoff;
 import dev.handoff.jetty.internal.Checks;
+import dev.handoff.jetty.internal.Protocols;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -24,9 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
-import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -326,10 +324,8 @@ public final class ChildWebApp {
          *                               reported, or the handshake with the parent fails
          */
         public ChildWebApp start() {
-            HttpConfiguration configuration = new HttpConfiguration();
             // Zero acceptor threads: the selector accepts, so the listener can be closed while the server runs.
-            ServerConnector connector = new ServerConnector(server, 0, -1,
-                    new HttpConnectionFactory(configuration), new HTTP2CServerConnectionFactory(configuration));
+            ServerConnector connector = new ServerConnector(server, 0, -1, Protocols.http1AndH2c());
             connector.setHost(host);
             connector.setPort(port);
             connector.setReusePort(reusePort);
