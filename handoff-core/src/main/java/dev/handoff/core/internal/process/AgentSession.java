@@ -76,7 +76,7 @@ public final class AgentSession implements AutoCloseable {
             SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
             socket.connect(UnixDomainSocketAddress.of(path));
             channel = new LineChannel(socket);
-            channel.writeLine(Protocol.hello(Protocol.VERSION, token));
+            channel.writeLine(Protocol.hello(token));
         } catch (IOException e) {
             throw new HandoffException("cannot connect to the parent's control socket " + path + ": "
                     + e.getMessage(), e);
@@ -109,7 +109,7 @@ public final class AgentSession implements AutoCloseable {
             channel.close();
             throw new HandoffException("interrupted while waiting for the parent's WELCOME", e);
         }
-        String expected = Protocol.WELCOME + " " + Protocol.VERSION;
+        String expected = Protocol.welcome();
         if (!expected.equals(welcome)) {
             channel.close();
             throw new HandoffException("the parent rejected the handshake: expected '" + expected + "', but got '"

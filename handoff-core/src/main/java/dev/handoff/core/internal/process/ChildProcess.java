@@ -342,7 +342,7 @@ public final class ChildProcess implements ChildProcessInstance {
             fail(new InstanceFailedException(id, "handshake rejected: " + problem, null));
             return false;
         }
-        connection.writeLine(Protocol.WELCOME + " " + Protocol.VERSION);
+        connection.writeLine(Protocol.welcome());
         LOG.debug("instance {}: agent connected, protocol {}", id, Protocol.VERSION);
         return true;
     }

@@ -113,9 +113,14 @@ public final class Protocol {
         return space < 0 ? "" : line.substring(space + 1);
     }
 
-    /** @return {@code HELLO <version> <token>} */
-    static String hello(int version, String token) {
-        return HELLO + " " + version + " " + token;
+    /** @return {@code HELLO <version> <token>}, with this protocol's version */
+    static String hello(String token) {
+        return HELLO + " " + VERSION + " " + token;
+    }
+
+    /** @return {@code WELCOME <version>}, with this protocol's version */
+    static String welcome() {
+        return WELCOME + " " + VERSION;
     }
 
     /**
