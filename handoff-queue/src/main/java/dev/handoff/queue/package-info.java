@@ -4,6 +4,6 @@
  * {@link dev.handoff.queue.ConsumerInstance} and {@link dev.handoff.queue.SubscriptionRouter} plug it into the
  * orchestrator (attach = subscribe, detach = cancel confirmed by the broker's cancel-ok).
  * {@link dev.handoff.queue.InMemoryJobQueue} is the embedded job source; RabbitMQ is in
- * {@code dev.handoff.queue.rabbitmq}; brokers plug in through {@code dev.handoff.queue.spi}.
+ * {@code dev.handoff.rabbitmq}; brokers plug in through {@code dev.handoff.queue.spi}.
  */
 package dev.handoff.queue;

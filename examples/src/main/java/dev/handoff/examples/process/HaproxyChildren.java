@@ -6,7 +6,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
-import dev.handoff.jetty.haproxy.HaproxyProcess;
+import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.jetty.haproxy.HaproxyRouter;
 import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.jetty.process.ChildWebApp;

@@ -17,8 +17,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 
 import dev.handoff.queue.InMemoryJobQueue;
-import dev.handoff.queue.rabbitmq.RabbitMqJobSource;
-import dev.handoff.queue.rabbitmq.RabbitNode;
+import dev.handoff.rabbitmq.RabbitMqJobSource;
+import dev.handoff.test.rabbitmq.RabbitNode;
 import dev.handoff.queue.spi.JobSource;
 
 /** The broker of a {@code queue-swap} run: opens one fresh queue per mode. */

@@ -9,7 +9,7 @@ import dev.handoff.core.Orchestrator;
 import dev.handoff.jetty.JettyLauncher;
 import dev.handoff.jetty.ProxyRouter;
 import dev.handoff.jetty.SharedPortRouter;
-import dev.handoff.jetty.haproxy.HaproxyProcess;
+import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.jetty.haproxy.HaproxyRouter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

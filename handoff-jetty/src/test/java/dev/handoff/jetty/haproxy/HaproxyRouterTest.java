@@ -1,5 +1,6 @@
 package dev.handoff.jetty.haproxy;
 
+import dev.handoff.test.haproxy.HaproxyProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -125,11 +126,11 @@ class HaproxyRouterTest {
     }
 
     private Optional<ServerStat> stat(String server) {
-        return haproxy.runtimeApi(Duration.ofSeconds(2)).serverStat(haproxy.backend(), server);
+        return HaproxyRuntimeApi.create(haproxy.adminSocket(), Duration.ofSeconds(2)).serverStat(haproxy.backend(), server);
     }
 
     private List<String> serversInHaproxy() {
-        return haproxy.runtimeApi(Duration.ofSeconds(2)).showStat(haproxy.backend()).stream()
+        return HaproxyRuntimeApi.create(haproxy.adminSocket(), Duration.ofSeconds(2)).showStat(haproxy.backend()).stream()
                 .map(ServerStat::server).toList();
     }
 
@@ -139,7 +140,7 @@ class HaproxyRouterTest {
      *     a connection refused by a retired instance from the clients; the tests require that it never had to
      */
     private long retriesAndRedispatches() {
-        String csv = haproxy.runtimeApi(Duration.ofSeconds(2)).execute("show stat " + haproxy.backend() + " 2 -1");
+        String csv = HaproxyRuntimeApi.create(haproxy.adminSocket(), Duration.ofSeconds(2)).execute("show stat " + haproxy.backend() + " 2 -1");
         String[] lines = csv.split("\n");
         List<String> header = List.of(lines[0].substring(2).split(",", -1));
         for (int i = 1; i < lines.length; i++) {
@@ -336,7 +337,7 @@ class HaproxyRouterTest {
         assertThatThrownBy(() -> HaproxyRouter.builder(haproxy.adminSocket(), "app other"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("but was 'app other'");
-        HaproxyRuntimeApi api = haproxy.runtimeApi(Duration.ofSeconds(2));
+        HaproxyRuntimeApi api = HaproxyRuntimeApi.create(haproxy.adminSocket(), Duration.ofSeconds(2));
         assertThatThrownBy(() -> api.execute("show info; shutdown frontend public"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("without ';'");

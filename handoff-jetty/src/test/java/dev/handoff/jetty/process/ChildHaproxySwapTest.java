@@ -8,7 +8,7 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessInstance;
-import dev.handoff.jetty.haproxy.HaproxyProcess;
+import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.jetty.haproxy.HaproxyRouter;
 
 import java.time.Duration;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.handoff.api.spi.InstanceHandle;
-import dev.handoff.core.sim.SimulatedInstance;
-import dev.handoff.core.sim.VirtualClock;
+import dev.handoff.test.sim.SimulatedInstance;
+import dev.handoff.test.sim.VirtualClock;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

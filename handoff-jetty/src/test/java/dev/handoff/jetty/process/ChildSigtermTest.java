@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.process.ChildProcessInstance;
-import dev.handoff.jetty.haproxy.HaproxyProcess;
+import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.jetty.haproxy.HaproxyRouter;
 
 import java.net.URI;

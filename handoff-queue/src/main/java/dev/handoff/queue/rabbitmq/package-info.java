@@ -1,6 +1,0 @@
-/**
- * RabbitMQ for handoff-queue: {@link dev.handoff.queue.rabbitmq.RabbitMqJobSource} (a job source on
- * {@code com.rabbitmq:amqp-client} 5.x) and {@link dev.handoff.queue.rabbitmq.RabbitNode} (a throwaway local node
- * for tests and demos).
- */
-package dev.handoff.queue.rabbitmq;

@@ -1,0 +1,358 @@
+package dev.handoff.rabbitmq;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+
+import dev.handoff.queue.spi.AbstractDelivery;
+import dev.handoff.queue.spi.DeliveryListener;
+import dev.handoff.queue.spi.JobSource;
+import dev.handoff.queue.spi.JobSourceException;
+import dev.handoff.queue.spi.Subscription;
+
+/**
+ * A {@link JobSource} on one RabbitMQ queue, with {@code com.rabbitmq:amqp-client} 5.x: one AMQP connection per
+ * source (per consumer instance), one channel per subscription, manual acknowledgements, {@code basic.qos} for
+ * the prefetch.
+ *
+ * <ul>
+ *   <li>{@link Subscription#cancel()} sends {@code basic.cancel} on a background thread (the client blocks until
+ *       {@code basic.cancel-ok}) and completes in {@code handleCancelOk}, which the client dispatches after every
+ *       earlier delivery of the channel;</li>
+ *   <li>deliveries already sent are not given back by the cancel: the holder acks or requeues
+ *       ({@code basic.nack} with {@code requeue=true}) each one; {@link dev.handoff.queue.spi.Delivery#reject()} is
+ *       {@code basic.reject} without requeue, which the broker routes to the queue's dead-letter exchange (see
+ *       {@link #declareQueue});</li>
+ *   <li>{@link Subscription#close()} closes the channel: the broker requeues every unacknowledged delivery, with
+ *       {@code redelivered=true}.</li>
+ * </ul>
+ *
+ * <p>The job id is the message's {@code message-id} property (publishers must set it; without one the id is
+ * {@code "delivery-<tag>"}, which is not stable across redeliveries). Automatic connection recovery is turned
+ * off: delivery tags do not survive a reconnection, so a lost connection ends the subscriptions
+ * ({@link DeliveryListener#onTerminated}) and the consumer instance is replaced instead. Thread-safe.
+ */
+public final class RabbitMqJobSource implements JobSource {
+    private static final Logger LOG = LoggerFactory.getLogger(RabbitMqJobSource.class);
+
+    private final Connection connection;
+    private final String queue;
+    private final String description;
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    private RabbitMqJobSource(Connection connection, String queue, String description) {
+        this.connection = connection;
+        this.queue = queue;
+        this.description = description;
+    }
+
+    /**
+     * Opens a connection and checks that the queue exists. Blocking.
+     *
+     * @param factory the broker's address and credentials; copied, with automatic recovery turned off
+     * @param queue   the queue to consume from; it must exist
+     * @return the open source
+     * @throws NullPointerException     when an argument is null
+     * @throws IllegalArgumentException when {@code queue} is blank
+     * @throws JobSourceException       when the broker cannot be reached or the queue does not exist
+     */
+    public static RabbitMqJobSource connect(ConnectionFactory factory, String queue) {
+        Objects.requireNonNull(factory, "factory must not be null");
+        Objects.requireNonNull(queue, "queue must not be null");
+        if (queue.isBlank()) {
+            throw new IllegalArgumentException("queue must not be blank, but was '" + queue + "'");
+        }
+        ConnectionFactory copy = factory.clone();
+        copy.setAutomaticRecoveryEnabled(false);
+        copy.setTopologyRecoveryEnabled(false);
+        String description = "rabbitmq " + copy.getHost() + ":" + copy.getPort() + copy.getVirtualHost()
+                + (copy.getVirtualHost().endsWith("/") ? "" : "/") + queue;
+        Connection connection;
+        try {
+            connection = copy.newConnection("handoff " + queue);
+        } catch (IOException | TimeoutException e) {
+            throw new JobSourceException("cannot connect to " + description + ": " + e, e);
+        }
+        try (Channel check = connection.createChannel()) {
+            check.queueDeclarePassive(queue);
+        } catch (IOException | TimeoutException | ShutdownSignalException e) {
+            closeQuietly(connection);
+            throw new JobSourceException("queue '" + queue + "' is not usable on " + description + ": "
+                    + rootMessage(e), e);
+        }
+        return new RabbitMqJobSource(connection, queue, description);
+    }
+
+    /**
+     * Declares a durable queue and its dead-letter queue {@code <queue>.dead-letter}, bound through the default
+     * exchange so that a rejected job lands there. Idempotent at the broker (same arguments).
+     *
+     * @param channel an open channel
+     * @param queue   the queue's name
+     * @return the dead-letter queue's name
+     * @throws IOException when the broker refuses (e.g. the queue exists with other arguments)
+     */
+    public static String declareQueue(Channel channel, String queue) throws IOException {
+        Objects.requireNonNull(channel, "channel must not be null");
+        Objects.requireNonNull(queue, "queue must not be null");
+        String deadLetter = queue + ".dead-letter";
+        channel.queueDeclare(deadLetter, true, false, false, null);
+        channel.queueDeclare(queue, true, false, false,
+                Map.of("x-dead-letter-exchange", "", "x-dead-letter-routing-key", deadLetter));
+        return deadLetter;
+    }
+
+    /**
+     * Publishes one job the way this source reads it back: through the default exchange to {@code queue}, with
+     * the job id as the message's {@code message-id}.
+     *
+     * @param channel an open channel
+     * @param queue   the queue's name
+     * @param jobId   the job's id
+     * @param body    the job's body
+     * @throws IOException when the channel fails
+     */
+    public static void publish(Channel channel, String queue, String jobId, byte[] body) throws IOException {
+        Objects.requireNonNull(channel, "channel must not be null");
+        Objects.requireNonNull(queue, "queue must not be null");
+        Objects.requireNonNull(jobId, "jobId must not be null");
+        Objects.requireNonNull(body, "body must not be null");
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
+        channel.basicPublish("", queue, properties, body);
+    }
+
+    /** @return the queue consumed */
+    public String queue() {
+        return queue;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    /**
+     * The connection, for tests that simulate a failure ({@code connection().abort()}) and for publishers that
+     * share it. Do not close it: {@link #close()} does.
+     *
+     * @return the AMQP connection
+     */
+    public Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public Subscription subscribe(int prefetch, DeliveryListener listener) {
+        if (prefetch < 1 || prefetch > 65_535) {
+            throw new IllegalArgumentException("prefetch must be between 1 and 65535, but was " + prefetch);
+        }
+        Objects.requireNonNull(listener, "listener must not be null");
+        if (!connection.isOpen()) {
+            throw new JobSourceException(description + " is closed: cannot subscribe");
+        }
+        Channel channel = null;
+        try {
+            channel = connection.createChannel();
+            if (channel == null) {
+                throw new JobSourceException(description + ": no channel available");
+            }
+            channel.basicQos(prefetch);
+            RabbitSubscription subscription = new RabbitSubscription(channel, listener);
+            subscription.tag = channel.basicConsume(queue, false, subscription.consumer);
+            return subscription;
+        } catch (IOException | ShutdownSignalException e) {
+            if (channel != null) {
+                closeQuietly(channel);
+            }
+            throw new JobSourceException("cannot subscribe to " + description + ": " + rootMessage(e), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closing.compareAndSet(false, true)) {
+            closeQuietly(connection);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqJobSource[" + description + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            if (connection.isOpen()) {
+                connection.close(5_000);
+            }
+        } catch (IOException | ShutdownSignalException e) {
+            LOG.debug("closing {} failed: {}", connection, e.toString());
+        }
+    }
+
+    private static void closeQuietly(Channel channel) {
+        try {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        } catch (IOException | TimeoutException | ShutdownSignalException e) {
+            LOG.debug("closing channel {} failed: {}", channel.getChannelNumber(), e.toString());
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+
+    /** One consumer on its own channel. */
+    private final class RabbitSubscription implements Subscription {
+        private final Channel channel;
+        private final DeliveryListener listener;
+        private final CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        private final AtomicBoolean cancelRequested = new AtomicBoolean();
+        private final AtomicBoolean closeRequested = new AtomicBoolean();
+        private final DefaultConsumer consumer;
+        private volatile String tag;
+        private volatile boolean terminated;
+
+        RabbitSubscription(Channel channel, DeliveryListener listener) {
+            this.channel = channel;
+            this.listener = listener;
+            this.consumer = new DefaultConsumer(channel) {
+                @Override
+                public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties,
+                                           byte[] body) {
+                    String messageId = properties.getMessageId();
+                    String jobId = messageId != null ? messageId : "delivery-" + envelope.getDeliveryTag();
+                    listener.onDelivery(new RabbitDelivery(RabbitSubscription.this, envelope.getDeliveryTag(), jobId,
+                            body, envelope.isRedeliver()));
+                }
+
+                @Override
+                public void handleCancelOk(String consumerTag) {
+                    cancelled.complete(null);
+                }
+
+                @Override
+                public void handleCancel(String consumerTag) {
+                    terminate(new JobSourceException("the broker cancelled the consumer on " + description
+                            + " (queue deleted, or its node went down)"));
+                }
+
+                @Override
+                public void handleShutdownSignal(String consumerTag, ShutdownSignalException signal) {
+                    if (closeRequested.get() || closing.get()) {
+                        cancelled.complete(null);
+                    } else {
+                        terminate(new JobSourceException("the channel to " + description + " closed: "
+                                + signal.getMessage(), signal));
+                    }
+                }
+            };
+        }
+
+        private void terminate(JobSourceException cause) {
+            terminated = true;
+            cancelled.completeExceptionally(cause);
+            listener.onTerminated(cause);
+        }
+
+        @Override
+        public CompletionStage<Void> cancel() {
+            if (cancelRequested.compareAndSet(false, true)) {
+                // basicCancel blocks until basic.cancel-ok: never on the caller's (or the dispatch) thread
+                Thread canceller = new Thread(() -> {
+                    try {
+                        channel.basicCancel(tag);
+                    } catch (IOException | ShutdownSignalException e) {
+                        cancelled.completeExceptionally(new JobSourceException("cannot cancel the consumer on "
+                                + description + ": " + rootMessage(e), e));
+                    }
+                }, "handoff-rabbitmq-cancel-" + tag);
+                canceller.setDaemon(true);
+                canceller.start();
+            }
+            return cancelled.minimalCompletionStage();
+        }
+
+        @Override
+        public boolean isActive() {
+            return !cancelRequested.get() && !terminated && channel.isOpen();
+        }
+
+        @Override
+        public void close() {
+            if (closeRequested.compareAndSet(false, true)) {
+                closeQuietly(channel);
+                cancelled.complete(null);
+            }
+        }
+
+        JobSourceException settleFailed(String jobId, String what, Exception cause) {
+            return new JobSourceException("cannot " + what + " job " + jobId + " on " + description
+                    + ": the channel is closed (" + rootMessage(cause) + "); the broker has requeued the job", cause);
+        }
+    }
+
+    private static final class RabbitDelivery extends AbstractDelivery {
+        private final RabbitSubscription subscription;
+        private final long tag;
+
+        RabbitDelivery(RabbitSubscription subscription, long tag, String jobId, byte[] body, boolean redelivered) {
+            super(jobId, body, redelivered);
+            this.subscription = subscription;
+            this.tag = tag;
+        }
+
+        @Override
+        protected void doAck() {
+            try {
+                subscription.channel.basicAck(tag, false);
+            } catch (IOException | ShutdownSignalException e) {
+                throw subscription.settleFailed(jobId(), "ack", e);
+            }
+        }
+
+        @Override
+        protected void doRequeue() {
+            try {
+                subscription.channel.basicNack(tag, false, true);
+            } catch (IOException | ShutdownSignalException e) {
+                throw subscription.settleFailed(jobId(), "requeue", e);
+            }
+        }
+
+        @Override
+        protected void doReject() {
+            try {
+                subscription.channel.basicReject(tag, false);
+            } catch (IOException | ShutdownSignalException e) {
+                throw subscription.settleFailed(jobId(), "reject", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package dev.handoff.rabbitmq;
+
+import dev.handoff.test.rabbitmq.RabbitNode;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+
+import dev.handoff.queue.FailurePolicy;
+import dev.handoff.queue.HandoffConsumer;
+import dev.handoff.queue.spi.Delivery;
+import dev.handoff.queue.spi.DeliveryListener;
+import dev.handoff.queue.spi.JobSourceException;
+import dev.handoff.queue.spi.Subscription;
+
+/** The job source contract on a real RabbitMQ node, started for this class. */
+class RabbitMqJobSourceTest {
+
+    private static final AtomicInteger QUEUES = new AtomicInteger();
+    private static RabbitNode node;
+
+    private Connection admin;
+    private Channel channel;
+    private String queue;
+    private String deadLetterQueue;
+    private RabbitMqJobSource source;
+
+    @BeforeAll
+    static void startNode() {
+        node = RabbitNode.start(Path.of("target", "rabbitmq"));
+    }
+
+    @AfterAll
+    static void stopNode() {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @BeforeEach
+    void declareQueue() throws Exception {
+        admin = node.connectionFactory().newConnection("test-admin");
+        channel = admin.createChannel();
+        queue = "source-" + QUEUES.incrementAndGet();
+        deadLetterQueue = RabbitMqJobSource.declareQueue(channel, queue);
+        source = RabbitMqJobSource.connect(node.connectionFactory(), queue);
+    }
+
+    @AfterEach
+    void closeConnections() {
+        source.close();
+        admin.abort();
+    }
+
+    private void publish(int count) throws Exception {
+        channel.confirmSelect();
+        for (int i = 0; i < count; i++) {
+            RabbitMqJobSource.publish(channel, queue, "job-" + i, ("payload " + i).getBytes(StandardCharsets.UTF_8));
+        }
+        channel.waitForConfirmsOrDie(10_000);
+    }
+
+    private long ready(String name) throws Exception {
+        return channel.queueDeclarePassive(name).getMessageCount();
+    }
+
+    static final class Collector implements DeliveryListener {
+        final BlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
+        final List<Throwable> terminations = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onDelivery(Delivery delivery) {
+            deliveries.add(delivery);
+        }
+
+        @Override
+        public void onTerminated(Throwable cause) {
+            terminations.add(cause);
+        }
+
+        Delivery take() throws InterruptedException {
+            Delivery delivery = deliveries.poll(10, TimeUnit.SECONDS);
+            assertThat(delivery).as("a delivery within 10 s").isNotNull();
+            return delivery;
+        }
+    }
+
+    @Test
+    void theNodesUriNamesTheDefaultVhost() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(node.uri());
+        try (Connection connection = factory.newConnection()) {
+            assertThat(connection.isOpen()).isTrue();
+            assertThat(factory.getVirtualHost()).isEqualTo("/");
+        }
+    }
+
+    @Test
+    void prefetch_bounds_deliveries_and_ack_removes_the_job() throws Exception {
+        // given
+        publish(5);
+        Collector collector = new Collector();
+
+        // when
+        Subscription subscription = source.subscribe(2, collector);
+        Delivery first = collector.take();
+        Delivery second = collector.take();
+
+        // then
+        assertThat(List.of(first.jobId(), second.jobId())).containsExactly("job-0", "job-1");
+        assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("payload 0");
+        assertThat(first.redelivered()).isFalse();
+        first.ack();
+        assertThat(collector.take().jobId()).isEqualTo("job-2");
+        second.ack();
+        subscription.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ready(queue) == 3);
+    }
+
+    @Test
+    void cancel_completes_on_cancel_ok_after_the_deliveries_sent_and_requeue_redelivers() throws Exception {
+        // given
+        publish(10);
+        Collector collector = new Collector();
+        List<String> events = new CopyOnWriteArrayList<>();
+        Subscription subscription = source.subscribe(4, delivery -> {
+            events.add(delivery.jobId());
+            collector.onDelivery(delivery);
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 4);
+
+        // when
+        subscription.cancel().thenRun(() -> events.add("cancel-ok")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // then: the held deliveries stay with us until we settle them
+        assertThat(events).hasSize(5).endsWith("cancel-ok");
+        assertThat(subscription.isActive()).isFalse();
+        assertThat(ready(queue)).isEqualTo(6);
+        for (int i = 0; i < 4; i++) {
+            collector.take().requeue();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> ready(queue) == 10);
+        Collector next = new Collector();
+        source.subscribe(1, next);
+        Delivery again = next.take();
+        assertThat(again.redelivered()).isTrue();
+        assertThat(again.jobId()).isEqualTo("job-0");
+    }
+
+    @Test
+    void closing_the_subscription_gives_back_every_unacked_delivery_and_later_settles_fail() throws Exception {
+        // given
+        publish(3);
+        Collector collector = new Collector();
+        Subscription subscription = source.subscribe(3, collector);
+        Delivery a = collector.take();
+        Delivery b = collector.take();
+        collector.take();
+        a.ack();
+
+        // when
+        subscription.close();
+
+        // then
+        await().atMost(Duration.ofSeconds(10)).until(() -> ready(queue) == 2);
+        assertThatThrownBy(b::ack).isInstanceOf(JobSourceException.class)
+                .hasMessageContaining("cannot ack job job-1 on " + source.description())
+                .hasMessageContaining("the broker has requeued the job");
+        assertThatThrownBy(a::ack).isInstanceOf(IllegalStateException.class)
+                .hasMessage("job job-0 cannot be ACKED: it was already ACKED");
+        Collector next = new Collector();
+        source.subscribe(5, next);
+        assertThat(next.take().redelivered()).isTrue();
+    }
+
+    @Test
+    void reject_moves_the_job_to_the_dead_letter_queue() throws Exception {
+        publish(1);
+        Collector collector = new Collector();
+        source.subscribe(1, collector);
+
+        collector.take().reject();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> ready(deadLetterQueue) == 1);
+        assertThat(ready(queue)).isZero();
+    }
+
+    @Test
+    void a_lost_connection_terminates_the_subscription_with_its_cause() throws Exception {
+        publish(2);
+        Collector collector = new Collector();
+        Subscription subscription = source.subscribe(2, collector);
+        Delivery held = collector.take();
+
+        source.connection().abort();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !collector.terminations.isEmpty());
+        assertThat(collector.terminations.get(0)).isInstanceOf(JobSourceException.class)
+                .hasMessageContaining("the channel to " + source.description() + " closed");
+        assertThat(subscription.cancel().toCompletableFuture()).isCompletedExceptionally();
+        assertThatThrownBy(held::ack).isInstanceOf(JobSourceException.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ready(queue) == 2);
+    }
+
+    @Test
+    void a_handler_that_always_throws_is_retried_then_dead_lettered() throws Exception {
+        // given
+        publish(3);
+        HandoffConsumer consumer = HandoffConsumer.builder("poisoned")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), queue))
+                .handler(job -> {
+                    if (job.id().equals("job-1")) {
+                        throw new IllegalArgumentException("bad payload");
+                    }
+                })
+                .maxAttempts(3)
+                .failurePolicy(FailurePolicy.DEAD_LETTER)
+                .build();
+
+        // when
+        try {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ready(deadLetterQueue) == 1);
+
+            // then
+            await().atMost(Duration.ofSeconds(10)).until(() -> consumer.stats().acked() == 2);
+            assertThat(consumer.stats().retried()).isEqualTo(2);
+            assertThat(consumer.stats().deadLettered()).isEqualTo(1);
+        } finally {
+            consumer.close();
+        }
+        assertThat(ready(queue)).isZero();
+    }
+
+    @Test
+    void bad_input_is_refused_with_the_field_and_value() {
+        ConnectionFactory factory = node.connectionFactory();
+        assertThatThrownBy(() -> RabbitMqJobSource.connect(factory, "no-such-queue"))
+                .isInstanceOf(JobSourceException.class)
+                .hasMessageContaining("queue 'no-such-queue' is not usable on rabbitmq 127.0.0.1:" + node.port())
+                .hasMessageContaining("NOT_FOUND");
+        assertThatThrownBy(() -> RabbitMqJobSource.connect(factory, " "))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("queue must not be blank, but was ' '");
+        assertThatThrownBy(() -> source.subscribe(0, new Collector()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("prefetch must be between 1 and 65535, but was 0");
+        factory.setPort(1);
+        assertThatThrownBy(() -> RabbitMqJobSource.connect(factory, queue))
+                .isInstanceOf(JobSourceException.class)
+                .hasMessageStartingWith("cannot connect to rabbitmq 127.0.0.1:1/" + queue);
+    }
+
+    @Test
+    void a_missing_installation_fails_loudly_with_the_fix() {
+        assertThatThrownBy(() -> RabbitNode.start(Path.of("target", "rabbitmq"), Path.of("/nonexistent/rabbitmq")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("rabbitmq-server is not installed (/nonexistent/rabbitmq/rabbitmq-server not found):"
+                        + " install it: apt-get install -y rabbitmq-server");
+    }
+}

@@ -1,0 +1,79 @@
+package dev.handoff.test.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.test.sim.SimulatedInstance;
+import dev.handoff.test.sim.SimulatedInstance.Fault;
+import dev.handoff.test.sim.SimulatedInstance.Script;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Rolling swaps of 50 simulated instances under traffic, with faults injected at random (seeded) steps on the new
+ * and the old instances: the invariants hold in every run.
+ */
+class RandomizedRollingTest {
+
+    private static final List<SwapStep> CRASH_STEPS = List.of(SwapStep.AWAIT_READY, SwapStep.ATTACH, SwapStep.DETACH,
+            SwapStep.DRAIN, SwapStep.AWAIT_DRAINED, SwapStep.DESTROY);
+    private static final List<Plan> PLANS = List.of(Plan.rolling(1, 0), Plan.rolling(2, 1), Plan.rolling(0, 2),
+            Plan.rolling(3, 0), Plan.rolling(1, 5));
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+    void invariantsHoldUnderRandomFaults(long seed) {
+        Random random = new Random(seed);
+        Duration propagation = Duration.ofMillis(random.nextInt(3) * 100L);
+        Sim sim = new Sim(Duration.ofMillis(10), propagation,
+                index -> newInstanceScript(new Random(seed * 1_000_003L + index)), builder -> { });
+        List<SimulatedInstance> olds = sim.adopt(50, Script.healthy());
+        sim.router.startTraffic(Duration.ofMillis(20), Duration.ofMillis(300 + random.nextInt(700)));
+        // a few long-running units, some beyond the drain deadline
+        for (SimulatedInstance old : olds) {
+            if (random.nextInt(10) == 0) {
+                old.submit(Duration.ofSeconds(10 + random.nextInt(40)));
+            }
+        }
+
+        int swaps = 3;
+        for (int i = 0; i < swaps; i++) {
+            Plan plan = PLANS.get(random.nextInt(PLANS.size()));
+            SwapResult result = sim.clock.runUntil(sim.orchestrator.swap(plan));
+            assertThat(result.outcome()).isNotNull();
+            assertThat(result.steps()).allMatch(timing -> !timing.duration().isNegative());
+        }
+        sim.router.stopTraffic();
+        sim.clock.runUntilIdle();
+
+        assertThat(sim.ended).hasSize(swaps);
+        assertThat(sim.launcher.launched()).as("faults were injected")
+                .anyMatch(instance -> !instance.script().faults().isEmpty());
+        assertThat(sim.router.attached()).isNotEmpty();
+        assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id())
+                .containsExactlyInAnyOrderElementsOf(sim.router.attached());
+        sim.checker.assertHolds();
+    }
+
+    private static Script newInstanceScript(Random random) {
+        Script.Builder script = Script.builder()
+                .startDelay(Duration.ofMillis(random.nextInt(2000)))
+                .readyDelay(Duration.ofMillis(random.nextInt(3000)));
+        if (random.nextInt(100) < 20) {
+            switch (random.nextInt(6)) {
+                case 0 -> script.fault(Fault.FAILS_TO_START);
+                case 1 -> script.fault(Fault.NEVER_READY);
+                case 2 -> script.crashAt(CRASH_STEPS.get(random.nextInt(CRASH_STEPS.size())));
+                case 3 -> script.fault(Fault.DESTROY_THROWS);
+                case 4 -> script.fault(Fault.HANGS_IN_DRAIN);
+                default -> script.fault(Fault.DESTROY_HANGS);
+            }
+        }
+        return script.build();
+    }
+}

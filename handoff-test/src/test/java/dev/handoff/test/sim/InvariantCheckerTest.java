@@ -1,0 +1,105 @@
+package dev.handoff.test.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.api.event.SwapEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The checker reports each kind of violation (driven by hand, without an orchestrator that would prevent them). */
+class InvariantCheckerTest {
+
+    private final VirtualClock clock = new VirtualClock();
+    private final SimulatedLauncher launcher = new SimulatedLauncher(clock);
+    private final SimulatedRouter router = new SimulatedRouter(clock);
+    private final InvariantChecker checker = new InvariantChecker(router, launcher);
+
+    private SimulatedInstance attached(String id) {
+        SimulatedInstance instance = SimulatedInstance.running(id, clock);
+        checker.watch(instance);
+        clock.runUntil(router.attach(instance));
+        return instance;
+    }
+
+    private void event(String swap, SwapStep step, SwapEvent.Phase phase, String instance) {
+        checker.onStep(new SwapEvent(swap, step, phase, instance, clock.now(), Duration.ZERO, Optional.empty()));
+    }
+
+    private void end(String swap, Plan plan) {
+        checker.onSwapEnd(new SwapResult(swap, plan, SwapOutcome.COMMITTED, clock.now(), Duration.ZERO, List.of(),
+                List.of(), List.of(), 0, Optional.empty()));
+    }
+
+    @Test
+    void aGroupLeftWithoutAReadyAttachedInstanceBreaksCapacity() {
+        SimulatedInstance only = attached("a");
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.STARTED, "a");
+        clock.runUntil(router.detach(only));
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.COMPLETED, "a");
+        end("s1", Plan.oneForOne());
+
+        assertThat(checker.violations()).singleElement().asString()
+                .contains("only 0 ready instance(s) attached", "at least 1 required");
+        assertThatThrownBy(checker::assertHolds).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("1 invariant violation(s)");
+    }
+
+    @Test
+    void aStepThatNeverEndsIsAnUnboundedWait() {
+        attached("a");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.STARTED, "web-1");
+        end("s1", Plan.oneForOne());
+
+        assertThat(checker.violations()).singleElement().asString()
+                .contains("LAUNCH of web-1 started and never ended");
+    }
+
+    @Test
+    void aSwapThatNeverEndsAndOverlappingSwapsAreReported() {
+        attached("a");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.STARTED, "web-1");
+        event("s2", SwapStep.LAUNCH, SwapEvent.Phase.STARTED, "web-2");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.COMPLETED, "web-1");
+
+        assertThat(checker.violations()).anyMatch(v -> v.contains("swap s1 started and never ended"))
+                .anyMatch(v -> v.contains("swaps s1 and s2 were between steps 1 and 4 at the same time"));
+    }
+
+    @Test
+    void workCutOffByADestroyIsLost() {
+        SimulatedInstance instance = attached("a");
+        instance.submit(Duration.ofSeconds(5));
+        instance.destroy();
+
+        assertThat(checker.violations()).singleElement().asString()
+                .contains("instance a: 1 unit(s) of work were cut off by its destroy");
+    }
+
+    @Test
+    void workRefusedByAReachableInstanceAndAttachingAnUnreadyInstanceAreReported() {
+        SimulatedInstance instance = attached("a");
+        instance.drain();
+        router.route(Duration.ofSeconds(1));
+        SimulatedInstance starting = SimulatedInstance.launch("b", clock,
+                SimulatedInstance.Script.builder().readyDelay(Duration.ofSeconds(5)).build());
+        checker.watch(starting);
+        router.attach(starting);
+
+        assertThat(checker.violations()).anyMatch(v -> v.contains("to a was refused"))
+                .anyMatch(v -> v.contains("instance b was attached at PT0S while STARTING"));
+    }
+
+    @Test
+    void aCleanRunHasNoViolations() {
+        attached("a");
+        assertThat(checker.violations()).isEmpty();
+        checker.assertHolds();
+    }
+}
