@@ -68,7 +68,7 @@ public class HandlerBenchmark {
             server.addConnector(connector);
             server.setHandler(new Hello());
             if (withHandoff()) {
-                JettyHandoff.builder(server).name("benchmark").install();
+                JettyHandoff.builder(server).id("benchmark").install();
             }
             server.start();
             connection = connector.connect();

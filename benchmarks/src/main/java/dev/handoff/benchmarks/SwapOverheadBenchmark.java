@@ -3,7 +3,9 @@ package dev.handoff.benchmarks;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleListener;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
@@ -76,7 +78,7 @@ public class SwapOverheadBenchmark {
     /** Launches instances that are ready at once. */
     static final class ImmediateLauncher implements Launcher {
         @Override
-        public CompletionStage<InstanceHandle> launch(String instanceId) {
+        public CompletionStage<Lifecycle> launch(String instanceId) {
             return CompletableFuture.completedFuture(new ImmediateInstance(instanceId));
         }
     }
@@ -86,18 +88,18 @@ public class SwapOverheadBenchmark {
         private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
         @Override
-        public CompletionStage<Void> attach(InstanceHandle instance) {
+        public CompletionStage<Void> attach(Lifecycle instance) {
             return DONE;
         }
 
         @Override
-        public CompletionStage<Void> detach(InstanceHandle instance) {
+        public CompletionStage<Void> detach(Lifecycle instance) {
             return DONE;
         }
     }
 
     /** Ready at once, nothing in flight, every operation completes at once. */
-    static final class ImmediateInstance implements InstanceHandle {
+    static final class ImmediateInstance implements Lifecycle {
         private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
         private static final CompletableFuture<Long> NONE = CompletableFuture.completedFuture(0L);
 
@@ -114,8 +116,28 @@ public class SwapOverheadBenchmark {
         }
 
         @Override
-        public CompletionStage<Void> awaitReady() {
+        public CompletionStage<Void> whenReady() {
             return DONE;
+        }
+
+        @Override
+        public LifecycleState state() {
+            return LifecycleState.READY;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void addListener(LifecycleListener listener) {
+            // no state changes to tell of
+        }
+
+        @Override
+        public void removeListener(LifecycleListener listener) {
+            // no state changes to tell of
         }
 
         @Override

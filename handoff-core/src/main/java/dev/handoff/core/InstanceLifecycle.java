@@ -22,17 +22,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle an application embeds in one instance: readiness, stop-accepting, drain-complete and state
- * listeners, over the {@link InFlightTracker}s that count the instance's work.
+ * The one implementation of the instance contract ({@link Lifecycle}) for in-process instances: readiness,
+ * stop-accepting, drain-complete, re-admission, force-stop, destroy and state listeners, over the
+ * {@link InFlightTracker}s that count the instance's work. Use it as it is for an application of your own, or
+ * extend it to write an adapter (a web server, a queue consumer): every transition is implemented here, once, and
+ * {@code final}; the adapter's own behaviour goes into the protected hooks the transitions call
+ * ({@link #onStopAccepting()}, {@link #onResumeAccepting()}, {@link #onDrain(CompletionStage)},
+ * {@link #onForceStop()}, {@link #onDestroy()}), the way Jetty's {@code AbstractLifeCycle} calls
+ * {@code doStart} and {@code doStop}. So whoever drives the instance (the orchestrator, a router, the SIGTERM
+ * sequence, a child process's agent, the application itself) drives the adapter too: there is no second view
+ * that could skip it.
  *
  * <pre>{@code
  * InFlightTracker requests = InFlightTracker.create("requests");
- * InstanceLifecycle lifecycle = InstanceLifecycle.builder("orders-v2")
+ * InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("orders-v2")
  *         .tracker(requests)
  *         .readyWhen("schema", schemaMigrated)          // a CompletionStage<?>
  *         .readinessCheck("database", database::isUp)   // pulled by isReady()
@@ -66,9 +75,11 @@ import org.slf4j.LoggerFactory;
  * A listener must be short and must not block on another thread that changes this lifecycle. An exception from
  * a listener is logged and ignored.
  */
-public final class InstanceLifecycle implements Lifecycle {
+public class InstanceLifecycle implements Lifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(InstanceLifecycle.class);
+
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedStage(null);
 
     private final String name;
     private final List<BooleanSupplier> readinessChecks;
@@ -78,6 +89,8 @@ public final class InstanceLifecycle implements Lifecycle {
     private final CopyOnWriteArrayList<InFlightTracker> trackers;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletionStage<Void> readyView = ready.minimalCompletionStage();
+    private final CompletableFuture<Void> failure = new CompletableFuture<>();
+    private final CompletionStage<Void> failureView = failure.minimalCompletionStage();
 
     /** Guards every state change and the fields below it. */
     private final Object lock = new Object();
@@ -90,38 +103,53 @@ public final class InstanceLifecycle implements Lifecycle {
     private boolean readinessReached;
     /** The drain of the current close of the intakes, or null while they are open. */
     private DrainRun currentDrain;
+    /** What the current stop-accepting's hook promised, or null while accepting. */
+    private CompletableFuture<Void> currentStop;
+    /** The first destroy, or null before it. */
+    private CompletableFuture<Void> destroyed;
     /** Told of every tracker added later, for metrics. */
     private final List<Consumer<InFlightTracker>> trackerHooks = new ArrayList<>();
 
     /** Held while listeners are told; makes notifications one at a time and in order. */
     private final ReentrantLock notifying = new ReentrantLock();
 
-    private InstanceLifecycle(Builder builder) {
+    /**
+     * For adapters: {@code super(InstanceLifecycle.newBuilder(id).tracker(requests))}. The builder is copied, so the
+     * lifecycle does not change when the builder does. Readiness conditions already complete make the lifecycle
+     * READY (or FAILED) within this constructor, before the subclass's own constructor runs: no hook is called
+     * then.
+     *
+     * @param builder the settings
+     * @throws NullPointerException when {@code builder} is null
+     */
+    protected InstanceLifecycle(Builder builder) {
+        Objects.requireNonNull(builder, "builder must not be null");
         this.name = builder.name;
         this.readinessChecks = List.copyOf(builder.readinessChecks.values());
         this.readinessCheckNames = List.copyOf(builder.readinessChecks.keySet());
         this.conditionNames = List.copyOf(builder.conditions.keySet());
         this.listeners = new CopyOnWriteArrayList<>(builder.listeners);
         this.trackers = new CopyOnWriteArrayList<>(builder.trackers.values());
+        watchConditions(new LinkedHashMap<>(builder.conditions));
     }
 
     /**
-     * @param name the instance's name, used in messages, logs and metric tags, e.g. {@code "orders-v2"}
+     * @param id the instance's id, used in messages, logs and metric tags, e.g. {@code "orders-v2"}
      * @return a builder for a lifecycle of that instance
-     * @throws NullPointerException     when {@code name} is null
-     * @throws IllegalArgumentException when {@code name} is blank
+     * @throws NullPointerException     when {@code id} is null
+     * @throws IllegalArgumentException when {@code id} is blank
      */
-    public static Builder builder(String name) {
-        return new Builder(requireName(name, "name"));
+    public static Builder newBuilder(String id) {
+        return new Builder(requireName(id, "id"));
     }
 
-    /** @return the instance's name; never null */
-    public String name() {
+    @Override
+    public final String id() {
         return name;
     }
 
     @Override
-    public LifecycleState state() {
+    public final LifecycleState state() {
         return state;
     }
 
@@ -132,7 +160,7 @@ public final class InstanceLifecycle implements Lifecycle {
      * The checks are called on the calling thread, only when the state is READY.
      */
     @Override
-    public boolean isReady() {
+    public final boolean isReady() {
         if (state != LifecycleState.READY) {
             return false;
         }
@@ -162,8 +190,19 @@ public final class InstanceLifecycle implements Lifecycle {
      * completed by the caller.
      */
     @Override
-    public CompletionStage<Void> whenReady() {
+    public final CompletionStage<Void> whenReady() {
         return readyView;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Completes exceptionally, with an {@link InstanceFailedException} caused by the failure, when the state
+     * becomes FAILED. The returned stage cannot be completed by the caller.
+     */
+    @Override
+    public final CompletionStage<Void> failure() {
+        return failureView;
     }
 
     /**
@@ -175,7 +214,7 @@ public final class InstanceLifecycle implements Lifecycle {
      *                               {@link Builder#readyWhen(String, CompletionStage)}), or when the instance is
      *                               STOPPED or FAILED (the message names both states)
      */
-    public void markReady() {
+    public final void markReady() {
         if (!conditionNames.isEmpty()) {
             throw new IllegalStateException("readiness of instance '" + name
                     + "' is composed from the conditions " + conditionNames + "; markReady() must not be called");
@@ -206,16 +245,46 @@ public final class InstanceLifecycle implements Lifecycle {
         notifyListeners();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs {@link #onStopAccepting()} once per retirement, after DRAINING is visible and the listeners were
+     * told; the returned stage completes with the hook's.
+     */
     @Override
-    public void stopAccepting() {
+    public final CompletionStage<Void> stopAccepting() {
+        CompletableFuture<Void> stop;
         synchronized (lock) {
             LifecycleState current = state;
-            if (current != LifecycleState.STARTING && current != LifecycleState.READY) {
-                return;
+            if (current.isTerminal()) {
+                return CompletableFuture.failedStage(illegal(current, LifecycleState.DRAINING));
             }
-            enter(current, LifecycleState.DRAINING);
+            if (current == LifecycleState.DRAINING || current == LifecycleState.DRAINED) {
+                return currentStop == null ? DONE : currentStop.minimalCompletionStage();
+            }
+            stop = beginStop(current);
         }
         notifyListeners();
+        runStopHook(stop);
+        return stop.minimalCompletionStage();
+    }
+
+    /** Must hold {@link #lock}; {@code current} is STARTING or READY. */
+    private CompletableFuture<Void> beginStop(LifecycleState current) {
+        enter(current, LifecycleState.DRAINING);
+        currentStop = new CompletableFuture<>();
+        return currentStop;
+    }
+
+    private void runStopHook(CompletableFuture<Void> stop) {
+        hook("onStopAccepting", this::onStopAccepting).whenComplete((ignored, error) -> {
+            if (error != null) {
+                LOG.warn("instance '{}': stop-accepting failed", name, error);
+                stop.completeExceptionally(error);
+            } else {
+                stop.complete(null);
+            }
+        });
     }
 
     /**
@@ -227,28 +296,36 @@ public final class InstanceLifecycle implements Lifecycle {
      * @throws IllegalStateException also when the instance was told to stop accepting before it ever reached
      *                               readiness (it cannot be READY until the application says so)
      */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs {@link #onResumeAccepting()} after READY is visible, and also when the instance was READY already,
+     * so that an adapter whose intake opens only when a router attaches it (a queue consumer subscribes) opens it
+     * here: resuming is "make sure the intake is open", and idempotent.
+     */
     @Override
-    public void resumeAccepting() {
+    public final CompletionStage<Void> resumeAccepting() {
         DrainRun abandoned;
         synchronized (lock) {
             LifecycleState current = state;
             if (current == LifecycleState.READY) {
-                return;
+                return runResumeHook();
             }
             if (current == LifecycleState.STARTING) {
-                throw new IllegalStateException("cannot resume accepting on instance '" + name
-                        + "': it is STARTING, not DRAINING or DRAINED (markReady() moves it to READY)");
+                return CompletableFuture.failedStage(new IllegalStateException("cannot resume accepting on instance '"
+                        + name + "': it is STARTING, not DRAINING or DRAINED (markReady() moves it to READY)"));
             }
             if (!current.canTransitionTo(LifecycleState.READY)) {
-                throw illegal(current, LifecycleState.READY);
+                return CompletableFuture.failedStage(illegal(current, LifecycleState.READY));
             }
             if (!readinessReached) {
-                throw new IllegalStateException("cannot move instance '" + name + "' from " + current
-                        + " to READY: it was told to stop accepting before it was ever ready");
+                return CompletableFuture.failedStage(new IllegalStateException("cannot move instance '" + name
+                        + "' from " + current + " to READY: it was told to stop accepting before it was ever ready"));
             }
             trackers.forEach(InFlightTracker::reopen);
             abandoned = pendingDrain(current);
             currentDrain = null;
+            currentStop = null;
             enter(current, LifecycleState.READY);
         }
         ready.complete(null);
@@ -257,6 +334,22 @@ public final class InstanceLifecycle implements Lifecycle {
                     "drain of instance '" + name + "' abandoned: resumeAccepting() reopened the intake"));
         }
         notifyListeners();
+        return runResumeHook();
+    }
+
+    private CompletionStage<Void> runResumeHook() {
+        CompletableFuture<Void> resumed = new CompletableFuture<>();
+        hook("onResumeAccepting", this::onResumeAccepting).whenComplete((ignored, error) -> {
+            if (error == null) {
+                resumed.complete(null);
+                return;
+            }
+            Throwable cause = unwrap(error);
+            LOG.warn("instance '{}': could not reopen its intake; it is FAILED", name, cause);
+            failWith(cause, false);
+            resumed.completeExceptionally(cause);
+        });
+        return resumed.minimalCompletionStage();
     }
 
     /**
@@ -267,21 +360,33 @@ public final class InstanceLifecycle implements Lifecycle {
      * or stops first, or when {@link #resumeAccepting()} abandons the drain. The returned stage cannot be
      * completed by the caller.
      */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Closes every tracker of this instance; a tracker created later with {@link #tracker(String)} is created
+     * closed. When the instance was not yet told to stop accepting, this does it first (with
+     * {@link #onStopAccepting()}). Then {@link #onDrain(CompletionStage)} is given the stage that completes when
+     * every tracker is empty, and the drain completes when the stage the hook returns does, and the stop-accepting
+     * hook has finished. The returned stage cannot be completed by the caller.
+     */
     @Override
-    public CompletionStage<Void> drain() {
+    public final CompletionStage<Void> drain() {
         DrainRun run;
+        CompletableFuture<Void> newStop = null;
+        CompletableFuture<Void> stop;
         List<CompletableFuture<Void>> drains = new ArrayList<>();
         synchronized (lock) {
             LifecycleState current = state;
             if (current.isTerminal()) {
-                throw illegal(current, LifecycleState.DRAINED);
+                return CompletableFuture.failedStage(illegal(current, LifecycleState.DRAINED));
             }
             if (currentDrain != null) {
                 return currentDrain.view;
             }
             if (current == LifecycleState.STARTING || current == LifecycleState.READY) {
-                enter(current, LifecycleState.DRAINING);
+                newStop = beginStop(current);
             }
+            stop = currentStop;
             for (InFlightTracker tracker : trackers) {
                 drains.add(tracker.close().toCompletableFuture());
             }
@@ -289,9 +394,32 @@ public final class InstanceLifecycle implements Lifecycle {
             currentDrain = run;
         }
         notifyListeners();
-        CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0]))
-                .whenComplete((ignored, error) -> drained(run));
+        if (newStop != null) {
+            runStopHook(newStop);
+        }
+        CompletionStage<Void> intake = CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0]));
+        CompletableFuture<Void> adapter = hook("onDrain", () -> onDrain(intake)).toCompletableFuture();
+        // A failed stop-accepting is reported by its own stage; the drain only waits for it to be over.
+        CompletableFuture<Void> stopOver = stop == null ? CompletableFuture.completedFuture(null)
+                : stop.handle((ignored, error) -> null);
+        CompletableFuture.allOf(adapter, stopOver).whenComplete((ignored, error) -> {
+            if (error != null) {
+                drainFailed(run, unwrap(error));
+            } else {
+                drained(run);
+            }
+        });
         return run.view;
+    }
+
+    private void drainFailed(DrainRun run, Throwable cause) {
+        synchronized (lock) {
+            if (currentDrain != run) {
+                return;
+            }
+        }
+        LOG.warn("instance '{}': drain failed", name, cause);
+        run.future.completeExceptionally(cause);
     }
 
     /**
@@ -320,7 +448,7 @@ public final class InstanceLifecycle implements Lifecycle {
      *
      * @throws IllegalStateException when the instance is FAILED (the message names both states)
      */
-    public void stop() {
+    public final void stop() {
         DrainRun abandoned;
         synchronized (lock) {
             LifecycleState current = state;
@@ -352,7 +480,7 @@ public final class InstanceLifecycle implements Lifecycle {
      * @throws NullPointerException  when {@code cause} is null
      * @throws IllegalStateException when the instance is STOPPED (the message names both states)
      */
-    public void fail(Throwable cause) {
+    public final void fail(Throwable cause) {
         Objects.requireNonNull(cause, "cause must not be null");
         failWith(cause, true);
     }
@@ -376,6 +504,8 @@ public final class InstanceLifecycle implements Lifecycle {
             enter(current, LifecycleState.FAILED);
         }
         ready.completeExceptionally(new InstanceFailedException(name, "failed before it was ready", cause));
+        failure.completeExceptionally(cause instanceof InstanceFailedException ? cause
+                : new InstanceFailedException(name, "failed: " + cause, cause));
         if (abandoned != null) {
             abandoned.future.completeExceptionally(
                     new InstanceFailedException(name, "failed before its drain completed", cause));
@@ -384,7 +514,7 @@ public final class InstanceLifecycle implements Lifecycle {
     }
 
     /** @return why the instance failed; empty unless the state is FAILED */
-    public Optional<Throwable> failureCause() {
+    public final Optional<Throwable> failureCause() {
         return Optional.ofNullable(failureCause);
     }
 
@@ -398,7 +528,7 @@ public final class InstanceLifecycle implements Lifecycle {
      * @throws NullPointerException     when {@code trackerName} is null
      * @throws IllegalArgumentException when {@code trackerName} is blank or already registered
      */
-    public InFlightTracker tracker(String trackerName) {
+    public final InFlightTracker tracker(String trackerName) {
         InFlightTracker tracker = InFlightTracker.create(requireName(trackerName, "trackerName"));
         synchronized (lock) {
             for (InFlightTracker existing : trackers) {
@@ -423,7 +553,7 @@ public final class InstanceLifecycle implements Lifecycle {
     }
 
     /** @return the trackers of this instance, in registration order; an unmodifiable snapshot */
-    public List<InFlightTracker> trackers() {
+    public final List<InFlightTracker> trackers() {
         return Collections.unmodifiableList(new ArrayList<>(trackers));
     }
 
@@ -445,7 +575,10 @@ public final class InstanceLifecycle implements Lifecycle {
         }
     }
 
-    /** {@inheritDoc} Reads each tracker without locking; exact when nothing is racing. */
+    /**
+     * {@inheritDoc} Reads each tracker without locking; exact when nothing is racing. An adapter that counts work
+     * elsewhere too (requests on connections that outlive the intake, a remote process's count) adds it.
+     */
     @Override
     public long inFlight() {
         long total = 0;
@@ -461,7 +594,7 @@ public final class InstanceLifecycle implements Lifecycle {
      * @throws NullPointerException when {@code listener} is null
      */
     @Override
-    public void addListener(LifecycleListener listener) {
+    public final void addListener(LifecycleListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
     }
 
@@ -471,8 +604,127 @@ public final class InstanceLifecycle implements Lifecycle {
      * @throws NullPointerException when {@code listener} is null
      */
     @Override
-    public void removeListener(LifecycleListener listener) {
+    public final void removeListener(LifecycleListener listener) {
         listeners.remove(Objects.requireNonNull(listener, "listener must not be null"));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs {@link #onForceStop()}; the state does not change (the destroy that follows stops the instance).
+     */
+    @Override
+    public final CompletionStage<Long> forceStop() {
+        LOG.warn("instance '{}': forced to stop with {} unit(s) of work in flight", name, inFlight());
+        return hook("onForceStop", this::onForceStop);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs {@link #onDestroy()} once; when it is over, the lifecycle {@linkplain #stop() stops} (unless it
+     * FAILED), whatever the hook's outcome.
+     */
+    @Override
+    public final CompletionStage<Void> destroy() {
+        CompletableFuture<Void> run;
+        synchronized (lock) {
+            if (destroyed != null) {
+                return destroyed.minimalCompletionStage();
+            }
+            destroyed = new CompletableFuture<>();
+            run = destroyed;
+        }
+        hook("onDestroy", this::onDestroy).whenComplete((ignored, error) -> {
+            stopUnlessFailed();
+            if (error != null) {
+                run.completeExceptionally(unwrap(error));
+            } else {
+                run.complete(null);
+            }
+        });
+        return run.minimalCompletionStage();
+    }
+
+    private void stopUnlessFailed() {
+        try {
+            if (state != LifecycleState.FAILED) {
+                stop();
+            }
+        } catch (IllegalStateException e) {
+            LOG.debug("instance '{}' failed while it was destroyed", name, e);
+        }
+    }
+
+    /**
+     * Hook of {@link #stopAccepting()} (and of a {@link #drain()} that comes first): move the adapter's clients
+     * away, e.g. {@code Connection: close} and idle connections closed, or a subscription cancelled and its
+     * unstarted deliveries returned. Called once per retirement, after DRAINING is visible, outside any lock.
+     * Must not block: return a stage for work that takes time. The default does nothing.
+     *
+     * @return completes when the instruction is carried out
+     */
+    protected CompletionStage<Void> onStopAccepting() {
+        return DONE;
+    }
+
+    /**
+     * Hook of {@link #resumeAccepting()}: open the adapter's own intake (subscribe, again or for the first time;
+     * stop sweeping connections). Called after READY is visible and the trackers reopened, and on every
+     * {@code resumeAccepting()} of a READY instance too: it must be idempotent. When the returned stage fails, the
+     * instance is FAILED. Must not block. The default does nothing.
+     *
+     * @return completes when the adapter accepts again
+     */
+    protected CompletionStage<Void> onResumeAccepting() {
+        return DONE;
+    }
+
+    /**
+     * Hook of {@link #drain()}: called once per drain, after the trackers closed, with the stage that completes
+     * when they are empty. Return a stage that completes when the adapter has drained too (e.g. when, besides,
+     * every connection has closed). Must not block. The default returns {@code intakeDrained}.
+     *
+     * @param intakeDrained completes when every tracker of the instance is empty
+     * @return completes when the instance has drained
+     */
+    protected CompletionStage<Void> onDrain(CompletionStage<Void> intakeDrained) {
+        return intakeDrained;
+    }
+
+    /**
+     * Hook of {@link #forceStop()}: abandon the work still running (cut connections, interrupt handlers, return
+     * jobs to their queue). Must not block. The default abandons nothing and reports {@link #inFlight()}.
+     *
+     * @return completes with the number of units of work abandoned
+     */
+    protected CompletionStage<Long> onForceStop() {
+        return CompletableFuture.completedStage(inFlight());
+    }
+
+    /**
+     * Hook of {@link #destroy()}: release the adapter's resources (stop the server, close the connection). Called
+     * once; must not block (run blocking work on a thread of its own). The default does nothing.
+     *
+     * @return completes when the resources are released
+     */
+    protected CompletionStage<Void> onDestroy() {
+        return DONE;
+    }
+
+    /** Calls a hook; a hook that throws or returns null gives a failed stage instead. */
+    private <T> CompletionStage<T> hook(String hookName, Supplier<CompletionStage<T>> hook) {
+        try {
+            CompletionStage<T> stage = hook.get();
+            return stage != null ? stage : CompletableFuture.failedStage(
+                    new IllegalStateException(hookName + " of instance '" + name + "' returned null"));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedStage(e);
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** Must hold {@link #lock}. */
@@ -534,8 +786,7 @@ public final class InstanceLifecycle implements Lifecycle {
         AtomicInteger remaining = new AtomicInteger(conditions.size());
         conditions.forEach((conditionName, condition) -> condition.whenComplete((ignored, error) -> {
             if (error != null) {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = unwrap(error);
                 LOG.warn("readiness condition '{}' of instance '{}' failed", conditionName, name, cause);
                 failWith(cause, false);
             } else if (remaining.decrementAndGet() == 0) {
@@ -546,7 +797,7 @@ public final class InstanceLifecycle implements Lifecycle {
 
     @Override
     public String toString() {
-        return "InstanceLifecycle[" + name + ", " + state + ", inFlight=" + inFlight() + "]";
+        return getClass().getSimpleName() + "[" + name + ", " + state + ", inFlight=" + inFlight() + "]";
     }
 
     private static String requireName(String value, String argument) {
@@ -655,9 +906,7 @@ public final class InstanceLifecycle implements Lifecycle {
          * @return a new lifecycle in STARTING (or already READY or FAILED when every condition had completed)
          */
         public InstanceLifecycle build() {
-            InstanceLifecycle lifecycle = new InstanceLifecycle(this);
-            lifecycle.watchConditions(new LinkedHashMap<>(conditions));
-            return lifecycle;
+            return new InstanceLifecycle(this);
         }
 
         private static void requireUnique(Map<String, ?> registered, String key, String argument) {

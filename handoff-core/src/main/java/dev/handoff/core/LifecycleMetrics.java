@@ -45,7 +45,7 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
     public static final String IN_FLIGHT = "handoff.inflight";
     /** Gauge: 1 when the instance is in the state named by the {@value #TAG_STATE} tag, 0 otherwise. */
     public static final String STATE = "handoff.lifecycle.state";
-    /** Tag: the instance's name ({@link InstanceLifecycle#name()}). */
+    /** Tag: the instance's name ({@link InstanceLifecycle#id()}). */
     public static final String TAG_INSTANCE = "instance";
     /** Tag: the tracker's name ({@link InFlightTracker#name()}). */
     public static final String TAG_TRACKER = "tracker";
@@ -74,7 +74,7 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
     public LifecycleMetrics(InstanceLifecycle lifecycle, Iterable<Tag> extraTags) {
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
         this.tags = Tags.of(Objects.requireNonNull(extraTags, "extraTags must not be null"))
-                .and(TAG_INSTANCE, lifecycle.name());
+                .and(TAG_INSTANCE, lifecycle.id());
     }
 
     /**

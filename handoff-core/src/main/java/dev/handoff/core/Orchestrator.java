@@ -4,7 +4,7 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.internal.Durations;
@@ -118,7 +118,7 @@ public final class Orchestrator implements AutoCloseable {
      * @throws IllegalArgumentException when an instance's id is already in the group (or given twice)
      * @throws IllegalStateException    when the orchestrator is closed or a swap holds the group
      */
-    public void adopt(InstanceHandle... instances) {
+    public void adopt(Lifecycle... instances) {
         Objects.requireNonNull(instances, "instances must not be null");
         engine.adopt(Arrays.asList(instances));
     }
@@ -134,12 +134,12 @@ public final class Orchestrator implements AutoCloseable {
      * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
      * @throws SwapInProgressException  when a swap or a start holds the group
      */
-    public CompletionStage<List<InstanceHandle>> start(int count) {
+    public CompletionStage<List<Lifecycle>> start(int count) {
         return engine.start(count);
     }
 
     /** @return the group's instances now: attached and serving (a snapshot, in the order they joined) */
-    public List<InstanceHandle> instances() {
+    public List<Lifecycle> instances() {
         return engine.instances();
     }
 

@@ -16,6 +16,7 @@ import dev.handoff.api.LifecycleState;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,7 +41,7 @@ class InstanceLifecycleTest {
 
     private final Recorder recorder = new Recorder();
     private final InFlightTracker requests = InFlightTracker.create("requests");
-    private final InstanceLifecycle lifecycle = InstanceLifecycle.builder("orders-v2")
+    private final InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("orders-v2")
             .tracker(requests)
             .listener(recorder)
             .build();
@@ -54,7 +55,7 @@ class InstanceLifecycleTest {
             assertThat(lifecycle.isReady()).isFalse();
             assertThat(lifecycle.whenReady().toCompletableFuture()).isNotDone();
             assertThat(lifecycle.failureCause()).isEmpty();
-            assertThat(lifecycle.name()).isEqualTo("orders-v2");
+            assertThat(lifecycle.id()).isEqualTo("orders-v2");
         }
 
         @ParameterizedTest(name = "{0} -> {1}")
@@ -84,7 +85,7 @@ class InstanceLifecycleTest {
 
         @Test
         void resumeAcceptingWhileStartingIsRefused() {
-            assertThatThrownBy(lifecycle::resumeAccepting)
+            assertThatThrownBy(() -> refused(lifecycle.resumeAccepting()))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("cannot resume accepting on instance 'orders-v2': it is STARTING, not DRAINING or"
                             + " DRAINED (markReady() moves it to READY)");
@@ -95,7 +96,7 @@ class InstanceLifecycleTest {
         void resumeAcceptingIsRefusedWhenTheInstanceWasNeverReady() {
             lifecycle.stopAccepting();
 
-            assertThatThrownBy(lifecycle::resumeAccepting)
+            assertThatThrownBy(() -> refused(lifecycle.resumeAccepting()))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("cannot move instance 'orders-v2' from DRAINING to READY: it was told to stop"
                             + " accepting before it was ever ready");
@@ -183,7 +184,7 @@ class InstanceLifecycleTest {
         void readyOnceEveryConditionHasCompleted() {
             CompletableFuture<String> schema = new CompletableFuture<>();
             CompletableFuture<Integer> cache = new CompletableFuture<>();
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", schema)
                     .readyWhen("cache", cache)
                     .listener(recorder)
@@ -200,7 +201,7 @@ class InstanceLifecycleTest {
 
         @Test
         void conditionsAlreadyCompletedMakeTheLifecycleReadyAtBuild() {
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", CompletableFuture.completedFuture(null))
                     .listener(recorder)
                     .build();
@@ -213,7 +214,7 @@ class InstanceLifecycleTest {
         void aFailedConditionFailsTheLifecycleWithItsCause() {
             CompletableFuture<Void> schema = new CompletableFuture<>();
             CompletableFuture<Void> cache = new CompletableFuture<>();
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", schema)
                     .readyWhen("cache", cache)
                     .listener(recorder)
@@ -240,7 +241,7 @@ class InstanceLifecycleTest {
         void aConditionFailingInsideAStageIsUnwrapped() {
             CompletableFuture<Void> schema = new CompletableFuture<>();
             IllegalStateException cause = new IllegalStateException("migration failed");
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", schema.thenRun(() -> { }))
                     .build();
 
@@ -251,7 +252,7 @@ class InstanceLifecycleTest {
 
         @Test
         void markReadyIsRefusedWhenReadinessIsComposedFromConditions() {
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", new CompletableFuture<>())
                     .build();
 
@@ -264,7 +265,7 @@ class InstanceLifecycleTest {
         @Test
         void aConditionCompletingAfterStopIsIgnored() {
             CompletableFuture<Void> schema = new CompletableFuture<>();
-            InstanceLifecycle composed = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle composed = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", schema)
                     .build();
             composed.stop();
@@ -278,7 +279,7 @@ class InstanceLifecycleTest {
         @Test
         void readinessChecksArePulledByIsReady() {
             AtomicBoolean databaseUp = new AtomicBoolean(true);
-            InstanceLifecycle checked = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle checked = InstanceLifecycle.newBuilder("orders-v2")
                     .readinessCheck("database", databaseUp::get)
                     .readinessCheck("cache", () -> true)
                     .build();
@@ -297,7 +298,7 @@ class InstanceLifecycleTest {
 
         @Test
         void aThrowingReadinessCheckReportsNotReady() {
-            InstanceLifecycle checked = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle checked = InstanceLifecycle.newBuilder("orders-v2")
                     .readinessCheck("database", () -> {
                         throw new IllegalStateException("connection refused");
                     })
@@ -672,7 +673,7 @@ class InstanceLifecycleTest {
             ExecutorService pool = Executors.newFixedThreadPool(workers + 1);
             try {
                 for (int round = 0; round < 50; round++) {
-                    InstanceLifecycle racing = InstanceLifecycle.builder("orders-v2").build();
+                    InstanceLifecycle racing = InstanceLifecycle.newBuilder("orders-v2").build();
                     List<InFlightTracker> intakes = List.of(racing.tracker("requests"), racing.tracker("tasks"));
                     racing.markReady();
                     AtomicLong running = new AtomicLong();
@@ -728,11 +729,11 @@ class InstanceLifecycleTest {
 
         @Test
         void rejectsBadNames() {
-            assertThatThrownBy(() -> InstanceLifecycle.builder(null))
-                    .isInstanceOf(NullPointerException.class).hasMessage("name must not be null");
-            assertThatThrownBy(() -> InstanceLifecycle.builder(" "))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessage("name must not be blank, but was ' '");
-            InstanceLifecycle.Builder builder = InstanceLifecycle.builder("orders-v2");
+            assertThatThrownBy(() -> InstanceLifecycle.newBuilder(null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("id must not be null");
+            assertThatThrownBy(() -> InstanceLifecycle.newBuilder(" "))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("id must not be blank, but was ' '");
+            InstanceLifecycle.Builder builder = InstanceLifecycle.newBuilder("orders-v2");
             assertThatThrownBy(() -> builder.readyWhen(null, new CompletableFuture<>()))
                     .isInstanceOf(NullPointerException.class).hasMessage("conditionName must not be null");
             assertThatThrownBy(() -> builder.readyWhen("", new CompletableFuture<>()))
@@ -750,7 +751,7 @@ class InstanceLifecycleTest {
 
         @Test
         void rejectsNullArguments() {
-            InstanceLifecycle.Builder builder = InstanceLifecycle.builder("orders-v2");
+            InstanceLifecycle.Builder builder = InstanceLifecycle.newBuilder("orders-v2");
             assertThatThrownBy(() -> builder.readyWhen("schema", null))
                     .isInstanceOf(NullPointerException.class).hasMessage("condition must not be null");
             assertThatThrownBy(() -> builder.readinessCheck("database", (BooleanSupplier) null))
@@ -770,7 +771,7 @@ class InstanceLifecycleTest {
 
         @Test
         void rejectsDuplicateNames() {
-            InstanceLifecycle.Builder builder = InstanceLifecycle.builder("orders-v2")
+            InstanceLifecycle.Builder builder = InstanceLifecycle.newBuilder("orders-v2")
                     .readyWhen("schema", new CompletableFuture<>())
                     .readinessCheck("database", () -> true)
                     .tracker(InFlightTracker.create("requests"));
@@ -793,7 +794,7 @@ class InstanceLifecycleTest {
 
         @Test
         void aBuiltLifecycleDoesNotChangeWithItsBuilder() {
-            InstanceLifecycle.Builder builder = InstanceLifecycle.builder("orders-v2");
+            InstanceLifecycle.Builder builder = InstanceLifecycle.newBuilder("orders-v2");
             InstanceLifecycle built = builder.build();
 
             builder.tracker(InFlightTracker.create("late")).readinessCheck("never", () -> false);
@@ -862,14 +863,14 @@ class InstanceLifecycleTest {
                 if (current == STARTING || current.isTerminal()) {
                     lifecycle.markReady();
                 } else {
-                    lifecycle.resumeAccepting();
+                    refused(lifecycle.resumeAccepting());
                 }
                 break;
             case DRAINING:
-                lifecycle.stopAccepting();
+                refused(lifecycle.stopAccepting());
                 break;
             case DRAINED:
-                lifecycle.drain();
+                refused(lifecycle.drain());
                 break;
             case STOPPED:
                 lifecycle.stop();
@@ -879,6 +880,18 @@ class InstanceLifecycleTest {
                 break;
             default:
                 throw new AssertionError(state);
+        }
+    }
+
+    /** Throws what a refused asynchronous call completed with, as the synchronous calls throw. */
+    private static void refused(CompletionStage<Void> stage) {
+        CompletableFuture<Void> future = stage.toCompletableFuture();
+        if (future.isCompletedExceptionally()) {
+            try {
+                future.join();
+            } catch (CompletionException e) {
+                throw (RuntimeException) e.getCause();
+            }
         }
     }
 

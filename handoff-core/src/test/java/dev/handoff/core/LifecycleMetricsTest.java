@@ -13,7 +13,7 @@ class LifecycleMetricsTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final InFlightTracker requests = InFlightTracker.create("requests");
-    private final InstanceLifecycle lifecycle = InstanceLifecycle.builder("orders-v2").tracker(requests).build();
+    private final InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("orders-v2").tracker(requests).build();
 
     @Test
     void stateGaugeIsOneForTheCurrentStateOnly() {

@@ -8,6 +8,7 @@ import dev.handoff.jetty.internal.Checks;
 import dev.handoff.jetty.internal.ConnectionControl;
 import dev.handoff.jetty.internal.Probes;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -17,6 +18,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -24,56 +27,68 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The application side of handoff for one Jetty 12 {@link Server}: a {@link HandoffHandler} that counts every
- * request, an {@link InstanceLifecycle}, readiness and liveness probes, and the connection moves that make clients
- * go elsewhere when the instance is retired. Wire it into an existing server in a few lines:
+ * One Jetty 12 {@link Server} as an instance: its {@link InstanceLifecycle} (this object), a {@link HandoffHandler}
+ * that counts every request, readiness and liveness probes, and the connection moves that make clients go
+ * elsewhere when the instance is retired. Wire it into an existing server in a few lines, in any order:
  *
  * <pre>{@code
  * Server server = new Server();
  * server.addConnector(new ServerConnector(server));
  * server.setHandler(myApplicationHandler);
  * JettyHandoff handoff = JettyHandoff.builder(server)
- *         .name("orders-v2")
+ *         .id("orders-v2")
  *         .managementPort(9090)          // probes on 127.0.0.1:9090/ready and /live
  *         .install();
  * server.start();                        // READY once started (see Builder#readyOnStart)
  * }</pre>
  *
- * <p><b>Retiring the instance.</b> {@link #stopAccepting()}: readiness turns 503, HTTP/1.x responses carry
- * {@code Connection: close}, long-idle HTTP/1.x connections are closed and HTTP/2 connections get a graceful
- * GOAWAY; requests that still arrive are served. {@link #drain()}, once the router has detached the instance: the
- * intake closes, and the stage completes when the last request has finished and the last application connection
- * has closed. A request that arrives on a keep-alive connection after the intake
- * closed is a <em>late request</em>: it is served and counted apart, and the drain waits for it too (see
- * {@link HandoffHandler}). {@link #forceStop()} at the drain deadline cuts the connections and returns how many
- * requests were abandoned.
+ * <p>Whoever drives it (an {@code Orchestrator}, {@code GracefulTermination} on SIGTERM, a child process's agent,
+ * your own code) drives this one object, so the Jetty part of each step always happens:
+ * <ul>
+ *   <li>{@link #stopAccepting()}: readiness turns 503, HTTP/1.x responses carry {@code Connection: close},
+ *       long-idle HTTP/1.x connections are closed and HTTP/2 connections get a graceful GOAWAY; requests that
+ *       still arrive are served;</li>
+ *   <li>{@link #drain()}, once the router has detached the instance: the intake closes, and the stage completes
+ *       when the last request has finished and the last application connection has closed. A request that
+ *       arrives on a keep-alive connection after the intake closed is a <em>late request</em>: it is served and
+ *       counted apart, and the drain waits for it too (see {@link HandoffHandler}). The listeners stay open until
+ *       {@link #destroy()}: closing a listening socket resets the connections waiting in its accept queue, and a
+ *       router that confirmed its detach sends no new connection;</li>
+ *   <li>{@link #forceStop()} at the drain deadline cuts the connections and completes with how many requests were
+ *       abandoned;</li>
+ *   <li>{@link #destroy()}: {@code server.stop()}, on a thread of its own.</li>
+ * </ul>
  *
- * <p>Thread-safe. The state-changing methods are cold-path and synchronized.
+ * <p><b>Wiring is checked.</b> The handler wraps the server's handler when the server starts (so
+ * {@code server.setHandler(app)} may come before or after {@link Builder#install()}); if something replaced it
+ * afterwards, the server refuses to start, naming the problem, rather than serving requests nothing counts. The
+ * management connector serves the probes and nothing else.
+ *
+ * <p>Thread-safe.
  */
-public final class JettyHandoff {
+public final class JettyHandoff extends InstanceLifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(JettyHandoff.class);
 
     private final Server server;
-    private final InstanceLifecycle lifecycle;
     private final HandoffHandler handler;
     private final ConnectionControl connections;
     private final ServerConnector managementConnector;
-    private final CompletableFuture<Void> failure = new CompletableFuture<>();
+    private final Object drainLock = new Object();
     /**
-     * The drain of the current retirement; null while accepting. Written under this; volatile so that
-     * {@link #checkDrained()}, run on every application connection's close, reads it without the lock.
+     * The Jetty part of the current drain; null while accepting. Written under {@link #drainLock}; volatile so
+     * that {@link #checkDrained()}, run on every application connection's close, reads it without the lock.
      */
     private volatile CompletableFuture<Void> drain;
     private volatile boolean intakeDrained;
+    private final Runnable onStopAccepting;
+    private final Runnable onResumeAccepting;
 
-    private JettyHandoff(Builder builder) {
+    private JettyHandoff(Builder builder, InFlightTracker requests, InFlightTracker lateRequests) {
+        super(lifecycleBuilder(builder, requests));
         this.server = builder.server;
-        InFlightTracker requests = InFlightTracker.create("requests");
-        InFlightTracker lateRequests = InFlightTracker.create("late-requests");
-        InstanceLifecycle.Builder lifecycleBuilder = InstanceLifecycle.builder(builder.name).tracker(requests);
-        builder.lifecycleCustomizer.accept(lifecycleBuilder);
-        this.lifecycle = lifecycleBuilder.build();
+        this.onStopAccepting = builder.onStopAccepting;
+        this.onResumeAccepting = builder.onResumeAccepting;
         this.connections = new ConnectionControl(builder.idleConnectionThreshold, builder.scheduler,
                 this::checkDrained);
         if (builder.managementPort >= 0) {
@@ -85,24 +100,22 @@ public final class JettyHandoff {
         } else {
             managementConnector = null;
         }
-        Probes probes = new Probes(lifecycle, builder.readinessPath, builder.livenessPath,
+        Probes probes = new Probes(this, builder.readinessPath, builder.livenessPath,
                 builder.probesOnApplicationConnectors, managementConnector);
-        this.handler = new HandoffHandler(lifecycle, requests, lateRequests, this::checkDrained,
+        this.handler = new HandoffHandler(this, requests, lateRequests, this::checkDrained,
                 probes.served() ? probes : null);
-        handler.setHandler(server.getHandler());
-        server.setHandler(handler);
-        lifecycle.addListener((from, to) -> {
-            if (to == LifecycleState.FAILED) {
-                failure.completeExceptionally(lifecycle.failureCause().orElseGet(() ->
-                        new IllegalStateException("instance '" + lifecycle.name() + "' failed")));
-            }
-        });
         server.addEventListener(new ServerWatcher(builder.readyOnStart));
         server.addBean(this, false);
     }
 
+    private static InstanceLifecycle.Builder lifecycleBuilder(Builder builder, InFlightTracker requests) {
+        InstanceLifecycle.Builder lifecycle = InstanceLifecycle.newBuilder(builder.id).tracker(requests);
+        builder.lifecycleCustomizer.accept(lifecycle);
+        return lifecycle;
+    }
+
     /**
-     * @param server the server to wire into; not started, with its application handler already set
+     * @param server the server to wire into; not started
      * @return a builder for the wiring
      * @throws NullPointerException when {@code server} is null
      */
@@ -124,11 +137,6 @@ public final class JettyHandoff {
         return server;
     }
 
-    /** @return the instance's lifecycle; call {@link InstanceLifecycle#markReady()} on it when not ready on start */
-    public InstanceLifecycle lifecycle() {
-        return lifecycle;
-    }
-
     /** @return the counting handler */
     public HandoffHandler handler() {
         return handler;
@@ -145,6 +153,27 @@ public final class JettyHandoff {
     }
 
     /**
+     * @return the address of the first open application connector, a loopback address when it listens on all
+     *     interfaces
+     * @throws IllegalStateException when no application connector is open
+     */
+    public InetSocketAddress address() {
+        for (Connector connector : server.getConnectors()) {
+            if (connector == managementConnector) {
+                continue;
+            }
+            if (connector instanceof NetworkConnector network && network.getLocalPort() > 0) {
+                String host = network.getHost();
+                if (host == null || host.isEmpty() || "0.0.0.0".equals(host) || "::".equals(host)) {
+                    host = "127.0.0.1";
+                }
+                return new InetSocketAddress(host, network.getLocalPort());
+            }
+        }
+        throw new IllegalStateException("instance '" + id() + "' has no open application connector");
+    }
+
+    /**
      * Adds a connector created after the server started (a router's shared-port connector) to the application
      * connectors, whose connections the drain waits for. Its accepting is left to the router that created it.
      *
@@ -155,60 +184,47 @@ public final class JettyHandoff {
         connections.adopt(connector);
     }
 
-    /**
-     * Step 4 on the instance: readiness goes down, clients are told to go elsewhere; work still arriving is served.
-     * Idempotent.
-     */
-    public synchronized void stopAccepting() {
-        lifecycle.stopAccepting();
+    @Override
+    protected CompletionStage<Void> onStopAccepting() {
         connections.tellClientsToLeave();
+        onStopAccepting.run();
+        return CompletableFuture.completedFuture(null);
     }
 
-    /**
-     * Re-admission after a failed replacement: accepting again, as before {@link #stopAccepting()}.
-     *
-     * @throws IllegalStateException when the lifecycle cannot go back to READY (it names the states)
-     */
-    public synchronized void resumeAccepting() {
-        lifecycle.resumeAccepting();
-        connections.stopSweeping();
-        CompletableFuture<Void> abandoned = drain;
-        drain = null;
-        intakeDrained = false;
+    @Override
+    protected CompletionStage<Void> onResumeAccepting() {
+        CompletableFuture<Void> abandoned;
+        synchronized (drainLock) {
+            connections.stopSweeping();
+            abandoned = drain;
+            drain = null;
+            intakeDrained = false;
+        }
         if (abandoned != null) {
             abandoned.cancel(false);
         }
+        onResumeAccepting.run();
+        return CompletableFuture.completedFuture(null);
     }
 
-    /**
-     * Steps 5 and 6 on the instance, once the router has detached it: the intake closes, and the returned stage
-     * completes when the intake has drained, every application connection has closed and no late request is
-     * running. Idempotent until {@link #resumeAccepting()}.
-     *
-     * <p>The listeners are not closed here but by {@link JettyInstance#destroy()}: closing a listening socket
-     * resets the connections waiting in its accept queue, and a router that confirmed its detach sends no new
-     * connection. One that still arrives is served (its requests are late requests) and the drain waits for it.
-     *
-     * @return the drain-complete signal; it never times out by itself
-     * @throws IllegalStateException when the lifecycle is STOPPED or FAILED
-     */
-    public synchronized CompletionStage<Void> drain() {
-        if (drain != null) {
-            return drain.minimalCompletionStage();
-        }
+    /** Completes when the intake has drained, every application connection has closed and no late request runs. */
+    @Override
+    protected CompletionStage<Void> onDrain(CompletionStage<Void> intakeDrained) {
         CompletableFuture<Void> current = new CompletableFuture<>();
-        CompletionStage<Void> intake = lifecycle.drain();
-        drain = current;
+        synchronized (drainLock) {
+            drain = current;
+            this.intakeDrained = false;
+        }
         connections.tellClientsToLeave();
-        intake.whenComplete((ignored, error) -> {
+        intakeDrained.whenComplete((ignored, error) -> {
             if (error != null) {
                 current.completeExceptionally(error);
             } else {
-                intakeDrained = true;
+                this.intakeDrained = true;
                 checkDrained();
             }
         });
-        return current.minimalCompletionStage();
+        return current;
     }
 
     /**
@@ -227,36 +243,63 @@ public final class JettyHandoff {
         }
     }
 
-    /** @return requests running now, late ones included */
+    /** {@inheritDoc} Late requests included. */
+    @Override
     public long inFlight() {
-        return handler.inFlight() + handler.lateInFlight();
+        return super.inFlight() + handler.lateInFlight();
     }
 
-    /**
-     * The drain deadline passed: cuts every application connection.
-     *
-     * @return the number of requests abandoned (running at the call)
-     */
-    public long forceStop() {
+    /** Cuts every application connection; completes with the number of requests running at the call. */
+    @Override
+    protected CompletionStage<Long> onForceStop() {
         long abandoned = inFlight();
-        LOG.warn("instance '{}': drain deadline passed, abandoning {} request(s)", lifecycle.name(), abandoned);
+        LOG.warn("instance '{}': drain deadline passed, abandoning {} request(s)", id(), abandoned);
         connections.stopSweeping();
         connections.closeAll();
-        return abandoned;
+        return CompletableFuture.completedFuture(abandoned);
     }
 
-    /** @return a stage that completes when the server or the lifecycle fails; never after a clean stop */
-    public CompletionStage<Void> failure() {
-        return failure.minimalCompletionStage();
-    }
-
-    void stopSweeping() {
+    /** Stops the server on a thread of its own ({@code server.stop()} blocks, and must not run on its own pool). */
+    @Override
+    protected CompletionStage<Void> onDestroy() {
         connections.stopSweeping();
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        Thread stopper = new Thread(() -> {
+            try {
+                server.stop();
+                stopped.complete(null);
+            } catch (Throwable e) {
+                stopped.completeExceptionally(e);
+            }
+        }, "handoff-destroy-" + id());
+        stopper.setDaemon(true);
+        stopper.start();
+        return stopped;
     }
 
     /** @return application connections that may still bring a request (see {@link JettyHandoffMetrics}) */
     int openApplicationConnections() {
         return connections.openConnections();
+    }
+
+    /**
+     * Puts the handoff handler in front of the server's handler, as the server starts (before any handler
+     * starts). Refuses the start when the handler had wrapped the application before and something replaced it
+     * since: requests would then go uncounted and the drain would not wait for them.
+     */
+    private void wrapApplication() {
+        Handler current = server.getHandler();
+        if (current == handler || current instanceof Handler.Container container && container.getDescendant(HandoffHandler.class) == handler) {
+            return;
+        }
+        if (handler.getHandler() != null) {
+            throw new IllegalStateException("instance '" + id() + "': the HandoffHandler that JettyHandoff put in"
+                    + " front of the application is no longer in the server's handler chain (the server's handler"
+                    + " was replaced after it started once); requests would not be counted and the drain would"
+                    + " not wait for them. Set the server's handler before the first server.start()");
+        }
+        handler.setHandler(current);
+        server.setHandler(handler);
     }
 
     /** Follows the server's own lifecycle: ready on start, failed on failure, stopped on stop. */
@@ -269,6 +312,7 @@ public final class JettyHandoff {
 
         @Override
         public void lifeCycleStarting(LifeCycle event) {
+            wrapApplication();
             for (Connector connector : server.getConnectors()) {
                 if (connector != managementConnector) {
                     connections.adopt(connector);
@@ -279,24 +323,23 @@ public final class JettyHandoff {
         @Override
         public void lifeCycleStarted(LifeCycle event) {
             if (readyOnStart) {
-                lifecycle.markReady();
+                markReady();
             }
         }
 
         @Override
         public void lifeCycleFailure(LifeCycle event, Throwable cause) {
-            LifecycleState state = lifecycle.state();
+            LifecycleState state = state();
             if (state != LifecycleState.STOPPED && state != LifecycleState.FAILED) {
-                lifecycle.fail(cause);
+                fail(cause);
             }
-            failure.completeExceptionally(cause);
         }
 
         @Override
         public void lifeCycleStopped(LifeCycle event) {
             connections.stopSweeping();
-            if (lifecycle.state() != LifecycleState.FAILED) {
-                lifecycle.stop();
+            if (state() != LifecycleState.FAILED) {
+                stop();
             }
         }
     }
@@ -306,7 +349,7 @@ public final class JettyHandoff {
      */
     public static final class Builder {
         private final Server server;
-        private String name = "jetty";
+        private String id = "jetty";
         private String readinessPath = "/ready";
         private String livenessPath = "/live";
         private boolean probesOnApplicationConnectors;
@@ -316,18 +359,21 @@ public final class JettyHandoff {
         private Scheduler scheduler = Scheduler.system();
         private boolean readyOnStart = true;
         private Consumer<InstanceLifecycle.Builder> lifecycleCustomizer = builder -> { };
+        private Runnable onStopAccepting = () -> { };
+        private Runnable onResumeAccepting = () -> { };
 
         private Builder(Server server) {
             this.server = server;
         }
 
         /**
-         * @param name the instance's name (logs, messages, metric tags); default {@code "jetty"}
+         * @param id the instance's id (logs, messages, metric tags, the orchestrator's events); default
+         *           {@code "jetty"}
          * @return this builder
          * @throws IllegalArgumentException when blank
          */
-        public Builder name(String name) {
-            this.name = Checks.notBlank("name", name);
+        public Builder id(String id) {
+            this.id = Checks.notBlank("id", id);
             return this;
         }
 
@@ -432,7 +478,26 @@ public final class JettyHandoff {
         }
 
         /**
-         * Wires the handler, probes and lifecycle into the server: the server's current handler is wrapped.
+         * Adds work of the application's own to stop-accepting and re-admission, run after the handoff's (e.g.
+         * leaving a shared port's listening group, and joining it again). They run on the thread that drives the
+         * instance and should be short. When {@code onResumeAccepting} throws, the re-admission fails and the
+         * instance is FAILED.
+         *
+         * @param onStopAccepting   run once per retirement, after readiness went down and clients were told to
+         *                          leave
+         * @param onResumeAccepting run on re-admission, after the instance is READY again
+         * @return this builder
+         * @throws NullPointerException when an argument is null
+         */
+        public Builder intakeControl(Runnable onStopAccepting, Runnable onResumeAccepting) {
+            this.onStopAccepting = Objects.requireNonNull(onStopAccepting, "onStopAccepting must not be null");
+            this.onResumeAccepting = Objects.requireNonNull(onResumeAccepting, "onResumeAccepting must not be null");
+            return this;
+        }
+
+        /**
+         * Wires the handler, probes and lifecycle into the server: the server's handler is wrapped when the server
+         * starts (it may be set before or after this call).
          *
          * @return the installed handoff
          * @throws IllegalStateException when the server is already started or already has a handoff installed
@@ -449,7 +514,7 @@ public final class JettyHandoff {
                 throw new IllegalArgumentException("readinessPath and livenessPath must differ, but both were '"
                         + readinessPath + "'");
             }
-            return new JettyHandoff(this);
+            return new JettyHandoff(this, InFlightTracker.create("requests"), InFlightTracker.create("late-requests"));
         }
 
         private static String requirePath(String value, String argument) {

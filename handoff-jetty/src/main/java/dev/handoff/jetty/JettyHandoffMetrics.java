@@ -69,8 +69,8 @@ public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
     public JettyHandoffMetrics(JettyHandoff handoff, Iterable<Tag> extraTags) {
         this.handoff = Objects.requireNonNull(handoff, "handoff must not be null");
         Objects.requireNonNull(extraTags, "extraTags must not be null");
-        this.lifecycleMetrics = new LifecycleMetrics(handoff.lifecycle(), extraTags);
-        this.tags = Tags.of(extraTags).and(LifecycleMetrics.TAG_INSTANCE, handoff.lifecycle().name());
+        this.lifecycleMetrics = new LifecycleMetrics(handoff, extraTags);
+        this.tags = Tags.of(extraTags).and(LifecycleMetrics.TAG_INSTANCE, handoff.id());
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.handoff.jetty;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.jetty.internal.Blocking;
 import dev.handoff.jetty.internal.Checks;
@@ -61,9 +61,9 @@ public final class JettyLauncher implements Launcher {
      * handler that fails); the server is then stopped.
      */
     @Override
-    public CompletionStage<InstanceHandle> launch(String instanceId) {
+    public CompletionStage<Lifecycle> launch(String instanceId) {
         Objects.requireNonNull(instanceId, "instanceId must not be null");
-        CompletableFuture<InstanceHandle> launched = new CompletableFuture<>();
+        CompletableFuture<Lifecycle> launched = new CompletableFuture<>();
         blocking.execute(() -> {
             Server server = null;
             try {
@@ -74,13 +74,18 @@ public final class JettyLauncher implements Launcher {
                 if (server.getConnectors().length == 0) {
                     server.addConnector(internalConnector(server));
                 }
-                if (JettyHandoff.of(server).isEmpty()) {
-                    JettyHandoff.Builder handoff = JettyHandoff.builder(server).name(instanceId);
-                    handoffCustomizer.accept(handoff);
-                    handoff.install();
+                JettyHandoff handoff = JettyHandoff.of(server).orElse(null);
+                if (handoff == null) {
+                    JettyHandoff.Builder builder = JettyHandoff.builder(server);
+                    handoffCustomizer.accept(builder);
+                    handoff = builder.id(instanceId).install();
+                } else if (!handoff.id().equals(instanceId)) {
+                    throw new IllegalStateException("the factory installed a JettyHandoff with id '" + handoff.id()
+                            + "' into the server of instance '" + instanceId + "': an instance has one id; install"
+                            + " it with .id(id), the id the factory is given, or let the launcher install it");
                 }
                 server.start();
-                launched.complete(new JettyInstance(instanceId, server, blocking));
+                launched.complete(handoff);
             } catch (Throwable e) {
                 stopQuietly(server, e);
                 launched.completeExceptionally(e);
@@ -128,8 +133,8 @@ public final class JettyLauncher implements Launcher {
         }
 
         /**
-         * @param executor runs the blocking {@code start()} and {@code stop()} calls; default a shared pool of
-         *                 daemon threads
+         * @param executor runs the factory and the blocking {@code start()}; default a shared pool of daemon
+         *                 threads
          * @return this builder
          */
         public Builder blockingExecutor(Executor executor) {
@@ -138,7 +143,8 @@ public final class JettyLauncher implements Launcher {
         }
 
         /**
-         * @param customizer configures the {@link JettyHandoff} the launcher installs (when the factory did not)
+         * @param customizer configures the {@link JettyHandoff} the launcher installs (when the factory did not); its
+         *                   id is always the instance's
          * @return this builder
          */
         public Builder handoff(Consumer<JettyHandoff.Builder> customizer) {

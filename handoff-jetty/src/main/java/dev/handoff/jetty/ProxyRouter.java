@@ -1,6 +1,6 @@
 package dev.handoff.jetty;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.jetty.internal.Checks;
 import dev.handoff.jetty.internal.ReleasingCallback;
@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
  * An instance attached again before that (re-admission) takes its backend back, connections and count included.
  *
- * <p>Backend addresses come from {@link JettyInstance#address()} by default; give
+ * <p>Backend addresses come from {@link JettyHandoff#address()} by default; give
  * {@link Builder#addressOf(Function)} for other instance handles (a child process).
  *
  * <p>Thread-safe. The per-request path is lock-free: one array read, one round-robin increment, one increment and
@@ -68,7 +68,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final HttpClient client;
-    private final Function<InstanceHandle, InetSocketAddress> addressOf;
+    private final Function<Lifecycle, InetSocketAddress> addressOf;
     private final long detachSettleTimeoutMillis;
     private final long requestIdleTimeoutMillis;
     private final AtomicInteger nextBackend = new AtomicInteger();
@@ -161,7 +161,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
      * @throws IllegalArgumentException (in the stage) when the instance's address cannot be found
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         InetSocketAddress address;
         try {
@@ -204,7 +204,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
      * not hold the detach.
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         Backend detached = null;
         synchronized (this) {
@@ -404,16 +404,16 @@ public final class ProxyRouter implements Router, AutoCloseable {
         private long backendIdleTimeoutMillis = 15_000;
         private long detachSettleTimeoutMillis = 5_000;
         private long requestIdleTimeoutMillis = 60_000;
-        private Function<InstanceHandle, InetSocketAddress> addressOf = Builder::jettyAddress;
+        private Function<Lifecycle, InetSocketAddress> addressOf = Builder::jettyAddress;
 
         private Builder() {
         }
 
-        private static InetSocketAddress jettyAddress(InstanceHandle instance) {
-            if (instance instanceof JettyInstance jetty) {
+        private static InetSocketAddress jettyAddress(Lifecycle instance) {
+            if (instance instanceof JettyHandoff jetty) {
                 return jetty.address();
             }
-            throw new IllegalArgumentException("instance must be a JettyInstance unless addressOf is configured, "
+            throw new IllegalArgumentException("instance must be a JettyHandoff unless addressOf is configured, "
                     + "but was " + instance.getClass().getName());
         }
 
@@ -500,10 +500,10 @@ public final class ProxyRouter implements Router, AutoCloseable {
         }
 
         /**
-         * @param addressOf finds an instance's HTTP address; default {@link JettyInstance#address()}
+         * @param addressOf finds an instance's HTTP address; default {@link JettyHandoff#address()}
          * @return this builder
          */
-        public Builder addressOf(Function<InstanceHandle, InetSocketAddress> addressOf) {
+        public Builder addressOf(Function<Lifecycle, InetSocketAddress> addressOf) {
             this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
             return this;
         }

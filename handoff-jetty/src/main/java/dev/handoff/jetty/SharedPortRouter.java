@@ -1,6 +1,6 @@
 package dev.handoff.jetty;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Scheduler;
 import dev.handoff.jetty.internal.Blocking;
@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * (Linux 5.14+), which migrates them to another listener of the group (0 failures measured with it). The in-process
  * handover here never closes the listener and does not depend on that setting.
  *
- * <p>Only {@link JettyInstance}s can be attached. Thread-safe: attaches and detaches run one at a time, in call
+ * <p>Only {@link JettyHandoff}s can be attached. Thread-safe: attaches and detaches run one at a time, in call
  * order.
  */
 public final class SharedPortRouter implements Router, AutoCloseable {
@@ -137,14 +137,14 @@ public final class SharedPortRouter implements Router, AutoCloseable {
      *
      * <p>Hands the port to {@code instance}: completes when its connector accepts on it.
      *
-     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link JettyInstance}
+     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link JettyHandoff}
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
-        if (!(instance instanceof JettyInstance jetty)) {
+        if (!(instance instanceof JettyHandoff jetty)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "instance must be a JettyInstance, but was " + instance.getClass().getName()));
+                    "instance must be a JettyHandoff, but was " + instance.getClass().getName()));
         }
         return enqueue(() -> {
             Slot slot;
@@ -175,7 +175,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
      * nothing new already).
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         return enqueue(() -> {
             Slot slot;
@@ -287,7 +287,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
             }
             connector.open(channel);
             slot.instance.server().addConnector(connector);
-            slot.instance.handoff().adoptRouterConnector(connector);
+            slot.instance.adoptRouterConnector(connector);
             if (!connector.isStarted()) {
                 connector.start();
             }
@@ -314,10 +314,10 @@ public final class SharedPortRouter implements Router, AutoCloseable {
 
     /** An attached instance and the connector the router gave its server. */
     private static final class Slot {
-        final JettyInstance instance;
+        final JettyHandoff instance;
         final ServerConnector connector;
 
-        Slot(JettyInstance instance) {
+        Slot(JettyHandoff instance) {
             this.instance = instance;
             this.connector = new ServerConnector(instance.server(), null, null, null, 0, 1,
                     connectionFactoriesLike(instance));
@@ -325,8 +325,8 @@ public final class SharedPortRouter implements Router, AutoCloseable {
         }
 
         /** Same protocols and configuration as the instance's first application connector. */
-        private static ConnectionFactory[] connectionFactoriesLike(JettyInstance instance) {
-            for (Connector connector : instance.handoff().applicationConnectors()) {
+        private static ConnectionFactory[] connectionFactoriesLike(JettyHandoff instance) {
+            for (Connector connector : instance.applicationConnectors()) {
                 List<ConnectionFactory> copies = new ArrayList<>();
                 for (ConnectionFactory factory : connector.getConnectionFactories()) {
                     if (factory instanceof HTTP2CServerConnectionFactory http2) {

@@ -7,7 +7,7 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.VerificationGate;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
@@ -39,7 +39,7 @@ abstract class AbstractRouterSwapTest {
     private static final int SWAPS = 5;
 
     final Map<String, TestApp> apps = new ConcurrentHashMap<>();
-    final List<InstanceHandle> launched = new CopyOnWriteArrayList<>();
+    final List<Lifecycle> launched = new CopyOnWriteArrayList<>();
     volatile Kind nextKind = Kind.HEALTHY;
     Router router;
     Orchestrator orchestrator;
@@ -73,7 +73,7 @@ abstract class AbstractRouterSwapTest {
                 .readyTimeout(readyTimeout)
                 .drainTimeout(drainTimeout)
                 .build();
-        List<InstanceHandle> started = orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        List<Lifecycle> started = orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
         return started.get(0).id();
     }
 
@@ -98,7 +98,7 @@ abstract class AbstractRouterSwapTest {
             taken.setPort(publicPort());
             server.addConnector(taken);
         } else if (nextKind == Kind.NEVER_READY) {
-            JettyHandoff.builder(server).name(id).readyOnStart(false).install();
+            JettyHandoff.builder(server).id(id).readyOnStart(false).install();
         }
         return server;
     }
@@ -110,7 +110,7 @@ abstract class AbstractRouterSwapTest {
         if (orchestrator != null) {
             orchestrator.close();
         }
-        for (InstanceHandle instance : launched) {
+        for (Lifecycle instance : launched) {
             instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         closeRouter();

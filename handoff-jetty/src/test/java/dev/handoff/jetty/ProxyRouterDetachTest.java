@@ -23,24 +23,24 @@ class ProxyRouterDetachTest {
     void aDetachClosesThePooledConnectionsToTheInstanceSoItsDrainNeedNotWaitForThem() throws Exception {
         JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(new TestApp(id)))
                 .handoff(handoff -> handoff.idleConnectionThreshold(Duration.ofSeconds(30))).build();
-        JettyInstance instance = (JettyInstance) launcher.launch("old-1").toCompletableFuture()
+        JettyHandoff instance = (JettyHandoff) launcher.launch("old-1").toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         try (ProxyRouter proxy = ProxyRouter.builder().build().start()) {
-            instance.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            instance.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
             proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int i = 0; i < 5; i++) {
                 assertThat(client.send(request("http://127.0.0.1:" + proxy.port() + "/fast"),
                         HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
             }
-            assertThat(instance.handoff().openApplicationConnections()).as("pooled by the front door").isPositive();
+            assertThat(instance.openApplicationConnections()).as("pooled by the front door").isPositive();
 
             proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             proxy.connectionsClosed(instance.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
             instance.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
             instance.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            assertThat(instance.handoff().openApplicationConnections()).isZero();
+            assertThat(instance.openApplicationConnections()).isZero();
         } finally {
             instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
@@ -56,10 +56,10 @@ class ProxyRouterDetachTest {
     void anInstanceAttachedAgainWhileItsOldRequestRunsKeepsItsConnections() throws Exception {
         TestApp app = new TestApp("old-1");
         JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(app)).build();
-        JettyInstance instance = (JettyInstance) launcher.launch("old-1").toCompletableFuture()
+        JettyHandoff instance = (JettyHandoff) launcher.launch("old-1").toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         try (ProxyRouter proxy = ProxyRouter.builder().detachSettleTimeout(Duration.ofMillis(200)).build().start()) {
-            instance.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            instance.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
             proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             String base = "http://127.0.0.1:" + proxy.port();

@@ -3,7 +3,7 @@ package dev.handoff.jetty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,9 +22,9 @@ class ProxyRouterTimeoutTest {
     @Test
     void givenAShortPooledIdleTimeout_whenABackendAnswersAfterIt_thenTheClientGetsTheAnswer() throws Exception {
         JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(new TestApp(id))).build();
-        InstanceHandle instance = launcher.launch("slow-1").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Lifecycle instance = launcher.launch("slow-1").toCompletableFuture().get(30, TimeUnit.SECONDS);
         try (ProxyRouter proxy = ProxyRouter.builder().backendIdleTimeout(Duration.ofMillis(200)).build().start()) {
-            instance.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            instance.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
             proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             HttpRequest slow = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/slow?ms=1000"))

@@ -3,7 +3,8 @@ package dev.handoff.jetty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.core.InstanceLifecycle;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -48,15 +49,15 @@ class RouterBuildersTest {
 
     @Test
     void routersRefuseInstancesTheyCannotAddress() throws Exception {
-        InstanceHandle foreign = new ForeignInstance();
+        Lifecycle foreign = InstanceLifecycle.newBuilder("foreign").build();
         try (ProxyRouter proxy = ProxyRouter.builder().build().start();
              SharedPortRouter sharedPort = SharedPortRouter.builder().build().open()) {
             assertThatThrownBy(() -> proxy.attach(foreign).toCompletableFuture().get())
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("instance must be a JettyInstance unless addressOf is configured");
+                    .hasMessageContaining("instance must be a JettyHandoff unless addressOf is configured");
             assertThatThrownBy(() -> sharedPort.attach(foreign).toCompletableFuture().get())
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("instance must be a JettyInstance, but was");
+                    .hasMessageContaining("instance must be a JettyHandoff, but was");
             assertThat(proxy.attached()).isEmpty();
             assertThat(sharedPort.owner()).isNull();
         }
@@ -68,53 +69,5 @@ class RouterBuildersTest {
                 .hasMessage("factory must not be null");
         assertThatThrownBy(() -> JettyLauncher.builder(id -> null).host(""))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("host must not be blank, but was ''");
-    }
-
-    /** An instance handle of another kind (a child process, say) with no Jetty server behind it. */
-    private static final class ForeignInstance implements InstanceHandle {
-        @Override
-        public String id() {
-            return "foreign";
-        }
-
-        @Override
-        public CompletionStage<Void> awaitReady() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> failure() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> stopAccepting() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> resumeAccepting() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> drain() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long inFlight() {
-            return 0;
-        }
-
-        @Override
-        public CompletionStage<Long> forceStop() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> destroy() {
-            throw new UnsupportedOperationException();
-        }
     }
 }

@@ -9,12 +9,12 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 
 /**
  * Step 1 for queue consumers: builds a {@link HandoffConsumer} for the instance id and connects it in the
- * background. The returned {@link ConsumerInstance} becomes ready when connected; it is not subscribed (no job
+ * background. The returned consumer becomes ready when connected; it is not subscribed (no job
  * reaches it) until a {@link SubscriptionRouter} attaches it. Thread-safe.
  */
 public final class ConsumerLauncher implements Launcher {
@@ -24,9 +24,24 @@ public final class ConsumerLauncher implements Launcher {
     private final Executor executor;
 
     /**
+     * Connects each consumer on a thread of its own.
+     *
+     * @param factory builds a consumer whose id is the given instance id, e.g.
+     *                {@code id -> HandoffConsumer.builder(id).source(queue::connect).handler(h).build()}
+     * @throws NullPointerException when {@code factory} is null
+     */
+    public ConsumerLauncher(Function<String, HandoffConsumer> factory) {
+        this(factory, task -> {
+            Thread thread = new Thread(task, "handoff-consumer-connect");
+            thread.setDaemon(true);
+            thread.start();
+        });
+    }
+
+    /**
      * @param factory  builds a consumer whose id is the given instance id, e.g.
      *                 {@code id -> HandoffConsumer.builder(id).source(queue::connect).handler(h).build()}
-     * @param executor runs the blocking consumer calls (connect, subscribe, close)
+     * @param executor runs the blocking connect
      * @throws NullPointerException when an argument is null
      */
     public ConsumerLauncher(Function<String, HandoffConsumer> factory, Executor executor) {
@@ -39,7 +54,7 @@ public final class ConsumerLauncher implements Launcher {
      *     exceptionally when the factory failed or returned a consumer with another id
      */
     @Override
-    public CompletionStage<InstanceHandle> launch(String instanceId) {
+    public CompletionStage<Lifecycle> launch(String instanceId) {
         HandoffConsumer consumer;
         try {
             consumer = Objects.requireNonNull(factory.apply(instanceId), "the consumer factory returned null");
@@ -55,10 +70,10 @@ public final class ConsumerLauncher implements Launcher {
             try {
                 consumer.connect();
             } catch (RuntimeException e) {
-                // the consumer is FAILED: awaitReady() completes exceptionally with the cause
+                // the consumer is FAILED: whenReady() completes exceptionally with the cause
                 LOG.error("consumer {} could not connect: {}", instanceId, e.toString());
             }
         });
-        return CompletableFuture.completedFuture(new ConsumerInstance(consumer, executor));
+        return CompletableFuture.completedFuture(consumer);
     }
 }

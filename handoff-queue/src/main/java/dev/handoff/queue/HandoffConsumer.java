@@ -46,7 +46,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  *         .concurrency(4).prefetch(20)
  *         .build();
  * consumer.start();                          // connect (READY), then subscribe
- * // ... when replaced:
+ * // ... when replaced (an Orchestrator or GracefulTermination does this for you):
  * consumer.stopAccepting();                  // cancel, and give back every job not yet started
  * consumer.drain().toCompletableFuture().get(30, TimeUnit.SECONDS);   // running jobs finish and are acked
  * consumer.close();
@@ -71,9 +71,14 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@link InstanceFailedException} naming the cause ({@link #failure()}); the broker gives back what was not
  * acknowledged, and nothing is acknowledged that was not processed.
  *
+ * <p>The consumer is its own {@link InstanceLifecycle}: whoever drives it (an {@code Orchestrator}, the SIGTERM
+ * sequence, a child process's agent, the application) drives the subscription too, so a drain never reports
+ * DRAINED while the subscription still takes deliveries. {@link #destroy()} is {@link #close()}, on a thread of
+ * its own.
+ *
  * <p>Thread-safe. The per-job path (delivery, start, acknowledgement) is lock-free.
  */
-public final class HandoffConsumer implements AutoCloseable {
+public final class HandoffConsumer extends InstanceLifecycle implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HandoffConsumer.class);
 
     /** Failing jobs whose attempts are remembered at once; beyond it a count is forgotten (any one). */
@@ -93,8 +98,7 @@ public final class HandoffConsumer implements AutoCloseable {
     private final int maxAttempts;
     private final FailurePolicy failurePolicy;
 
-    private final InFlightTracker tracker = InFlightTracker.create("jobs");
-    private final InstanceLifecycle lifecycle;
+    private final InFlightTracker tracker;
     /** Delivered, not started; lock-free (CAS) on the per-job path, a blocking take for idle workers. */
     private final LinkedTransferQueue<Task> buffer = new LinkedTransferQueue<>();
     /** Jobs a worker took after stop-accepting, waiting for the cancel-ok to be given back. */
@@ -102,7 +106,6 @@ public final class HandoffConsumer implements AutoCloseable {
     private final AtomicReferenceArray<Task> running;
     private final Thread[] workers;
     private final ConcurrentHashMap<String, Integer> failures = new ConcurrentHashMap<>();
-    private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final Listener listener = new Listener();
     private final Object stateLock = new Object();
 
@@ -128,7 +131,9 @@ public final class HandoffConsumer implements AutoCloseable {
     /** Guarded by stateLock. */
     private boolean workersStarted;
 
-    private HandoffConsumer(Builder builder) {
+    private HandoffConsumer(Builder builder, InFlightTracker tracker) {
+        super(InstanceLifecycle.newBuilder(builder.id).tracker(tracker));
+        this.tracker = tracker;
         this.id = builder.id;
         this.sourceFactory = builder.source;
         this.handler = builder.handler;
@@ -136,7 +141,6 @@ public final class HandoffConsumer implements AutoCloseable {
         this.prefetch = builder.prefetch;
         this.maxAttempts = builder.maxAttempts;
         this.failurePolicy = builder.failurePolicy;
-        this.lifecycle = InstanceLifecycle.builder(id).tracker(tracker).build();
         this.running = new AtomicReferenceArray<>(concurrency);
         this.workers = new Thread[concurrency];
         for (int i = 0; i < concurrency; i++) {
@@ -157,16 +161,6 @@ public final class HandoffConsumer implements AutoCloseable {
         return new Builder(id);
     }
 
-    /** @return the instance's id */
-    public String id() {
-        return id;
-    }
-
-    /** @return the lifecycle: READY once connected, DRAINING after stop-accepting, DRAINED when drained */
-    public Lifecycle lifecycle() {
-        return lifecycle;
-    }
-
     /**
      * Opens the job source and starts the worker threads; the lifecycle becomes READY. Blocking (a broker
      * connection); idempotent.
@@ -185,7 +179,7 @@ public final class HandoffConsumer implements AutoCloseable {
             } catch (RuntimeException e) {
                 JobSourceException failed = e instanceof JobSourceException ? (JobSourceException) e
                         : new JobSourceException("consumer " + id + ": cannot open its job source: " + e, e);
-                fail(failed);
+                lostSource(failed);
                 throw failed;
             }
             if (!workersStarted) {
@@ -195,7 +189,7 @@ public final class HandoffConsumer implements AutoCloseable {
                 }
             }
         }
-        lifecycle.markReady();
+        markReady();
         LOG.info("consumer {}: connected to {}", id, source.description());
     }
 
@@ -215,9 +209,9 @@ public final class HandoffConsumer implements AutoCloseable {
                 throw new IllegalStateException("consumer " + id
                         + " cannot subscribe: it was told to stop accepting (resumeAccepting() takes it back)");
             }
-            if (lifecycle.state() == LifecycleState.FAILED) {
+            if (state() == LifecycleState.FAILED) {
                 throw new IllegalStateException("consumer " + id + " cannot subscribe: it FAILED",
-                        lifecycle.failureCause().orElse(null));
+                        failureCause().orElse(null));
             }
             if (active != null && active.isActive()) {
                 return;
@@ -241,93 +235,62 @@ public final class HandoffConsumer implements AutoCloseable {
         subscribe();
     }
 
-    /** @return whether the lifecycle is READY and the source's connection is open */
-    public boolean isReady() {
-        JobSource current = source;
-        return lifecycle.isReady() && current != null && current.isOpen();
-    }
-
-    /** @return whether the consumer is READY and subscribed: what a readiness probe should read */
+    /** @return whether the consumer is READY, its source's connection open and its subscription active */
     public boolean isConsuming() {
+        JobSource connected = source;
         Subscription current = active;
-        return isReady() && current != null && current.isActive();
+        return isReady() && connected != null && connected.isOpen() && current != null && current.isActive();
     }
 
     /**
-     * Stop-accepting: no job starts after this call; the subscription is cancelled and, when the broker's
-     * cancel-ok arrives (after the last delivery it sent), every job delivered but not started is requeued. Not
-     * before: a job requeued while the subscription still had credit could come straight back to it. The
-     * lifecycle moves to DRAINING. Idempotent: repeated calls return the same stage.
+     * Stop-accepting ({@link #stopAccepting()}, or a {@link #drain()} that comes first): no job starts after it;
+     * the subscription is cancelled and, when the broker's cancel-ok arrives (after the last delivery it sent),
+     * every job delivered but not started is requeued. Not before: a job requeued while the subscription still had
+     * credit could come straight back to it.
      *
      * @return completes after the cancel-ok and the requeue; exceptionally (an {@link InstanceFailedException})
      *     when the cancel failed, e.g. the connection was lost (the broker then gives the jobs back itself)
      */
-    public CompletionStage<Void> stopAccepting() {
+    @Override
+    protected CompletionStage<Void> onStopAccepting() {
         synchronized (stateLock) {
-            if (stopped == null) {
-                accepting = false;
-                lifecycle.stopAccepting();
-                Subscription current = active;
-                if (current == null) {
+            accepting = false;
+            Subscription current = active;
+            if (current == null) {
+                cancelConfirmed = true;
+                giveBackBuffered();
+                stopped = CompletableFuture.completedFuture(null);
+            } else {
+                // Give back only after the cancel-ok: a job requeued while the subscription still has credit
+                // could be delivered straight back to it. Until then no job starts (workers park them).
+                cancelConfirmed = false;
+                stopped = current.cancel().toCompletableFuture().handle((ignored, error) -> {
                     cancelConfirmed = true;
                     giveBackBuffered();
-                    stopped = CompletableFuture.completedFuture(null);
-                } else {
-                    // Give back only after the cancel-ok: a job requeued while the subscription still has credit
-                    // could be delivered straight back to it. Until then no job starts (workers park them).
-                    cancelConfirmed = false;
-                    stopped = current.cancel().toCompletableFuture().handle((ignored, error) -> {
-                        cancelConfirmed = true;
-                        giveBackBuffered();
-                        if (error != null) {
-                            throw new CompletionException(new InstanceFailedException(id,
-                                    "cancelling the subscription to " + source.description() + " failed: "
-                                            + unwrap(error), unwrap(error)));
-                        }
-                        return null;
-                    });
-                }
+                    if (error != null) {
+                        throw new CompletionException(new InstanceFailedException(id,
+                                "cancelling the subscription to " + source.description() + " failed: "
+                                        + unwrap(error), unwrap(error)));
+                    }
+                    return null;
+                });
             }
-            return stopped.minimalCompletionStage();
+            return stopped;
         }
     }
 
     /**
-     * Re-admission after a failed replacement: the lifecycle goes back to READY, the intake reopens and the
-     * consumer subscribes again. Blocking (the broker's consume-ok). A no-op when not stopped.
-     *
-     * @throws IllegalStateException when the consumer was closed or has failed
-     * @throws JobSourceException    when the broker refused the new subscription
+     * {@link #resumeAccepting()}: the consumer subscribes, for the first time (a router's attach) or again after a
+     * failed replacement (re-admission); a broker round trip, on a thread of its own. A no-op while subscribed.
+     * When the broker refuses, the consumer is FAILED.
      */
-    public void resumeAccepting() {
+    @Override
+    protected CompletionStage<Void> onResumeAccepting() {
         synchronized (stateLock) {
             checkNotClosed("resume accepting");
-            if (stopped == null) {
-                return;
-            }
-            lifecycle.resumeAccepting();
             stopped = null;
         }
-        subscribe();
-    }
-
-    /**
-     * Drain: stops accepting if not done yet, closes the intake, and completes when every running job has
-     * finished and been settled (acknowledged, or requeued after a failure). The lifecycle then is DRAINED.
-     *
-     * @return the drain-complete signal; never times out by itself. Completes exceptionally when stop-accepting
-     *     failed or the instance failed or was closed first.
-     */
-    public CompletionStage<Void> drain() {
-        CompletableFuture<Void> cancelled = stopAccepting().toCompletableFuture();
-        CompletableFuture<Void> drained;
-        try {
-            drained = lifecycle.drain().toCompletableFuture();
-        } catch (IllegalStateException e) {
-            return CompletableFuture.failedFuture(new InstanceFailedException(id, "cannot drain: " + e.getMessage(),
-                    lifecycle.failureCause().orElse(e)));
-        }
-        return cancelled.thenCompose(ignored -> drained);
+        return onOwnThread("resubscribe", this::subscribe);
     }
 
     /**
@@ -335,9 +298,10 @@ public final class HandoffConsumer implements AutoCloseable {
      * requeues its job. Each such job may be processed twice (its handler may have done part or all of its
      * work); they are counted in {@link Stats#forced()}.
      *
-     * @return the number of jobs abandoned (requeued while their handler ran)
+     * @return completes with the number of jobs abandoned (requeued while their handler ran)
      */
-    public long forceStop() {
+    @Override
+    protected CompletionStage<Long> onForceStop() {
         stopAccepting();
         long abandoned = 0;
         for (int slot = 0; slot < concurrency; slot++) {
@@ -358,20 +322,28 @@ public final class HandoffConsumer implements AutoCloseable {
             }
         }
         giveBackBuffered();
-        return abandoned;
+        return CompletableFuture.completedFuture(abandoned);
     }
 
-    /** @return jobs held: delivered and not yet settled (queued for a worker or running) */
-    public long inFlight() {
-        return tracker.inFlight();
+    /** {@link #close()}, on a thread of its own (it waits up to 5 s for handlers interrupted by it). */
+    @Override
+    protected CompletionStage<Void> onDestroy() {
+        return onOwnThread("close", this::close);
     }
 
-    /**
-     * @return completes exceptionally, with an {@link InstanceFailedException}, when the consumer fails (its
-     *     source cannot be opened or its connection is lost); stays incomplete otherwise
-     */
-    public CompletionStage<Void> failure() {
-        return failure.minimalCompletionStage();
+    private CompletableFuture<Void> onOwnThread(String what, Runnable action) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                action.run();
+                done.complete(null);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        }, "handoff-consumer-" + id + "-" + what);
+        thread.setDaemon(true);
+        thread.start();
+        return done;
     }
 
     /** @return a snapshot of the counters */
@@ -439,8 +411,8 @@ public final class HandoffConsumer implements AutoCloseable {
             worker.interrupt();
         }
         giveBackBuffered();
-        if (lifecycle.state() != LifecycleState.FAILED) {
-            lifecycle.stop();
+        if (state() != LifecycleState.FAILED) {
+            stop();
         }
         for (Thread worker : workers) {
             if (worker.isAlive()) {
@@ -464,14 +436,13 @@ public final class HandoffConsumer implements AutoCloseable {
         }
     }
 
-    private void fail(Throwable cause) {
+    private void lostSource(Throwable cause) {
         InstanceFailedException failed = cause instanceof InstanceFailedException ? (InstanceFailedException) cause
                 : new InstanceFailedException(id, cause.getMessage(), cause);
         accepting = false;
-        if (!lifecycle.state().isTerminal()) {
-            lifecycle.fail(failed);
+        if (!state().isTerminal()) {
+            fail(failed);
         }
-        failure.completeExceptionally(failed);
     }
 
     private void work(int slot) {
@@ -619,7 +590,7 @@ public final class HandoffConsumer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "HandoffConsumer[" + id + ", " + lifecycle.state() + ", inFlight=" + inFlight() + "]";
+        return "HandoffConsumer[" + id + ", " + state() + ", inFlight=" + inFlight() + "]";
     }
 
     private enum Outcome { ACK, REQUEUE, REJECT }
@@ -659,7 +630,7 @@ public final class HandoffConsumer implements AutoCloseable {
             }
             LOG.error("consumer {}: subscription to {} ended: {}; the broker gives back every job not acknowledged",
                     id, source.description(), cause.toString());
-            fail(new InstanceFailedException(id, "lost its job source " + source.description() + ": " + cause,
+            lostSource(new InstanceFailedException(id, "lost its job source " + source.description() + ": " + cause,
                     cause));
         }
     }
@@ -784,7 +755,7 @@ public final class HandoffConsumer implements AutoCloseable {
             if (handler == null) {
                 throw new IllegalStateException("handler must be set");
             }
-            return new HandoffConsumer(this);
+            return new HandoffConsumer(this, InFlightTracker.create("jobs"));
         }
     }
 }

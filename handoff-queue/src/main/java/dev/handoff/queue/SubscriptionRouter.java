@@ -3,14 +3,14 @@ package dev.handoff.queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 
 /**
- * The router of brokers where a consumer attaches by subscribing. {@link #attach} subscribes the consumer and
+ * The router of brokers where a consumer attaches by subscribing. {@link #attach} subscribes the consumer ({@code resumeAccepting()}) and
  * completes on the broker's consume-ok; {@link #detach} cancels its subscription and completes on the broker's
  * cancel-ok, after every job it held but had not started was requeued. The broker confirms both, so the
- * propagation delay is zero. Stateless and thread-safe; works only with {@link ConsumerInstance}s.
+ * propagation delay is zero. Stateless and thread-safe; works only with {@link HandoffConsumer}s.
  */
 public final class SubscriptionRouter implements Router {
 
@@ -20,29 +20,29 @@ public final class SubscriptionRouter implements Router {
     }
 
     /**
-     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link ConsumerInstance}
+     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link HandoffConsumer}
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
-        if (!(instance instanceof ConsumerInstance)) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
+        if (!(instance instanceof HandoffConsumer)) {
             return notAConsumer(instance);
         }
-        return ((ConsumerInstance) instance).subscribe();
+        return instance.resumeAccepting();
     }
 
     /**
-     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link ConsumerInstance}
+     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link HandoffConsumer}
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
-        if (!(instance instanceof ConsumerInstance)) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
+        if (!(instance instanceof HandoffConsumer)) {
             return notAConsumer(instance);
         }
         return instance.stopAccepting();
     }
 
-    private static CompletionStage<Void> notAConsumer(InstanceHandle instance) {
+    private static CompletionStage<Void> notAConsumer(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
-                "SubscriptionRouter routes ConsumerInstances only, but got " + instance));
+                "SubscriptionRouter routes HandoffConsumers only, but got " + instance));
     }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
+import dev.handoff.core.process.GracefulTermination;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class HandoffConsumerTest {
@@ -64,11 +65,29 @@ class HandoffConsumerTest {
         consumer.connect();
 
         // then
-        assertThat(consumer.lifecycle().state()).isEqualTo(LifecycleState.READY);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.READY);
         assertThat(consumer.isReady()).isTrue();
         assertThat(consumer.isConsuming()).isFalse();
         consumer.subscribe();
         assertThat(consumer.isConsuming()).isTrue();
+    }
+
+    @Test
+    void the_sigterm_sequence_on_the_consumer_cancels_its_subscription_so_nothing_circles() throws Exception {
+        // given: a consumer driven the way GracefulTermination drives any instance (stop-accepting, then drain)
+        HandoffConsumer consumer = started(consumer("c1", job -> { }).build());
+        GracefulTermination termination = GracefulTermination.builder(consumer)
+                .propagationDelay(Duration.ZERO).build();
+
+        // when
+        assertThat(termination.terminate()).isZero();
+
+        // then: DRAINED with no subscription left: a job published now waits in the queue for another consumer
+        assertThat(consumer.state()).isEqualTo(LifecycleState.DRAINED);
+        assertThat(consumer.isConsuming()).isFalse();
+        publish(1);
+        assertThat(queue.readyCount()).isEqualTo(1);
+        assertThat(consumer.stats().givenBack()).as("no delivery refused and requeued").isZero();
     }
 
     @Test
@@ -92,12 +111,12 @@ class HandoffConsumerTest {
         assertThat(queue.readyCount()).isEqualTo(9);
         assertThat(consumer.inFlight()).isEqualTo(1);
         assertThat(consumer.stats().givenBack()).isEqualTo(9);
-        assertThat(consumer.lifecycle().state()).isEqualTo(LifecycleState.DRAINING);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.DRAINING);
         CompletableFuture<Void> drained = consumer.drain().toCompletableFuture();
         assertThat(drained).isNotDone();
         release.countDown();
         get(drained);
-        assertThat(consumer.lifecycle().state()).isEqualTo(LifecycleState.DRAINED);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.DRAINED);
         assertThat(consumer.stats().acked()).isEqualTo(1);
         assertThat(started).containsExactly("job-0");
         assertThat(queue.size()).isEqualTo(9);
@@ -123,7 +142,7 @@ class HandoffConsumerTest {
         CompletableFuture<Void> drained = consumer.drain().toCompletableFuture();
 
         // when
-        long abandoned = consumer.forceStop();
+        long abandoned = get(consumer.forceStop());
 
         // then
         assertThat(abandoned).isEqualTo(2);
@@ -194,7 +213,7 @@ class HandoffConsumerTest {
                 .cause().isInstanceOf(InstanceFailedException.class)
                 .hasMessageContaining("instance c: lost its job source")
                 .hasMessageContaining("broker restarted");
-        assertThat(consumer.lifecycle().state()).isEqualTo(LifecycleState.FAILED);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.FAILED);
         await().atMost(WAIT).until(() -> consumer.stats().ackFailed() == 1);
         assertThat(consumer.stats().acked()).isZero();
         assertThat(queue.readyCount()).isEqualTo(1);
@@ -214,7 +233,7 @@ class HandoffConsumerTest {
 
         await().atMost(WAIT).until(() -> done.size() == 3);
         assertThat(consumer.isConsuming()).isTrue();
-        assertThat(consumer.lifecycle().state()).isEqualTo(LifecycleState.READY);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.READY);
     }
 
     @Test
@@ -225,7 +244,7 @@ class HandoffConsumerTest {
         consumers.add(consumer);
 
         assertThatThrownBy(consumer::connect).hasMessageContaining("no route to broker");
-        assertThat(consumer.lifecycle().whenReady().toCompletableFuture()).isCompletedExceptionally();
+        assertThat(consumer.whenReady().toCompletableFuture()).isCompletedExceptionally();
         assertThat(consumer.failure().toCompletableFuture()).isCompletedExceptionally();
     }
 

@@ -25,7 +25,7 @@ import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.queue.spi.JobSource;
 import dev.handoff.queue.spi.JobSourceException;
@@ -156,7 +156,7 @@ abstract class SwapScenarios {
 
     private void retireLast(Orchestrator orchestrator) throws Exception {
         retiring = true;
-        for (InstanceHandle instance : orchestrator.instances()) {
+        for (Lifecycle instance : orchestrator.instances()) {
             instance.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
             instance.drain().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
             instance.destroy().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -202,7 +202,7 @@ abstract class SwapScenarios {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("interrupted by the forced stop");
                 }
-                if (!retiring && ownConsumer().lifecycle().state() == LifecycleState.DRAINING) {
+                if (!retiring && ownConsumer().state() == LifecycleState.DRAINING) {
                     if (!new CountDownLatch(1).await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
                         throw new IllegalStateException("job not interrupted by the forced stop within " + WAIT);
                     }
@@ -233,7 +233,7 @@ abstract class SwapScenarios {
         Broker broker = newBroker();
         toClose.add(broker);
         Orchestrator orchestrator = orchestrator(broker, job -> work(200), Duration.ofSeconds(30));
-        InstanceHandle old = orchestrator.start(1).toCompletableFuture()
+        Lifecycle old = orchestrator.start(1).toCompletableFuture()
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS).get(0);
         for (int i = 0; i < messages / 2; i++) {
             broker.publish(jobId(i));
@@ -275,7 +275,7 @@ abstract class SwapScenarios {
                 }
             }
         }, Duration.ofSeconds(30));
-        InstanceHandle first = orchestrator.start(1).toCompletableFuture()
+        Lifecycle first = orchestrator.start(1).toCompletableFuture()
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS).get(0);
         firstId = first.id();
         HandoffConsumer old = consumers.get(first.id());
@@ -287,7 +287,7 @@ abstract class SwapScenarios {
 
         // when: swapped, and the old one's connection dies while its four handlers run
         CompletableFuture<SwapResult> swap = orchestrator.swap(Plan.oneForOne()).toCompletableFuture();
-        await().atMost(WAIT).until(() -> old.lifecycle().state() == LifecycleState.DRAINING
+        await().atMost(WAIT).until(() -> old.state() == LifecycleState.DRAINING
                 && old.inFlight() == CONCURRENCY);
         broker.crash(sources.get(first.id()));
         releaseFirst.countDown();

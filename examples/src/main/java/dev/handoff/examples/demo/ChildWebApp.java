@@ -54,10 +54,10 @@ public final class ChildWebApp {
             connector.setPort(port);
             server.addConnector(connector);
             server.setHandler(new DemoApplication(id));
-            JettyHandoff handoff = JettyHandoff.builder(server).name(id)
+            JettyHandoff handoff = JettyHandoff.builder(server).id(id)
                     .idleConnectionThreshold(WebTier.INSTANCE_IDLE_THRESHOLD)
                     .install();
-            ChildAgent.builder(new JettyLifecycle(handoff)).onForceStop(handoff::forceStop).attach();
+            ChildAgent.attach(handoff);
             // READY (reported to the parent by the agent) once the server has started
             server.start();
         } catch (Exception e) {

@@ -2,7 +2,7 @@ package dev.handoff.examples.demo;
 
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.examples.common.JobLedger;
 import dev.handoff.queue.ConsumerLauncher;
@@ -143,7 +143,7 @@ final class QueueTier implements AutoCloseable {
 
     /** @return e.g. {@code queue-3} */
     String describeCurrent() {
-        List<InstanceHandle> instances = orchestrator.instances();
+        List<Lifecycle> instances = orchestrator.instances();
         return instances.isEmpty() ? "no worker" : "worker " + instances.get(0).id();
     }
 
@@ -170,7 +170,7 @@ final class QueueTier implements AutoCloseable {
                     + " after the load ended");
         }
         orchestrator.close();
-        for (InstanceHandle instance : orchestrator.instances()) {
+        for (Lifecycle instance : orchestrator.instances()) {
             Closing.awaitQuietly(problems, stepBound, "stop accepting on " + instance.id(), instance.stopAccepting());
             Closing.awaitQuietly(problems, stepBound, "drain " + instance.id(), instance.drain());
             Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
@@ -205,7 +205,7 @@ final class QueueTier implements AutoCloseable {
         }
         if (orchestrator != null) {
             orchestrator.close();
-            for (InstanceHandle instance : orchestrator.instances()) {
+            for (Lifecycle instance : orchestrator.instances()) {
                 Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
             }
         }

@@ -2,13 +2,13 @@ package dev.handoff.examples.demo;
 
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessInstance;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.examples.webswap.DemoApplication;
-import dev.handoff.jetty.JettyInstance;
+import dev.handoff.jetty.JettyHandoff;
 import dev.handoff.jetty.JettyLauncher;
 import dev.handoff.jetty.ProxyRouter;
 import java.io.File;
@@ -136,8 +136,8 @@ final class WebTier implements AutoCloseable {
         orchestrator.start(1).toCompletableFuture().get(stepBound.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private InetSocketAddress addressOf(InstanceHandle instance) {
-        if (instance instanceof JettyInstance jetty) {
+    private InetSocketAddress addressOf(Lifecycle instance) {
+        if (instance instanceof JettyHandoff jetty) {
             return jetty.address();
         }
         InetSocketAddress address = childAddresses.get(instance.id());
@@ -147,7 +147,7 @@ final class WebTier implements AutoCloseable {
         return address;
     }
 
-    private CompletionStage<InstanceHandle> launchChild(String id) {
+    private CompletionStage<Lifecycle> launchChild(String id) {
         int port;
         try {
             port = freeLoopbackPort();
@@ -195,11 +195,11 @@ final class WebTier implements AutoCloseable {
 
     /** @return the serving instance, e.g. {@code child JVM web-3 (pid 4242)} */
     String describeCurrent() {
-        List<InstanceHandle> instances = orchestrator.instances();
+        List<Lifecycle> instances = orchestrator.instances();
         if (instances.isEmpty()) {
             return "no instance";
         }
-        InstanceHandle instance = instances.get(0);
+        Lifecycle instance = instances.get(0);
         if (instance instanceof ChildProcessInstance child) {
             return Kind.CHILD.label() + " " + child.id() + " (pid " + child.processHandle().pid() + ")";
         }
@@ -232,7 +232,7 @@ final class WebTier implements AutoCloseable {
     public void close() {
         if (orchestrator != null) {
             orchestrator.close();
-            for (InstanceHandle instance : orchestrator.instances()) {
+            for (Lifecycle instance : orchestrator.instances()) {
                 Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
             }
         }

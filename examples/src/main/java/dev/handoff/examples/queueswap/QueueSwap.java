@@ -23,7 +23,7 @@ import dev.handoff.api.StepTiming;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.examples.common.JobLedger;
 import dev.handoff.queue.ConsumerLauncher;
@@ -187,7 +187,7 @@ public final class QueueSwap {
         AtomicBoolean retiring = new AtomicBoolean();
         ConsumerLauncher launcher = new ConsumerLauncher(id -> {
             BooleanSupplier overrun = options.forceDrain()
-                    ? () -> !retiring.get() && consumers.get(id).lifecycle().state() == LifecycleState.DRAINING
+                    ? () -> !retiring.get() && consumers.get(id).state() == LifecycleState.DRAINING
                     : () -> false;
             HandoffConsumer consumer = HandoffConsumer.builder(id)
                     .source(queue::connect)
@@ -225,7 +225,7 @@ public final class QueueSwap {
             public void retire() throws Exception {
                 retiring.set(true);
                 try {
-                    for (InstanceHandle instance : orchestrator.instances()) {
+                    for (Lifecycle instance : orchestrator.instances()) {
                         instance.stopAccepting().toCompletableFuture().get(30, TimeUnit.SECONDS);
                         instance.drain().toCompletableFuture().get(options.drainMillis(), TimeUnit.MILLISECONDS);
                         instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -3,7 +3,7 @@ package dev.handoff.examples.webswap;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.jetty.JettyLauncher;
@@ -115,7 +115,7 @@ final class HandoffTarget implements SwapTarget {
         try {
             if (orchestrator != null) {
                 orchestrator.close();
-                for (InstanceHandle instance : orchestrator.instances()) {
+                for (Lifecycle instance : orchestrator.instances()) {
                     await(instance.destroy().toCompletableFuture());
                 }
             }

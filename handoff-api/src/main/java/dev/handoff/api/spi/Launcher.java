@@ -1,5 +1,6 @@
 package dev.handoff.api.spi;
 
+import dev.handoff.api.Lifecycle;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -14,5 +15,5 @@ public interface Launcher {
      * @return completes with the started instance (ready or not yet ready), or exceptionally when it could not
      *     start; the orchestrator applies the launch deadline and destroys an instance that arrives late
      */
-    CompletionStage<InstanceHandle> launch(String instanceId);
+    CompletionStage<Lifecycle> launch(String instanceId);
 }

@@ -1,5 +1,6 @@
 package dev.handoff.api.spi;
 
+import dev.handoff.api.Lifecycle;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
@@ -14,7 +15,7 @@ public interface Router {
      * @param instance the instance to route work to; it is ready
      * @return completes when work can reach the instance through this router
      */
-    CompletionStage<Void> attach(InstanceHandle instance);
+    CompletionStage<Void> attach(Lifecycle instance);
 
     /**
      * Step 4. Idempotent; detaching an instance that is not attached completes at once.
@@ -23,7 +24,7 @@ public interface Router {
      * @return completes when no new work will be routed to the instance. A router that cannot know completes
      *     when it has asked, and reports its delay in {@link #propagationDelay()}
      */
-    CompletionStage<Void> detach(InstanceHandle instance);
+    CompletionStage<Void> detach(Lifecycle instance);
 
     /**
      * @return how long work may still reach an instance after {@link #detach} completed; the orchestrator

@@ -9,7 +9,6 @@ import dev.handoff.core.internal.process.Protocol;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.LongSupplier;
 
 /**
  * What a child JVM started by a {@link ChildProcessLauncher} embeds: connects its {@link Lifecycle} to the parent
@@ -18,7 +17,7 @@ import java.util.function.LongSupplier;
  * application starts taking work:
  *
  * <pre>{@code
- * InstanceLifecycle lifecycle = InstanceLifecycle.builder("orders").build();
+ * InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("orders").build();
  * if (ChildAgent.launchedByParent()) {
  *     ChildAgent.attach(lifecycle);
  * }
@@ -86,27 +85,12 @@ public final class ChildAgent implements AutoCloseable {
     /** Configures and attaches a {@link ChildAgent}. Not thread-safe. */
     public static final class Builder {
         private final Lifecycle lifecycle;
-        private LongSupplier forceStop;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration exitWatchdog = Duration.ofSeconds(30);
         private int orphanedExitStatus = 3;
 
         private Builder(Lifecycle lifecycle) {
             this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
-            this.forceStop = lifecycle::inFlight;
-        }
-
-        /**
-         * @param forceStop run on the parent's {@code FORCE_STOP}: abandons the work still running (interrupts
-         *                  handlers, requeues jobs) and returns how many units it abandoned. By default nothing
-         *                  is interrupted and the in-flight count is reported: the work is cut when the parent
-         *                  destroys the process
-         * @return this builder
-         * @throws NullPointerException when {@code forceStop} is null
-         */
-        public Builder onForceStop(LongSupplier forceStop) {
-            this.forceStop = Objects.requireNonNull(forceStop, "forceStop must not be null");
-            return this;
         }
 
         /**
@@ -155,7 +139,7 @@ public final class ChildAgent implements AutoCloseable {
          * @throws HandoffException      when the connection or the handshake fails or times out
          */
         public ChildAgent attach() {
-            return new ChildAgent(AgentSession.connect(System.getenv(), lifecycle, forceStop, handshakeTimeout,
+            return new ChildAgent(AgentSession.connect(System.getenv(), lifecycle, handshakeTimeout,
                     exitWatchdog, orphanedExitStatus));
         }
     }

@@ -1,22 +1,22 @@
 package dev.handoff.core.process;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 
 import java.util.concurrent.CompletionStage;
 
 /**
  * An instance running as a child JVM started by a {@link ChildProcessLauncher}, driven over the private control
- * channel its {@link ChildAgent} opened. Besides the {@link InstanceHandle} steps it gives access to the process.
+ * channel its {@link ChildAgent} opened. Besides the {@link Lifecycle} steps it gives access to the process.
  *
  * <p>A child that exits when nobody asked it to (a crash, a kill, a {@code System.exit}) is detected at once:
- * {@link #awaitReady()} (when not yet ready) and {@link #failure()} complete exceptionally with a
+ * {@link #whenReady()} (when not yet ready) and {@link #failure()} complete exceptionally with a
  * {@link ChildProcessExitedException} carrying the exit code, and every command still waiting for an answer
  * fails with it. {@link #destroy()} asks the agent to {@code EXIT}, sends SIGTERM ({@code Process.destroy()})
  * after a bounded wait, then SIGKILL ({@code destroyForcibly()}); after a destroy, the exit is not a failure.
  *
  * <p>Thread-safe.
  */
-public interface ChildProcessInstance extends InstanceHandle {
+public interface ChildProcessInstance extends Lifecycle {
 
     /** @return the child's process handle, e.g. for its pid or to send it a signal */
     ProcessHandle processHandle();

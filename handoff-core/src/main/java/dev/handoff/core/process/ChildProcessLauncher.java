@@ -1,7 +1,7 @@
 package dev.handoff.core.process;
 
 import dev.handoff.api.HandoffException;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.process.ChildProcess;
@@ -78,7 +78,7 @@ public final class ChildProcessLauncher implements Launcher {
 
     /**
      * Starts the child JVM. Returns once the process is started, not when it is ready: the orchestrator awaits
-     * readiness with {@link InstanceHandle#awaitReady()}. Forking a process takes milliseconds.
+     * readiness with {@link Lifecycle#whenReady()}. Forking a process takes milliseconds.
      *
      * @param instanceId the id of the new instance, passed to the child in {@code HANDOFF_INSTANCE_ID}
      * @return completes with the started {@link ChildProcessInstance}; exceptionally with a
@@ -86,7 +86,7 @@ public final class ChildProcessLauncher implements Launcher {
      * @throws NullPointerException when {@code instanceId} is null
      */
     @Override
-    public CompletionStage<InstanceHandle> launch(String instanceId) {
+    public CompletionStage<Lifecycle> launch(String instanceId) {
         Objects.requireNonNull(instanceId, "instanceId must not be null");
         ControlSocket socket = null;
         try {

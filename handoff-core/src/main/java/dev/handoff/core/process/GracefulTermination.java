@@ -13,14 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 
 /**
  * The instance's half of the swap contract when a platform orchestrates (Kubernetes, systemd, an HAProxy fleet):
@@ -62,7 +58,7 @@ public final class GracefulTermination {
 
     private static final Logger LOG = LoggerFactory.getLogger(GracefulTermination.class);
 
-    private final Target target;
+    private final Lifecycle target;
     private final Duration propagationDelay;
     private final Duration drainBudget;
     private final Duration closeBudget;
@@ -87,24 +83,13 @@ public final class GracefulTermination {
     }
 
     /**
-     * @param lifecycle the application's lifecycle
+     * @param instance the instance: an {@code InstanceLifecycle}, or an adapter such as {@code JettyHandoff} or
+     *                 {@code HandoffConsumer}, whose stop-accepting and drain do the adapter's part too
      * @return a builder with the Kubernetes defaults: delay 5 s, drain 20 s, close 4 s, grace period 30 s
-     * @throws NullPointerException when {@code lifecycle} is null
+     * @throws NullPointerException when {@code instance} is null
      */
-    public static Builder builder(Lifecycle lifecycle) {
-        return new Builder(Target.of(lifecycle));
-    }
-
-    /**
-     * For an adapter whose retirement does more than its lifecycle's (a web server that also moves its
-     * connections away, say): see {@link Target#of(BooleanSupplier, Runnable, Supplier, LongSupplier)}.
-     *
-     * @param target what the sequence acts on
-     * @return a builder with the Kubernetes defaults: delay 5 s, drain 20 s, close 4 s, grace period 30 s
-     * @throws NullPointerException when {@code target} is null
-     */
-    public static Builder builder(Target target) {
-        return new Builder(target);
+    public static Builder builder(Lifecycle instance) {
+        return new Builder(instance);
     }
 
     /**
@@ -260,77 +245,9 @@ public final class GracefulTermination {
                 + closeHooks.keySet() + "]";
     }
 
-    /**
-     * What the sequence acts on: the instance's readiness, stop-accepting and drain. Implementations are
-     * thread-safe.
-     */
-    public interface Target {
-        /** @return whether the instance is ready (then the propagation delay applies) */
-        boolean isReady();
-
-        /** Readiness down, work still served; idempotent. */
-        void stopAccepting();
-
-        /** @return closes the intake; completes when the work in flight has finished */
-        CompletionStage<Void> drain();
-
-        /** @return units of work in flight, for the log */
-        long inFlight();
-
-        /**
-         * @param lifecycle a lifecycle
-         * @return a target acting on it
-         * @throws NullPointerException when {@code lifecycle} is null
-         */
-        static Target of(Lifecycle lifecycle) {
-            Objects.requireNonNull(lifecycle, "lifecycle must not be null");
-            return of(lifecycle::isReady, lifecycle::stopAccepting, lifecycle::drain, lifecycle::inFlight);
-        }
-
-        /**
-         * A target made of four functions, e.g. for a Jetty adapter:
-         * {@code Target.of(handoff.lifecycle()::isReady, handoff::stopAccepting, handoff::drain, handoff::inFlight)}.
-         *
-         * @param isReady       whether the instance is ready
-         * @param stopAccepting readiness down, work still served
-         * @param drain         closes the intake; completes when the work in flight has finished
-         * @param inFlight      units of work in flight
-         * @return the target
-         * @throws NullPointerException when an argument is null
-         */
-        static Target of(BooleanSupplier isReady, Runnable stopAccepting,
-                         Supplier<? extends CompletionStage<Void>> drain, LongSupplier inFlight) {
-            Objects.requireNonNull(isReady, "isReady must not be null");
-            Objects.requireNonNull(stopAccepting, "stopAccepting must not be null");
-            Objects.requireNonNull(drain, "drain must not be null");
-            Objects.requireNonNull(inFlight, "inFlight must not be null");
-            return new Target() {
-                @Override
-                public boolean isReady() {
-                    return isReady.getAsBoolean();
-                }
-
-                @Override
-                public void stopAccepting() {
-                    stopAccepting.run();
-                }
-
-                @Override
-                public CompletionStage<Void> drain() {
-                    return drain.get();
-                }
-
-                @Override
-                public long inFlight() {
-                    return inFlight.getAsLong();
-                }
-            };
-        }
-    }
-
     /** Configures a {@link GracefulTermination}; each setter validates its value. Not thread-safe. */
     public static final class Builder {
-        private final Target target;
+        private final Lifecycle target;
         private Duration propagationDelay = Duration.ofSeconds(5);
         private Duration drainBudget = Duration.ofSeconds(20);
         private Duration closeBudget = Duration.ofSeconds(4);
@@ -339,8 +256,8 @@ public final class GracefulTermination {
         private int failureExitStatus = 1;
         private boolean haltWithStatus = true;
 
-        private Builder(Target target) {
-            this.target = Objects.requireNonNull(target, "target must not be null");
+        private Builder(Lifecycle target) {
+            this.target = Objects.requireNonNull(target, "instance must not be null");
         }
 
         /**

@@ -2,7 +2,7 @@ package dev.handoff.core.process;
 
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,11 +29,11 @@ class ChildProcessLauncherTest {
     @TempDir
     Path logs;
 
-    private final List<InstanceHandle> launched = new ArrayList<>();
+    private final List<Lifecycle> launched = new ArrayList<>();
 
     @AfterEach
     void destroyEveryChild() throws Exception {
-        for (InstanceHandle child : launched) {
+        for (Lifecycle child : launched) {
             get(child.destroy());
         }
     }
@@ -49,7 +49,7 @@ class ChildProcessLauncherTest {
                 .output(ProcessBuilder.Redirect.appendTo(logs.resolve(id + ".log").toFile()))
                 .exitTimeout(exitTimeout)
                 .build();
-        InstanceHandle handle = get(launcher.launch(id));
+        Lifecycle handle = get(launcher.launch(id));
         launched.add(handle);
         assertThat(handle).isInstanceOf(ChildProcessInstance.class);
         assertThat(handle.id()).isEqualTo(id);
@@ -68,12 +68,12 @@ class ChildProcessLauncherTest {
     void aChildIsSwappedByDrivingEveryStepOfTheContract() throws Exception {
         // given an old child that serves
         ChildProcessInstance old = launch("old", "ready");
-        get(old.awaitReady());
+        get(old.whenReady());
         assertThat(get(old.status())).isEqualTo(new ChildStatus(LifecycleState.READY, 0));
 
         // when a new child is launched and becomes ready, and the old one goes through steps 4 to 7
         ChildProcessInstance replacement = launch("new", "ready");
-        get(replacement.awaitReady());
+        get(replacement.whenReady());
         get(old.stopAccepting());
         assertThat(get(old.status()).state()).isEqualTo(LifecycleState.DRAINING);
         get(old.drain());
@@ -95,7 +95,7 @@ class ChildProcessLauncherTest {
     @Test
     void anOldChildIsReadmittedWhenItsReplacementFails() throws Exception {
         ChildProcessInstance old = launch("old", "ready");
-        get(old.awaitReady());
+        get(old.whenReady());
         get(old.stopAccepting());
         get(old.drain());
 
@@ -111,7 +111,7 @@ class ChildProcessLauncherTest {
     void aChildThatCrashesBeforeItIsReadyFailsAwaitReadyWithItsExitCode() throws Exception {
         ChildProcessInstance child = launch("crashing", "crash-before-ready");
 
-        assertThatThrownBy(() -> get(child.awaitReady()))
+        assertThatThrownBy(() -> get(child.whenReady()))
                 .isInstanceOf(ExecutionException.class)
                 .cause()
                 .isInstanceOfSatisfying(ChildProcessExitedException.class, exited -> {
@@ -127,7 +127,7 @@ class ChildProcessLauncherTest {
     @Test
     void aChildKilledWhileRunningIsDetectedAtOnce() throws Exception {
         ChildProcessInstance child = launch("victim", "ready");
-        get(child.awaitReady());
+        get(child.whenReady());
 
         child.processHandle().destroyForcibly();
 
@@ -141,7 +141,7 @@ class ChildProcessLauncherTest {
     void aChildThatHangsInDrainIsForcedAndKilled() throws Exception {
         // given a child with one unit of work that never finishes and a shutdown hook that never ends
         ChildProcessInstance child = launch("hanging", "hang-in-drain", Duration.ofMillis(500));
-        get(child.awaitReady());
+        get(child.whenReady());
         assertThat(get(child.status()).inFlight()).isEqualTo(1);
 
         // when it is told to stop accepting and drain
@@ -167,7 +167,7 @@ class ChildProcessLauncherTest {
         // the child says READY only after the parent answered each of its bad lines with ERROR
         ChildProcessInstance child = launch("rude", "bad-lines");
 
-        get(child.awaitReady());
+        get(child.whenReady());
 
         assertThat(get(child.status())).isEqualTo(new ChildStatus(LifecycleState.READY, 0));
         assertThat(child.failure().toCompletableFuture()).isNotDone();
@@ -187,7 +187,7 @@ class ChildProcessLauncherTest {
     void aChildWithTheWrongTokenIsRejectedAtTheHandshake() throws Exception {
         ChildProcessInstance child = launch("intruder", "bad-token");
 
-        assertThatThrownBy(() -> get(child.awaitReady())).cause()
+        assertThatThrownBy(() -> get(child.whenReady())).cause()
                 .isInstanceOf(InstanceFailedException.class)
                 .hasMessage("instance intruder: handshake rejected: wrong token");
         await().atMost(WAIT).untilAsserted(() -> assertThat(log("intruder"))

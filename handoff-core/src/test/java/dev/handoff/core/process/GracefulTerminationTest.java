@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,7 @@ class GracefulTerminationTest {
                 .output(ProcessBuilder.Redirect.appendTo(logs.resolve(mode + ".log").toFile()))
                 .build();
         child = (ChildProcessInstance) ChildProcessLauncherTest.get(launcher.launch(mode));
-        ChildProcessLauncherTest.get(child.awaitReady());
+        ChildProcessLauncherTest.get(child.whenReady());
         return child;
     }
 
@@ -85,7 +86,7 @@ class GracefulTerminationTest {
     @Test
     void readinessFailsAtOnceAndWorkIsStillAdmittedDuringThePropagationDelay() throws Exception {
         // given a ready instance whose termination waits a long propagation delay
-        InstanceLifecycle lifecycle = InstanceLifecycle.builder("web").build();
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("web").build();
         InFlightTracker requests = lifecycle.tracker("requests");
         lifecycle.markReady();
         GracefulTermination termination = GracefulTermination.builder(lifecycle)
@@ -109,7 +110,7 @@ class GracefulTerminationTest {
 
     @Test
     void closeHooksRunInOrderAfterTheDrainAndASecondCallGetsTheSameStatus() {
-        InstanceLifecycle lifecycle = InstanceLifecycle.builder("worker").build();
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("worker").build();
         lifecycle.markReady();
         List<String> closed = new CopyOnWriteArrayList<>();
         GracefulTermination termination = GracefulTermination.builder(lifecycle)
@@ -126,16 +127,22 @@ class GracefulTerminationTest {
     }
 
     @Test
-    void anAdapterTargetIsToldToStopAcceptingThenToDrain() {
+    void anAdaptersHooksRunWhenTheSequenceStopsAcceptingAndDrains() {
         List<String> calls = new CopyOnWriteArrayList<>();
-        GracefulTermination termination = GracefulTermination.builder(GracefulTermination.Target.of(
-                        () -> false,
-                        () -> calls.add("stopAccepting"),
-                        () -> {
-                            calls.add("drain");
-                            return CompletableFuture.completedFuture(null);
-                        },
-                        () -> 0))
+        InstanceLifecycle adapter = new InstanceLifecycle(InstanceLifecycle.newBuilder("adapter")) {
+            @Override
+            protected CompletionStage<Void> onStopAccepting() {
+                calls.add("stopAccepting");
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            protected CompletionStage<Void> onDrain(CompletionStage<Void> intakeDrained) {
+                calls.add("drain");
+                return intakeDrained;
+            }
+        };
+        GracefulTermination termination = GracefulTermination.builder(adapter)
                 .closeHook("last", () -> calls.add("close"))
                 .build();
 
@@ -143,24 +150,25 @@ class GracefulTerminationTest {
 
         assertThat(calls).as("not ready at SIGTERM: no propagation delay").containsExactly("stopAccepting", "drain",
                 "close");
+        assertThat(adapter.state()).isEqualTo(LifecycleState.DRAINED);
     }
 
     @Test
     void abandonedWorkAFailingHookOrAHangingHookGiveTheFailureStatus() throws Exception {
-        InstanceLifecycle busy = InstanceLifecycle.builder("busy").build();
+        InstanceLifecycle busy = InstanceLifecycle.newBuilder("busy").build();
         busy.tracker("jobs").tryAdmit();
         busy.markReady();
         assertThat(GracefulTermination.builder(busy).propagationDelay(Duration.ZERO)
                 .drainBudget(Duration.ofMillis(50)).failureExitStatus(9).build().terminate()).isEqualTo(9);
 
-        InstanceLifecycle idle = InstanceLifecycle.builder("idle").build();
+        InstanceLifecycle idle = InstanceLifecycle.newBuilder("idle").build();
         idle.markReady();
         assertThat(GracefulTermination.builder(idle).propagationDelay(Duration.ZERO)
                 .closeHook("broken", () -> {
                     throw new IllegalStateException("boom");
                 }).build().terminate()).isEqualTo(1);
 
-        InstanceLifecycle stuck = InstanceLifecycle.builder("stuck").build();
+        InstanceLifecycle stuck = InstanceLifecycle.newBuilder("stuck").build();
         stuck.markReady();
         CountDownLatch never = new CountDownLatch(1);
         try {
@@ -175,7 +183,7 @@ class GracefulTerminationTest {
 
     @Test
     void theBudgetsMustFitInTheGracePeriod() {
-        InstanceLifecycle lifecycle = InstanceLifecycle.builder("app").build();
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder("app").build();
 
         assertThat(GracefulTermination.builder(lifecycle).build()).hasToString(
                 "GracefulTermination[propagationDelay=PT5S, drainBudget=PT20S, closeBudget=PT4S, gracePeriod=PT30S,"

@@ -4,7 +4,7 @@ import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
@@ -78,7 +78,7 @@ class OrchestratedChildProcessTest {
         return orchestrator;
     }
 
-    private ChildProcessInstance only(List<InstanceHandle> instances) {
+    private ChildProcessInstance only(List<Lifecycle> instances) {
         assertThat(instances).hasSize(1);
         return (ChildProcessInstance) instances.get(0);
     }
@@ -138,13 +138,13 @@ class OrchestratedChildProcessTest {
         final Set<String> attached = ConcurrentHashMap.newKeySet();
 
         @Override
-        public CompletionStage<Void> attach(InstanceHandle instance) {
+        public CompletionStage<Void> attach(Lifecycle instance) {
             attached.add(instance.id());
             return CompletableFuture.completedFuture(null);
         }
 
         @Override
-        public CompletionStage<Void> detach(InstanceHandle instance) {
+        public CompletionStage<Void> detach(Lifecycle instance) {
             attached.remove(instance.id());
             return CompletableFuture.completedFuture(null);
         }

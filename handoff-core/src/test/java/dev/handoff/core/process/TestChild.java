@@ -1,7 +1,7 @@
 package dev.handoff.core.process;
 
 import dev.handoff.api.LifecycleState;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.internal.process.LineChannel;
@@ -40,7 +40,7 @@ public final class TestChild {
                 ready(true);
                 break;
             case "crash-before-ready":
-                ChildAgent.attach(InstanceLifecycle.builder("crashing").build());
+                ChildAgent.attach(InstanceLifecycle.newBuilder("crashing").build());
                 System.exit(CRASH_STATUS);
                 break;
             case "sigterm-drains":
@@ -65,7 +65,7 @@ public final class TestChild {
 
     /** READY; with {@code hang}, one unit of work that never finishes and a shutdown hook that never ends. */
     private static void ready(boolean hang) throws InterruptedException {
-        InstanceLifecycle lifecycle = InstanceLifecycle.builder(ChildAgent.instanceId().orElse("child")).build();
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
         InFlightTracker work = lifecycle.tracker("work");
         ChildAgent.attach(lifecycle);
         if (hang) {
@@ -81,7 +81,7 @@ public final class TestChild {
      * the unit finishes shortly after the lifecycle leaves READY (that is, after SIGTERM).
      */
     private static void sigterm(boolean finishes) throws InterruptedException {
-        InstanceLifecycle lifecycle = InstanceLifecycle.builder(ChildAgent.instanceId().orElse("child")).build();
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
         InFlightTracker work = lifecycle.tracker("work");
         int permit = work.tryAdmit();
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -158,8 +158,8 @@ public final class TestChild {
                 .arguments("ready")
                 .output(ProcessBuilder.Redirect.DISCARD)
                 .build();
-        InstanceHandle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
-        grandchild.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        grandchild.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
         System.out.flush();
         liveOut();

@@ -1,8 +1,8 @@
 package dev.handoff.jetty.haproxy;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
-import dev.handoff.jetty.JettyInstance;
+import dev.handoff.jetty.JettyHandoff;
 import dev.handoff.jetty.internal.Checks;
 
 import java.net.InetSocketAddress;
@@ -54,7 +54,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
 
     private final HaproxyRuntimeApi api;
     private final String backend;
-    private final Function<InstanceHandle, InetSocketAddress> addressResolver;
+    private final Function<Lifecycle, InetSocketAddress> addressResolver;
     private final boolean healthCheck;
     private final Duration attachTimeout;
     private final Duration sessionWaitTimeout;
@@ -124,7 +124,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      * once; attaching one that is being detached (a rollback's re-admission) adds it again as a new server.
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         String id = instance.id();
         InetSocketAddress address;
@@ -171,7 +171,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      * second call while a detach runs returns the same stage.
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         String id = instance.id();
         CompletableFuture<Void> detached = new CompletableFuture<>();
@@ -335,12 +335,12 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         }
     }
 
-    private static InetSocketAddress jettyInstanceAddress(InstanceHandle instance) {
-        if (instance instanceof JettyInstance jetty) {
+    private static InetSocketAddress jettyInstanceAddress(Lifecycle instance) {
+        if (instance instanceof JettyHandoff jetty) {
             return jetty.address();
         }
         throw new IllegalArgumentException("instance " + instance.id() + " is a " + instance.getClass().getName()
-                + ", not a JettyInstance: give the router an addressResolver");
+                + ", not a JettyHandoff: give the router an addressResolver");
     }
 
     private static String serverName(String instanceId, long sequence) {
@@ -378,7 +378,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     public static final class Builder {
         private final Path adminSocket;
         private final String backend;
-        private Function<InstanceHandle, InetSocketAddress> addressResolver = HaproxyRouter::jettyInstanceAddress;
+        private Function<Lifecycle, InetSocketAddress> addressResolver = HaproxyRouter::jettyInstanceAddress;
         private boolean healthCheck;
         private Duration commandTimeout = Duration.ofSeconds(2);
         private Duration attachTimeout = Duration.ofSeconds(10);
@@ -394,11 +394,11 @@ public final class HaproxyRouter implements Router, AutoCloseable {
 
         /**
          * @param resolver gives the IP address and port HAProxy must send an instance's requests to; by default
-         *                 the address of a {@link JettyInstance}'s application connector
+         *                 the address of a {@link JettyHandoff}'s application connector
          * @return this builder
          * @throws NullPointerException when {@code resolver} is null
          */
-        public Builder addressResolver(Function<InstanceHandle, InetSocketAddress> resolver) {
+        public Builder addressResolver(Function<Lifecycle, InetSocketAddress> resolver) {
             this.addressResolver = Objects.requireNonNull(resolver, "addressResolver must not be null");
             return this;
         }

@@ -1,7 +1,7 @@
 package dev.handoff.jetty.process;
 
 import dev.handoff.api.HandoffException;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
 
@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * How a parent learns the port of a web server it started as a child JVM: each child binds any free port (port 0,
  * so no port is picked by one process and bound by another, which races) and, before it reports READY, writes
  * {@code host:port} into a file named after its instance id in a private folder (mode 0700) the parent created and
- * named in the child's environment ({@value #FOLDER_ENV}). Once the child is ready, {@link #address(InstanceHandle)}
+ * named in the child's environment ({@value #FOLDER_ENV}). Once the child is ready, {@link #address(Lifecycle)}
  * reads it, for example as an {@code HaproxyRouter} address resolver:
  *
  * <pre>{@code
@@ -83,7 +83,7 @@ public final class ChildPorts implements AutoCloseable {
      * @throws IllegalStateException when the child has not reported its port (it is not ready yet, or does not use
      *                               {@link ChildWebApp})
      */
-    public InetSocketAddress address(InstanceHandle instance) {
+    public InetSocketAddress address(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         Path file = folder.resolve(fileName(instance.id()));
         String content;

@@ -2,7 +2,6 @@ package dev.handoff.jetty.process;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
-import dev.handoff.core.ForwardingLifecycle;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
@@ -67,10 +66,9 @@ public final class ChildWebApp {
 
     private final Server server;
     private final ServerConnector connector;
-    private final JettyHandoff handoff;
+    /** Set once by the builder, before the server starts. */
+    private volatile JettyHandoff handoff;
     private final boolean reusePort;
-    /** What the agent and the termination drive. */
-    private final Lifecycle view;
     private volatile int port;
     /** The listener in use: the connector's own, or the one bound again on re-admission. Guarded by this. */
     private ServerSocketChannel listener;
@@ -79,12 +77,10 @@ public final class ChildWebApp {
     private volatile GracefulTermination termination;
     private volatile ChildAgent agent;
 
-    private ChildWebApp(Server server, ServerConnector connector, JettyHandoff handoff, boolean reusePort) {
+    private ChildWebApp(Server server, ServerConnector connector, boolean reusePort) {
         this.server = server;
         this.connector = connector;
-        this.handoff = handoff;
         this.reusePort = reusePort;
-        this.view = new View(handoff.lifecycle());
     }
 
     /**
@@ -122,19 +118,18 @@ public final class ChildWebApp {
         return agent != null;
     }
 
-    /** Stop-accepting as the agent and the termination see it: the handoff's, plus leaving a shared port. */
-    private void stopAccepting() {
-        handoff.stopAccepting();
+    /** Stop-accepting on a shared port: leave the listening group, after the handoff told clients to leave. */
+    private void leavePort() {
         if (reusePort) {
             closeListener();
         }
     }
 
-    private void resumeAccepting() {
+    /** Re-admission on a shared port: join the listening group again. */
+    private void rejoinPort() {
         if (reusePort) {
             reopenListener();
         }
-        handoff.resumeAccepting();
     }
 
     /**
@@ -205,34 +200,6 @@ public final class ChildWebApp {
             closeable.close();
         } catch (IOException e) {
             LOG.warn("shared port {}: closing {} failed: {}", port, what, e.getMessage());
-        }
-    }
-
-    /** The lifecycle the agent and the termination drive: the handoff's, with the handoff's retirement. */
-    private final class View extends ForwardingLifecycle {
-
-        View(InstanceLifecycle lifecycle) {
-            super(lifecycle);
-        }
-
-        @Override
-        public void stopAccepting() {
-            ChildWebApp.this.stopAccepting();
-        }
-
-        @Override
-        public void resumeAccepting() {
-            ChildWebApp.this.resumeAccepting();
-        }
-
-        @Override
-        public CompletionStage<Void> drain() {
-            return handoff.drain();
-        }
-
-        @Override
-        public long inFlight() {
-            return handoff.inFlight();
         }
     }
 
@@ -331,18 +298,19 @@ public final class ChildWebApp {
             connector.setReusePort(reusePort);
             connector.setName("application");
             server.addConnector(connector);
-            JettyHandoff.Builder handoffBuilder = JettyHandoff.builder(server)
-                    .name(ChildAgent.instanceId().orElse("web"));
+            ChildWebApp app = new ChildWebApp(server, connector, reusePort);
+            JettyHandoff.Builder handoffBuilder = JettyHandoff.builder(server);
             handoffCustomizer.accept(handoffBuilder);
-            JettyHandoff handoff = handoffBuilder.readyOnStart(false).install();
-            ChildWebApp app = new ChildWebApp(server, connector, handoff, reusePort);
+            JettyHandoff handoff = handoffBuilder.id(ChildAgent.instanceId().orElse("web")).readyOnStart(false)
+                    .intakeControl(app::leavePort, app::rejoinPort).install();
+            app.handoff = handoff;
             if (ChildAgent.launchedByParent()) {
-                app.agent = ChildAgent.builder(app.view).onForceStop(handoff::forceStop).attach();
+                app.agent = ChildAgent.attach(handoff);
             }
             try {
                 server.start();
             } catch (Exception e) {
-                handoff.lifecycle().fail(e);
+                handoff.fail(e);
                 throw new HandoffException("server did not start on " + host + ":" + port + ": " + e.getMessage(),
                         e);
             }
@@ -351,13 +319,13 @@ public final class ChildWebApp {
                 app.listener = (ServerSocketChannel) connector.getTransport();
             }
             if (terminationOnSigterm) {
-                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(app.view);
+                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(handoff);
                 terminationCustomizer.accept(terminationBuilder);
                 app.termination = terminationBuilder.closeHook("jetty server", server::stop).build().install();
             }
             ChildPorts.report(host, app.port);
-            handoff.lifecycle().markReady();
-            LOG.info("instance '{}' ready on {}:{}{}", handoff.lifecycle().name(), host, app.port,
+            handoff.markReady();
+            LOG.info("instance '{}' ready on {}:{}{}", handoff.id(), host, app.port,
                     reusePort ? " (SO_REUSEPORT)" : "");
             return app;
         }

@@ -1,6 +1,6 @@
 package dev.handoff.jetty.process;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 
 import java.net.InetSocketAddress;
@@ -32,16 +32,16 @@ import java.util.function.Function;
 public final class ReusePortRouter implements Router {
 
     private final int port;
-    private final Function<InstanceHandle, InetSocketAddress> addressResolver;
+    private final Function<Lifecycle, InetSocketAddress> addressResolver;
     private final Set<String> attached = ConcurrentHashMap.newKeySet();
 
     /**
      * @param port            the shared port
-     * @param addressResolver where each instance listens, e.g. {@link ChildPorts#address(InstanceHandle)}
+     * @param addressResolver where each instance listens, e.g. {@link ChildPorts#address(Lifecycle)}
      * @throws NullPointerException     when {@code addressResolver} is null
      * @throws IllegalArgumentException when {@code port} is not in 1..65535
      */
-    public ReusePortRouter(int port, Function<InstanceHandle, InetSocketAddress> addressResolver) {
+    public ReusePortRouter(int port, Function<Lifecycle, InetSocketAddress> addressResolver) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be in 1..65535, but was " + port);
         }
@@ -69,7 +69,7 @@ public final class ReusePortRouter implements Router {
      * an {@link IllegalArgumentException} when it listens on another port, or with the resolver's exception.
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         try {
             InetSocketAddress address = addressResolver.apply(instance);
@@ -90,7 +90,7 @@ public final class ReusePortRouter implements Router {
      * <p>Completes at once: the instance closed its listener when it was told to stop accepting.
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         attached.remove(instance.id());
         return CompletableFuture.completedFuture(null);

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.jetty.JettyHandoff;
 import dev.handoff.jetty.JettyLauncher;
@@ -54,7 +54,7 @@ class HaproxyRouterTest {
     private final CountDownLatch held = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private final ConcurrentHashMap<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
-    private final List<InstanceHandle> launched = new ArrayList<>();
+    private final List<Lifecycle> launched = new ArrayList<>();
     private HaproxyProcess haproxy;
     private final AtomicBoolean nextLaunchFailsToBind = new AtomicBoolean();
     private final AtomicBoolean nextLaunchNeverReady = new AtomicBoolean();
@@ -67,7 +67,7 @@ class HaproxyRouterTest {
             taken.setPort(haproxy.frontendPort());
             server.addConnector(taken);
         } else if (nextLaunchNeverReady.getAndSet(false)) {
-            JettyHandoff.builder(server).name(id).readyOnStart(false).install();
+            JettyHandoff.builder(server).id(id).readyOnStart(false).install();
         }
         return server;
     }).build();
@@ -92,7 +92,7 @@ class HaproxyRouterTest {
             orchestrator.close();
             launched.addAll(orchestrator.instances());
         }
-        for (InstanceHandle instance : launched) {
+        for (Lifecycle instance : launched) {
             instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         if (router != null) {
@@ -208,7 +208,7 @@ class HaproxyRouterTest {
         // then the old server is drained in haproxy but the detach is not confirmed while the request runs
         await().atMost(WAIT).until(() -> stat(oldServer).map(ServerStat::isDraining).orElse(false));
         assertThat(stat(oldServer).orElseThrow().sessions()).isEqualTo(1);
-        String fresh = orchestrator.instances().stream().map(InstanceHandle::id).filter(id -> !id.equals(old))
+        String fresh = orchestrator.instances().stream().map(Lifecycle::id).filter(id -> !id.equals(old))
                 .findFirst().orElseThrow();
         assertThat(client.GET(url("/")).getContentAsString()).isEqualTo(fresh);
         assertThat(swap).isNotDone();
@@ -289,7 +289,7 @@ class HaproxyRouterTest {
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
                 .sessionWaitTimeout(Duration.ofSeconds(20))
                 .build();
-        InstanceHandle instance = launch("comeback");
+        Lifecycle instance = launch("comeback");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String first = router.serverName("comeback").orElseThrow();
         CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
@@ -315,7 +315,7 @@ class HaproxyRouterTest {
     @Test
     void showsTheAttachedServerInTheServersStateAndStat() throws Exception {
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build();
-        InstanceHandle instance = launch("listed");
+        Lifecycle instance = launch("listed");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String server = router.serverName("listed").orElseThrow();
 
@@ -349,7 +349,7 @@ class HaproxyRouterTest {
 
     @Test
     void attachFailsQuotingHaproxyWhenTheBackendDoesNotExist() throws Exception {
-        InstanceHandle instance = launch("lost");
+        Lifecycle instance = launch("lost");
         try (HaproxyRouter wrong = HaproxyRouter.builder(haproxy.adminSocket(), "nosuch").build()) {
             assertThatThrownBy(() -> wrong.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class)
@@ -363,7 +363,7 @@ class HaproxyRouterTest {
 
     @Test
     void detachOfAnInstanceNeverAttachedCompletesAtOnce() throws Exception {
-        InstanceHandle instance = launch("stranger");
+        Lifecycle instance = launch("stranger");
         try (HaproxyRouter idle = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build()) {
             assertThat(idle.detach(instance).toCompletableFuture()).isCompleted();
         }
@@ -372,12 +372,12 @@ class HaproxyRouterTest {
     @Test
     void failsLoudlyWhenTheBinaryIsMissing() {
         assertThatThrownBy(() -> HaproxyProcess.builder().binary(Path.of("/nonexistent/haproxy")).start())
-                .isInstanceOf(HaproxyException.class)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessage("haproxy not found at /nonexistent/haproxy; install it: apt-get install -y haproxy");
     }
 
-    private InstanceHandle launch(String id) throws Exception {
-        InstanceHandle instance = launcher.launch(id).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    private Lifecycle launch(String id) throws Exception {
+        Lifecycle instance = launcher.launch(id).toCompletableFuture().get(30, TimeUnit.SECONDS);
         launched.add(instance);
         return instance;
     }

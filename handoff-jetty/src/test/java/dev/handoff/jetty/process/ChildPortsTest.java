@@ -3,7 +3,7 @@ package dev.handoff.jetty.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.test.sim.SimulatedInstance;
 import dev.handoff.test.sim.VirtualClock;
 
@@ -27,7 +27,7 @@ class ChildPortsTest {
     @Test
     void readsTheAddressAChildReportedAndExplainsAMissingOrMalformedOne() throws Exception {
         try (ChildPorts ports = ChildPorts.create()) {
-            InstanceHandle instance = instance("web-7");
+            Lifecycle instance = instance("web-7");
             assertThatThrownBy(() -> ports.address(instance))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageStartingWith("instance web-7 has not reported its port (no " + ports.folder());
@@ -49,7 +49,7 @@ class ChildPortsTest {
         assertThatThrownBy(() -> new ReusePortRouter(0, instance -> null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("port must be in 1..65535, but was 0");
-        InstanceHandle elsewhere = instance("web-2");
+        Lifecycle elsewhere = instance("web-2");
         ReusePortRouter router = new ReusePortRouter(8080, instance -> new InetSocketAddress("127.0.0.1", 9090));
 
         assertThatThrownBy(() -> router.attach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS))
@@ -64,7 +64,7 @@ class ChildPortsTest {
         assertThat(matching.isAttached("web-2")).isFalse();
     }
 
-    private static InstanceHandle instance(String id) {
+    private static Lifecycle instance(String id) {
         return SimulatedInstance.running(id, new VirtualClock());
     }
 }

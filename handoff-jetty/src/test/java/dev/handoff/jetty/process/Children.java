@@ -1,6 +1,6 @@
 package dev.handoff.jetty.process;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.process.ChildProcessInstance;
 import dev.handoff.core.process.ChildProcessLauncher;
@@ -37,7 +37,7 @@ final class Children implements Launcher, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<InstanceHandle> launch(String instanceId) {
+    public CompletionStage<Lifecycle> launch(String instanceId) {
         return launcher.launch(instanceId).thenApply(instance -> {
             launched.add((ChildProcessInstance) instance);
             return instance;
@@ -48,7 +48,7 @@ final class Children implements Launcher, AutoCloseable {
     ChildProcessInstance start(String instanceId) throws Exception {
         ChildProcessInstance child = (ChildProcessInstance) launch(instanceId).toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
-        child.awaitReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        child.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
         return child;
     }
 

@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
-import dev.handoff.core.ForwardingLifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.core.process.GracefulTermination;
@@ -58,16 +57,11 @@ public final class ChildConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(ChildConsumer.class);
 
     private final HandoffConsumer consumer;
-    private final Duration cancelTimeout;
-    /** What the agent and the termination drive. */
-    private final Lifecycle view;
     private volatile ChildAgent agent;
     private volatile GracefulTermination termination;
 
-    private ChildConsumer(HandoffConsumer consumer, Duration cancelTimeout) {
+    private ChildConsumer(HandoffConsumer consumer) {
         this.consumer = consumer;
-        this.cancelTimeout = cancelTimeout;
-        this.view = new View();
     }
 
     /**
@@ -85,14 +79,6 @@ public final class ChildConsumer {
         return consumer;
     }
 
-    /**
-     * @return the lifecycle the agent and the SIGTERM sequence drive: the consumer's, whose stop-accepting waits
-     *     (bounded) for the cancel-ok and whose resume-accepting subscribes
-     */
-    public Lifecycle lifecycle() {
-        return view;
-    }
-
     /** @return whether a parent drives this JVM through a {@link ChildAgent} */
     public boolean attachedToParent() {
         return agent != null;
@@ -103,86 +89,14 @@ public final class ChildConsumer {
         return Optional.ofNullable(termination);
     }
 
-    /** Cancels and waits, bounded, for the cancel-ok and the requeue; never throws (the agent's thread calls it). */
-    private void stopAccepting() {
-        CompletionStage<Void> stopped = consumer.stopAccepting();
-        try {
-            stopped.toCompletableFuture().get(cancelTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("consumer {}: no cancel-ok within {}; jobs not started are requeued when it arrives",
-                    consumer.id(), cancelTimeout);
-        } catch (ExecutionException e) {
-            // the connection is gone: the broker requeues every job not acknowledged by itself
-            LOG.warn("consumer {}: stop-accepting failed: {}", consumer.id(), e.getCause().toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Opens the intake: subscribes, first or again; a no-op when subscribed. */
-    private void resumeAccepting() {
-        try {
-            consumer.resumeAccepting();
-            consumer.subscribe();
-        } catch (JobSourceException e) {
-            // the agent answers an IllegalStateException with ERROR; anything else would end its conversation
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-    }
-
-    /** The consumer's lifecycle with the consumer's own stop-accepting, resume and drain. */
-    private final class View extends ForwardingLifecycle {
-
-        View() {
-            super(consumer.lifecycle());
-        }
-
-        @Override
-        public void stopAccepting() {
-            ChildConsumer.this.stopAccepting();
-        }
-
-        @Override
-        public void resumeAccepting() {
-            ChildConsumer.this.resumeAccepting();
-        }
-
-        @Override
-        public CompletionStage<Void> drain() {
-            return consumer.drain();
-        }
-
-        @Override
-        public long inFlight() {
-            return consumer.inFlight();
-        }
-    }
-
     /** Configures and starts a {@link ChildConsumer}; validates each value as it is set. Not thread-safe. */
     public static final class Builder {
         private final HandoffConsumer consumer;
-        private Duration cancelTimeout = Duration.ofSeconds(10);
         private boolean terminationOnSigterm = true;
         private Consumer<GracefulTermination.Builder> terminationCustomizer = builder -> { };
 
         private Builder(HandoffConsumer consumer) {
             this.consumer = consumer;
-        }
-
-        /**
-         * @param timeout how long stop-accepting waits for the broker's cancel-ok before it answers the parent
-         *                anyway; 10 seconds by default
-         * @return this builder
-         * @throws NullPointerException     when {@code timeout} is null
-         * @throws IllegalArgumentException when {@code timeout} is not positive
-         */
-        public Builder cancelTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "cancelTimeout must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("cancelTimeout must be > 0, but was " + timeout);
-            }
-            this.cancelTimeout = timeout;
-            return this;
         }
 
         /**
@@ -220,13 +134,13 @@ public final class ChildConsumer {
          * @throws IllegalStateException when the consumer was closed
          */
         public ChildConsumer start() {
-            ChildConsumer child = new ChildConsumer(consumer, cancelTimeout);
+            ChildConsumer child = new ChildConsumer(consumer);
             if (ChildAgent.launchedByParent()) {
-                child.agent = ChildAgent.builder(child.view).onForceStop(consumer::forceStop).attach();
+                child.agent = ChildAgent.attach(consumer);
             }
             consumer.connect();
             if (terminationOnSigterm) {
-                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(child.view)
+                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(consumer)
                         .propagationDelay(Duration.ZERO);
                 terminationCustomizer.accept(terminationBuilder);
                 child.termination = terminationBuilder.closeHook("queue consumer", consumer::close).build()

@@ -3,7 +3,7 @@ package dev.handoff.queue.process;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.process.ChildProcessInstance;
 
@@ -36,7 +36,7 @@ public final class ChildSubscriptionRouter implements Router {
      *     the child refused or has exited
      */
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         if (!(instance instanceof ChildProcessInstance)) {
             return notAChild(instance);
         }
@@ -48,7 +48,7 @@ public final class ChildSubscriptionRouter implements Router {
      *     (an {@link IllegalArgumentException}) when {@code instance} is not a {@link ChildProcessInstance}
      */
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         if (!(instance instanceof ChildProcessInstance)) {
             return notAChild(instance);
         }
@@ -65,7 +65,7 @@ public final class ChildSubscriptionRouter implements Router {
         });
     }
 
-    private static CompletionStage<Void> notAChild(InstanceHandle instance) {
+    private static CompletionStage<Void> notAChild(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
                 "ChildSubscriptionRouter routes ChildProcessInstances only, but got " + instance));
     }

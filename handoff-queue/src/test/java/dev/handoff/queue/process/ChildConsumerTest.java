@@ -17,7 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.handoff.api.LifecycleState;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.InMemoryJobQueue;
 
@@ -56,87 +57,35 @@ class ChildConsumerTest {
         assertThat(consumer.isConsuming()).isTrue();
 
         // when: stop-accepting returns only once the cancel is confirmed
-        child.lifecycle().stopAccepting();
+        get(consumer.stopAccepting());
 
         // then
-        assertThat(child.lifecycle().state()).isEqualTo(LifecycleState.DRAINING);
+        assertThat(consumer.state()).isEqualTo(LifecycleState.DRAINING);
         assertThat(consumer.isConsuming()).isFalse();
         assertThat(queue.offer("job-1", new byte[0])).isTrue();
         assertThat(queue.readyCount()).isEqualTo(1);
 
         // when: resumed, it subscribes again and takes the job
-        child.lifecycle().resumeAccepting();
+        get(consumer.resumeAccepting());
 
         // then
-        assertThat(child.lifecycle().isReady()).isTrue();
+        assertThat(consumer.isReady()).isTrue();
         await().atMost(WAIT).until(() -> processed.contains("job-1"));
-        get(child.lifecycle().drain());
-        assertThat(child.lifecycle().state()).isEqualTo(LifecycleState.DRAINED);
+        get(consumer.drain());
+        assertThat(consumer.state()).isEqualTo(LifecycleState.DRAINED);
     }
 
     @Test
     void bad_arguments_are_refused_with_the_field_and_the_value() {
         assertThatThrownBy(() -> ChildConsumer.builder(null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("consumer must not be null");
-        assertThatThrownBy(() -> ChildConsumer.builder(consumer).cancelTimeout(Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("cancelTimeout must be > 0, but was PT0S");
         assertThatThrownBy(() -> ChildConsumer.builder(consumer).termination(null))
                 .isInstanceOf(NullPointerException.class).hasMessage("termination customizer must not be null");
     }
 
     @Test
     void the_router_refuses_an_instance_that_is_not_a_child_process() {
-        InstanceHandle inProcess = new InstanceHandle() {
-            @Override
-            public String id() {
-                return "in-process";
-            }
-
-            @Override
-            public CompletionStage<Void> awaitReady() {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public CompletionStage<Void> failure() {
-                return new CompletableFuture<>();
-            }
-
-            @Override
-            public CompletionStage<Void> stopAccepting() {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public CompletionStage<Void> resumeAccepting() {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public CompletionStage<Void> drain() {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public long inFlight() {
-                return 0;
-            }
-
-            @Override
-            public CompletionStage<Long> forceStop() {
-                return CompletableFuture.completedFuture(0L);
-            }
-
-            @Override
-            public CompletionStage<Void> destroy() {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public String toString() {
-                return "in-process";
-            }
-        };
+        Lifecycle inProcess = InstanceLifecycle.newBuilder("in-process").build();
         ChildSubscriptionRouter router = new ChildSubscriptionRouter();
 
         for (CompletionStage<Void> stage : List.of(router.attach(inProcess), router.detach(inProcess))) {
@@ -144,7 +93,7 @@ class ChildConsumerTest {
                     .isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(IllegalArgumentException.class)
                     .hasRootCauseMessage(
-                            "ChildSubscriptionRouter routes ChildProcessInstances only, but got in-process");
+                            "ChildSubscriptionRouter routes ChildProcessInstances only, but got " + inProcess);
         }
         assertThat(router.propagationDelay()).isZero();
     }

@@ -37,7 +37,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessInstance;
@@ -170,7 +170,7 @@ class ChildConsumerSwapTest {
 
     /** Retires the last instances as a swap would, then checks every child JVM has exited. */
     private void retireAllAndCheckNoChildIsLeft() throws Exception {
-        for (InstanceHandle instance : orchestrator.instances()) {
+        for (Lifecycle instance : orchestrator.instances()) {
             get(instance.stopAccepting());
             get(instance.drain());
             get(instance.destroy());

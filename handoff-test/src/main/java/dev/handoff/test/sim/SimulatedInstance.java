@@ -1,9 +1,10 @@
 package dev.handoff.test.sim;
 
 import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.LifecycleListener;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.SwapStep;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.Scheduler;
 import dev.handoff.core.internal.Durations;
@@ -34,7 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Thread-safe; callbacks (stage completions, timers) run on the thread that advances the clock.
  */
-public final class SimulatedInstance implements InstanceHandle {
+public final class SimulatedInstance implements Lifecycle {
 
     /** The faults an instance can be scripted with. */
     public enum Fault {
@@ -63,7 +64,8 @@ public final class SimulatedInstance implements InstanceHandle {
     private final Script script;
     private final InFlightTracker tracker;
     private final List<Runnable> observers = new CopyOnWriteArrayList<>();
-    private final CompletableFuture<InstanceHandle> started = new CompletableFuture<>();
+    private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Lifecycle> started = new CompletableFuture<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final List<Transition> history = new ArrayList<>();
@@ -167,7 +169,7 @@ public final class SimulatedInstance implements InstanceHandle {
     }
 
     /** @return completes with this instance after the start delay; exceptionally when it fails to start */
-    public CompletionStage<InstanceHandle> started() {
+    public CompletionStage<Lifecycle> started() {
         return started.minimalCompletionStage();
     }
 
@@ -269,7 +271,7 @@ public final class SimulatedInstance implements InstanceHandle {
     }
 
     @Override
-    public CompletionStage<Void> awaitReady() {
+    public CompletionStage<Void> whenReady() {
         return ready.minimalCompletionStage();
     }
 
@@ -477,8 +479,23 @@ public final class SimulatedInstance implements InstanceHandle {
     }
 
     private void move(LifecycleState next) {
+        LifecycleState previous = state;
         state = next;
         history.add(new Transition(clock.now(), next));
+        for (LifecycleListener listener : listeners) {
+            listener.onStateChange(previous, next);
+        }
+    }
+
+    /** {@inheritDoc} Told on the thread that moves the instance (the virtual clock's), under its lock. */
+    @Override
+    public void addListener(LifecycleListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+    }
+
+    @Override
+    public void removeListener(LifecycleListener listener) {
+        listeners.remove(Objects.requireNonNull(listener, "listener must not be null"));
     }
 
     private void schedule(Duration delay, Runnable task) {

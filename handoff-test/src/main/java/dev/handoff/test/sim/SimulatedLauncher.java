@@ -3,7 +3,7 @@ package dev.handoff.test.sim;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -58,7 +58,7 @@ public final class SimulatedLauncher implements Launcher, SwapListener {
     }
 
     @Override
-    public CompletionStage<InstanceHandle> launch(String instanceId) {
+    public CompletionStage<Lifecycle> launch(String instanceId) {
         SimulatedInstance.Script script;
         synchronized (this) {
             script = Objects.requireNonNull(scripts.apply(launched.size()),

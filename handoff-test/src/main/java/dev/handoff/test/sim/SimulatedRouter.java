@@ -1,6 +1,6 @@
 package dev.handoff.test.sim;
 
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Scheduler;
 import dev.handoff.core.internal.Durations;
@@ -43,8 +43,8 @@ public final class SimulatedRouter implements Router {
     private final VirtualClock clock;
     private final Duration confirmDelay;
     private final Duration propagationDelay;
-    private final Map<String, InstanceHandle> attached = new LinkedHashMap<>();
-    private final Map<String, InstanceHandle> lingering = new HashMap<>();
+    private final Map<String, Lifecycle> attached = new LinkedHashMap<>();
+    private final Map<String, Lifecycle> lingering = new HashMap<>();
     private final Map<String, Instant> detachedAt = new HashMap<>();
     private final Set<String> hangAttach = new HashSet<>();
     private final Set<String> hangDetach = new HashSet<>();
@@ -86,7 +86,7 @@ public final class SimulatedRouter implements Router {
     }
 
     @Override
-    public CompletionStage<Void> attach(InstanceHandle instance) {
+    public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         synchronized (this) {
             if (hangAttach.contains(instance.id())) {
@@ -110,7 +110,7 @@ public final class SimulatedRouter implements Router {
     }
 
     @Override
-    public CompletionStage<Void> detach(InstanceHandle instance) {
+    public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         synchronized (this) {
             if (hangDetach.contains(instance.id())) {
@@ -163,9 +163,9 @@ public final class SimulatedRouter implements Router {
      */
     public Optional<String> route(Duration work) {
         Objects.requireNonNull(work, "work must not be null");
-        InstanceHandle target;
+        Lifecycle target;
         synchronized (this) {
-            List<InstanceHandle> reachable = reachable();
+            List<Lifecycle> reachable = reachable();
             if (reachable.isEmpty()) {
                 unrouted++;
                 return Optional.empty();
@@ -183,8 +183,8 @@ public final class SimulatedRouter implements Router {
         return Optional.of(target.id());
     }
 
-    private List<InstanceHandle> reachable() {
-        List<InstanceHandle> reachable = new ArrayList<>(attached.values());
+    private List<Lifecycle> reachable() {
+        List<Lifecycle> reachable = new ArrayList<>(attached.values());
         Instant now = clock.now();
         lingering.entrySet().removeIf(entry -> !detachedAt.get(entry.getKey()).plus(propagationDelay).isAfter(now));
         reachable.addAll(lingering.values());

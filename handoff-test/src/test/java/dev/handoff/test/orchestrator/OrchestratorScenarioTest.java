@@ -15,7 +15,7 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapEvent.Phase;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.HandoffMetrics;
 import dev.handoff.test.sim.SimulatedInstance;
 import dev.handoff.test.sim.SimulatedInstance.Fault;
@@ -67,7 +67,7 @@ class OrchestratorScenarioTest {
         assertThat(result.timings(SwapStep.AWAIT_DRAINED).get(0).duration()).isEqualTo(Duration.ofSeconds(0));
         assertThat(result.duration()).isEqualTo(Duration.ofSeconds(3));
         assertThat(old.served()).isEqualTo(2);
-        assertThat(sim.orchestrator.instances()).extracting(InstanceHandle::id).containsExactly("web-1");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly("web-1");
         assertThat(sim.swaps("committed")).isEqualTo(1.0);
         assertThat(sim.registry.find(HandoffMetrics.SWAP_DURATION).timer().count()).isEqualTo(1);
         assertThat(sim.stepCount(SwapStep.DESTROY, HandoffMetrics.RESULT_OK)).isEqualTo(1);
@@ -101,7 +101,7 @@ class OrchestratorScenarioTest {
         assertThat(old.destroyed()).isFalse();
         assertThat(sim.router.attached()).containsExactly("old-1");
         assertThat(sim.launcher.instance("web-1").destroyed()).isTrue();
-        assertThat(sim.orchestrator.instances()).extracting(InstanceHandle::id).containsExactly("old-1");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly("old-1");
         assertThat(old.served()).isEqualTo(old.submitted() - old.refused());
         assertThat(sim.swaps("rolled_back")).isEqualTo(1.0);
         sim.checker.assertHolds();
@@ -397,9 +397,9 @@ class OrchestratorScenarioTest {
     void startLaunchesReadiesAndAttachesTheFirstInstances() {
         Sim sim = new Sim(Duration.ofMillis(10), Duration.ZERO, index -> SLOW, builder -> { });
 
-        List<InstanceHandle> started = sim.clock.runUntil(sim.orchestrator.start(3));
+        List<Lifecycle> started = sim.clock.runUntil(sim.orchestrator.start(3));
 
-        assertThat(started).extracting(InstanceHandle::id).containsExactly("web-1", "web-2", "web-3");
+        assertThat(started).extracting(Lifecycle::id).containsExactly("web-1", "web-2", "web-3");
         assertThat(sim.orchestrator.instances()).isEqualTo(started);
         assertThat(sim.router.attached()).containsExactlyInAnyOrder("web-1", "web-2", "web-3");
         assertThat(sim.clock.runUntil(sim.orchestrator.swap(Plan.rolling(1, 1))).outcome())
@@ -413,7 +413,7 @@ class OrchestratorScenarioTest {
                 index -> index == 1 ? Script.builder().fault(Fault.NEVER_READY).build() : Script.healthy(),
                 builder -> { });
 
-        CompletionStage<List<InstanceHandle>> start = sim.orchestrator.start(3);
+        CompletionStage<List<Lifecycle>> start = sim.orchestrator.start(3);
 
         assertThatThrownBy(() -> sim.clock.runUntil(start)).isInstanceOf(CompletionException.class)
                 .hasCauseInstanceOf(HandoffException.class)

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.test.sim.SimulatedInstance;
@@ -131,7 +131,7 @@ class OrchestratorValidationTest {
         assertThat(orchestrator.instances()).isEmpty();
         orchestrator.adopt(instance);
         assertThatThrownBy(() -> orchestrator.adopt(instance)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> orchestrator.adopt((InstanceHandle) null)).isInstanceOf(NullPointerException.class)
+        assertThatThrownBy(() -> orchestrator.adopt((Lifecycle) null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("instances[0] must not be null");
         assertThatThrownBy(() -> orchestrator.start(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("count must be >= 1, but was 0");

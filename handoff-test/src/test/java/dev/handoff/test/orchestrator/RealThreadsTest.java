@@ -6,7 +6,9 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleListener;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
@@ -42,12 +44,12 @@ class RealThreadsTest {
         List<String> threads = new CopyOnWriteArrayList<>();
         Router router = new Router() {
             @Override
-            public CompletionStage<Void> attach(InstanceHandle instance) {
+            public CompletionStage<Void> attach(Lifecycle instance) {
                 return later(() -> attached.add(instance.id()));
             }
 
             @Override
-            public CompletionStage<Void> detach(InstanceHandle instance) {
+            public CompletionStage<Void> detach(Lifecycle instance) {
                 return later(() -> attached.remove(instance.id()));
             }
         };
@@ -87,7 +89,7 @@ class RealThreadsTest {
     }
 
     /** Completes on another thread; one whose drain never completes holds 3 units until forced. */
-    private final class ThreadedInstance implements InstanceHandle {
+    private final class ThreadedInstance implements Lifecycle {
         private final String id;
         private final boolean hangs;
         private final CompletableFuture<Void> failure = new CompletableFuture<>();
@@ -103,8 +105,28 @@ class RealThreadsTest {
         }
 
         @Override
-        public CompletionStage<Void> awaitReady() {
+        public CompletionStage<Void> whenReady() {
             return later(() -> { });
+        }
+
+        @Override
+        public LifecycleState state() {
+            return LifecycleState.READY;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void addListener(LifecycleListener listener) {
+            // states are not simulated here
+        }
+
+        @Override
+        public void removeListener(LifecycleListener listener) {
+            // states are not simulated here
         }
 
         @Override

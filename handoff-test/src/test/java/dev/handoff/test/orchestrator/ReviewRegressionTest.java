@@ -3,6 +3,7 @@ package dev.handoff.test.orchestrator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.handoff.api.LifecycleListener;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
@@ -11,7 +12,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.Scheduler;
@@ -54,7 +55,7 @@ class ReviewRegressionTest {
         sim.clock.runUntilIdle();
         assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
         assertThat(old.wasReadmitted()).isTrue();
-        assertThat(sim.orchestrator.instances()).extracting(InstanceHandle::id).containsExactly("old-1");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly("old-1");
         assertThat(sim.router.attached()).containsExactly("old-1");
         sim.checker.assertHolds();
     }
@@ -78,7 +79,7 @@ class ReviewRegressionTest {
         sim.clock.runUntilIdle();
         assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
         assertThat(result.retired()).containsExactly("old-1");
-        assertThat(sim.orchestrator.instances()).extracting(InstanceHandle::id).containsExactly("web-2");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly("web-2");
         assertThat(old.destroyed()).isTrue();
         sim.checker.assertHolds();
     }
@@ -105,7 +106,7 @@ class ReviewRegressionTest {
         // then the swap ran to its end regardless
         assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
         assertThat(old.state()).isEqualTo(LifecycleState.STOPPED);
-        assertThat(sim.orchestrator.instances()).extracting(InstanceHandle::id).containsExactly("web-1");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly("web-1");
         sim.checker.assertHolds();
     }
 
@@ -184,7 +185,7 @@ class ReviewRegressionTest {
             private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
             @Override
-            public synchronized CompletionStage<Void> attach(InstanceHandle instance) {
+            public synchronized CompletionStage<Void> attach(Lifecycle instance) {
                 if (!instance.id().equals("old-1")) {
                     return simulated.attach(instance);
                 }
@@ -196,7 +197,7 @@ class ReviewRegressionTest {
             }
 
             @Override
-            public synchronized CompletionStage<Void> detach(InstanceHandle instance) {
+            public synchronized CompletionStage<Void> detach(Lifecycle instance) {
                 return previous.thenCompose(ignored -> simulated.detach(instance));
             }
         };
@@ -228,15 +229,35 @@ class ReviewRegressionTest {
         VirtualClock clock = new VirtualClock();
         SimulatedRouter router = new SimulatedRouter(clock);
         SimulatedInstance wrapped = SimulatedInstance.running("web-1", clock);
-        InstanceHandle broken = new InstanceHandle() {
+        Lifecycle broken = new Lifecycle() {
             @Override
             public String id() {
                 throw new IllegalStateException("id not known yet");
             }
 
             @Override
-            public CompletionStage<Void> awaitReady() {
-                return wrapped.awaitReady();
+            public CompletionStage<Void> whenReady() {
+                return wrapped.whenReady();
+            }
+
+            @Override
+            public LifecycleState state() {
+                return wrapped.state();
+            }
+
+            @Override
+            public boolean isReady() {
+                return wrapped.isReady();
+            }
+
+            @Override
+            public void addListener(LifecycleListener listener) {
+                wrapped.addListener(listener);
+            }
+
+            @Override
+            public void removeListener(LifecycleListener listener) {
+                wrapped.removeListener(listener);
             }
 
             @Override

@@ -91,7 +91,7 @@ final class Sim {
         for (int i = 1; i <= count; i++) {
             SimulatedInstance instance = SimulatedInstance.launch("old-" + i, clock, script);
             clock.runUntil(instance.started());
-            clock.runUntil(instance.awaitReady());
+            clock.runUntil(instance.whenReady());
             clock.runUntil(router.attach(instance));
             checker.watch(instance);
             adopted.add(instance);

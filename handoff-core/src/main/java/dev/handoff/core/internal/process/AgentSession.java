@@ -15,12 +15,12 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.LongSupplier;
 
 /**
  * The child's side of the control channel, behind {@code dev.handoff.core.process.ChildAgent}: connects to the
@@ -32,17 +32,15 @@ public final class AgentSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentSession.class);
 
     private final Lifecycle lifecycle;
-    private final LongSupplier forceStop;
     private final Duration exitWatchdog;
     private final int orphanedExitStatus;
     private final LineChannel channel;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean failedSent = new AtomicBoolean();
 
-    private AgentSession(Lifecycle lifecycle, LongSupplier forceStop, Duration exitWatchdog, int orphanedExitStatus,
+    private AgentSession(Lifecycle lifecycle, Duration exitWatchdog, int orphanedExitStatus,
                          LineChannel channel) {
         this.lifecycle = lifecycle;
-        this.forceStop = forceStop;
         this.exitWatchdog = exitWatchdog;
         this.orphanedExitStatus = orphanedExitStatus;
         this.channel = channel;
@@ -53,7 +51,6 @@ public final class AgentSession implements AutoCloseable {
      *
      * @param environment        where to find {@link Protocol#SOCKET_ENV} and {@link Protocol#TOKEN_ENV}
      * @param lifecycle          the application's lifecycle
-     * @param forceStop          abandons the work still running and returns how many units it abandoned
      * @param handshakeTimeout   how long to wait for the parent's WELCOME
      * @param exitWatchdog       how long shutdown hooks may run after an EXIT or after the parent is gone,
      *                           before the JVM is halted
@@ -62,7 +59,7 @@ public final class AgentSession implements AutoCloseable {
      * @throws IllegalStateException when the environment names no parent socket
      * @throws HandoffException      when the connection or the handshake fails or times out
      */
-    public static AgentSession connect(Map<String, String> environment, Lifecycle lifecycle, LongSupplier forceStop,
+    public static AgentSession connect(Map<String, String> environment, Lifecycle lifecycle,
                                        Duration handshakeTimeout, Duration exitWatchdog, int orphanedExitStatus) {
         String path = environment.get(Protocol.SOCKET_ENV);
         String token = environment.get(Protocol.TOKEN_ENV);
@@ -82,7 +79,7 @@ public final class AgentSession implements AutoCloseable {
                     + e.getMessage(), e);
         }
         awaitWelcome(channel, handshakeTimeout);
-        AgentSession session = new AgentSession(lifecycle, forceStop, exitWatchdog, orphanedExitStatus, channel);
+        AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel);
         session.start();
         return session;
     }
@@ -172,22 +169,22 @@ public final class AgentSession implements AutoCloseable {
         LOG.debug("parent asks {}", command.wire());
         switch (command) {
             case STOP_ACCEPTING:
-                lifecycle.stopAccepting();
-                sendStatus(-1);
+                answer(lifecycle.stopAccepting(), "STOP_ACCEPTING");
                 break;
             case RESUME_ACCEPTING:
-                try {
-                    lifecycle.resumeAccepting();
-                    sendStatus(-1);
-                } catch (IllegalStateException e) {
-                    send(Protocol.error("RESUME_ACCEPTING refused: " + e.getMessage()));
-                }
+                answer(lifecycle.resumeAccepting(), "RESUME_ACCEPTING");
                 break;
             case DRAIN:
                 drain();
                 break;
             case FORCE_STOP:
-                sendStatus(forceStop.getAsLong());
+                lifecycle.forceStop().whenComplete((abandoned, error) -> {
+                    if (error != null) {
+                        send(Protocol.error("FORCE_STOP failed: " + error.getMessage()));
+                    } else {
+                        sendStatus(abandoned);
+                    }
+                });
                 break;
             case STATUS:
                 sendStatus(-1);
@@ -201,14 +198,27 @@ public final class AgentSession implements AutoCloseable {
         }
     }
 
+    /** Answers a command with a STATUS once the instance has carried it out, or with an ERROR. */
+    private void answer(CompletionStage<Void> done, String command) {
+        done.whenComplete((ignored, error) -> {
+            if (error != null) {
+                send(Protocol.error(command + " refused: " + unwrap(error).getMessage()));
+            } else {
+                sendStatus(-1);
+            }
+        });
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
     private void drain() {
-        CompletionStage<Void> drained;
-        try {
-            drained = lifecycle.drain();
-        } catch (IllegalStateException e) {
-            send(Protocol.error("DRAIN refused: " + e.getMessage()));
+        if (lifecycle.state().isTerminal()) {
+            send(Protocol.error("DRAIN refused: the instance is " + lifecycle.state()));
             return;
         }
+        CompletionStage<Void> drained = lifecycle.drain();
         sendStatus(-1);
         drained.whenComplete((done, error) -> {
             if (error == null) {

@@ -2,6 +2,7 @@ package dev.handoff.core.internal.process;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.LifecycleListener;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.internal.process.LineChannel.ProtocolViolation;
 import dev.handoff.core.internal.process.Protocol.Command;
@@ -22,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +77,7 @@ public final class ChildProcess implements ChildProcessInstance {
 
     private volatile long lastInFlight;
     private volatile LifecycleState lastState = LifecycleState.STARTING;
+    private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
 
     private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout) {
         this.id = id;
@@ -132,8 +135,52 @@ public final class ChildProcess implements ChildProcessInstance {
     }
 
     @Override
-    public CompletionStage<Void> awaitReady() {
+    public CompletionStage<Void> whenReady() {
         return onEventThread(ready);
+    }
+
+    /** {@inheritDoc} The parent's view: the last state the child reported, or STOPPED once it was destroyed. */
+    @Override
+    public LifecycleState state() {
+        return lastState;
+    }
+
+    @Override
+    public boolean isReady() {
+        return lastState == LifecycleState.READY;
+    }
+
+    /**
+     * {@inheritDoc} Told on the thread that saw the change (the channel's reader, the process reaper): a listener
+     * must be short and must not block.
+     */
+    @Override
+    public void addListener(LifecycleListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+    }
+
+    @Override
+    public void removeListener(LifecycleListener listener) {
+        listeners.remove(Objects.requireNonNull(listener, "listener must not be null"));
+    }
+
+    /** Records a state the child reported (or its end); terminal states stay. */
+    private void moveTo(LifecycleState next) {
+        LifecycleState previous;
+        synchronized (lock) {
+            previous = lastState;
+            if (previous == next || previous.isTerminal()) {
+                return;
+            }
+            lastState = next;
+        }
+        for (LifecycleListener listener : listeners) {
+            try {
+                listener.onStateChange(previous, next);
+            } catch (RuntimeException e) {
+                LOG.warn("instance {}: listener {} threw on {} -> {}; ignored", id, listener, previous, next, e);
+            }
+        }
     }
 
     @Override
@@ -208,6 +255,7 @@ public final class ChildProcess implements ChildProcessInstance {
                     .thenCompose(exited -> exited ? done() : escalate("SIGKILL", process::destroyForcibly, KILL_WAIT))
                     .whenComplete((exited, error) -> {
                         if (error == null && exited) {
+                            moveTo(LifecycleState.STOPPED);
                             destroyed.complete(null);
                         } else {
                             destroyed.completeExceptionally(new HandoffException("instance " + id + ": process "
@@ -357,7 +405,7 @@ public final class ChildProcess implements ChildProcessInstance {
                 } else if (ready.isDone()) {
                     reject(connection, "unexpected READY: the instance was already ready");
                 } else {
-                    lastState = LifecycleState.READY;
+                    moveTo(LifecycleState.READY);
                     LOG.info("instance {}: child process {} is ready", id, process.pid());
                     ready.complete(null);
                 }
@@ -369,7 +417,7 @@ public final class ChildProcess implements ChildProcessInstance {
                 if (rest.isBlank()) {
                     reject(connection, "FAILED needs a reason");
                 } else {
-                    lastState = LifecycleState.FAILED;
+                    moveTo(LifecycleState.FAILED);
                     LOG.warn("instance {}: child process {} reported FAILED: {}", id, process.pid(), rest);
                     // The channel stays open: the orchestrator destroys the instance, by EXIT first.
                     reportFailure(new InstanceFailedException(id, "reported FAILED: " + rest, null));
@@ -403,7 +451,7 @@ public final class ChildProcess implements ChildProcessInstance {
             reject(connection, "unexpected DRAINED: no drain was asked");
             return;
         }
-        lastState = LifecycleState.DRAINED;
+        moveTo(LifecycleState.DRAINED);
         lastInFlight = 0;
         signal.complete(null);
     }
@@ -420,7 +468,7 @@ public final class ChildProcess implements ChildProcessInstance {
         try {
             Status status = Status.parse(line);
             lastInFlight = status.inFlight();
-            lastState = status.state();
+            moveTo(status.state());
             pending.reply.complete(status);
         } catch (ProtocolViolation violation) {
             reject(connection, violation.getMessage());
@@ -478,6 +526,7 @@ public final class ChildProcess implements ChildProcessInstance {
             LOG.warn("instance {}: child process {} exited with code {} {}", id, process.pid(), code, when);
             cause = new ChildProcessExitedException(id, process.pid(), code, when);
         }
+        moveTo(destroyRequested.get() ? LifecycleState.STOPPED : LifecycleState.FAILED);
         fail(cause);
     }
 

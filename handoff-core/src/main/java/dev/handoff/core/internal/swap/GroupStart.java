@@ -2,7 +2,7 @@ package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.SwapStep;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Scheduler;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +21,8 @@ final class GroupStart implements Wait.Context {
     private final Settings settings;
     private final String id;
     private final int count;
-    private final CompletableFuture<List<InstanceHandle>> result = new CompletableFuture<>();
-    private final InstanceHandle[] handles;
+    private final CompletableFuture<List<Lifecycle>> result = new CompletableFuture<>();
+    private final Lifecycle[] handles;
     private final boolean[] attached;
     private final String[] ids;
     private final List<Throwable> failures = new ArrayList<>();
@@ -33,7 +33,7 @@ final class GroupStart implements Wait.Context {
         this.settings = engine.settings;
         this.id = id;
         this.count = count;
-        this.handles = new InstanceHandle[count];
+        this.handles = new Lifecycle[count];
         this.attached = new boolean[count];
         this.ids = new String[count];
     }
@@ -42,7 +42,7 @@ final class GroupStart implements Wait.Context {
         return id;
     }
 
-    CompletableFuture<List<InstanceHandle>> result() {
+    CompletableFuture<List<Lifecycle>> result() {
         return result;
     }
 
@@ -62,7 +62,7 @@ final class GroupStart implements Wait.Context {
             int index = i;
             String instanceId = engine.reserveId();
             ids[index] = instanceId;
-            CompletionStage<InstanceHandle> launch = Wait.call(() -> settings.launcher().launch(instanceId),
+            CompletionStage<Lifecycle> launch = Wait.call(() -> settings.launcher().launch(instanceId),
                     "Launcher.launch");
             Wait.on(this, launch, settings.launchTimeout(), SwapStep.LAUNCH, instanceId, (handle, failure) -> {
                 if (failure == null && handle != null && !instanceId.equals(SwapEngine.idOf(handle))) {
@@ -88,8 +88,8 @@ final class GroupStart implements Wait.Context {
     }
 
     private void awaitReadyAndAttach(int index) {
-        InstanceHandle handle = handles[index];
-        Wait.on(this, Wait.call(handle::awaitReady, "InstanceHandle.awaitReady"), settings.readyTimeout(),
+        Lifecycle handle = handles[index];
+        Wait.on(this, Wait.call(handle::whenReady, "Lifecycle.whenReady"), settings.readyTimeout(),
                 SwapStep.AWAIT_READY, ids[index], (ignored, failure) -> {
                     if (failure != null) {
                         done(failure);
@@ -110,7 +110,7 @@ final class GroupStart implements Wait.Context {
             return;
         }
         if (failures.isEmpty()) {
-            List<InstanceHandle> started = List.of(handles);
+            List<Lifecycle> started = List.of(handles);
             SwapEngine.LOG.info("group '{}' started with {} instance(s)", settings.group(), count);
             engine.startEnded(started);
             result.complete(started);
@@ -132,13 +132,13 @@ final class GroupStart implements Wait.Context {
             return;
         }
         for (int i = 0; i < count; i++) {
-            InstanceHandle handle = handles[i];
+            Lifecycle handle = handles[i];
             if (handle == null) {
                 engine.instanceGone(ids[i]);
                 continue;
             }
             String instanceId = ids[i];
-            Runnable destroy = () -> Wait.on(this, Wait.call(handle::destroy, "InstanceHandle.destroy"),
+            Runnable destroy = () -> Wait.on(this, Wait.call(handle::destroy, "Lifecycle.destroy"),
                     settings.destroyTimeout(), SwapStep.ROLLBACK, instanceId, (ignored, destroyFailure) -> {
                         if (destroyFailure != null) {
                             engine.metrics.destroyFailed();

@@ -4,7 +4,7 @@ import dev.handoff.api.HandoffException;
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.VerificationGate;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import java.time.Duration;
 import java.util.Objects;
@@ -31,15 +31,15 @@ final class Pair {
 
     private final SwapRun swap;
     private final Settings settings;
-    private final InstanceHandle old;
+    private final Lifecycle old;
     private final String oldId;
     private final int index;
     private final boolean retireFirst;
 
     private Phase phase = Phase.NEW;
     private String newId;
-    private InstanceHandle fresh;
-    private CompletionStage<InstanceHandle> launchStage;
+    private Lifecycle fresh;
+    private CompletionStage<Lifecycle> launchStage;
     private StepRecord current;
     private Wait wait;
     private int generation;
@@ -53,7 +53,7 @@ final class Pair {
     boolean frontReported;
     boolean cleanup;
 
-    Pair(SwapRun swap, InstanceHandle old, int index, boolean retireFirst) {
+    Pair(SwapRun swap, Lifecycle old, int index, boolean retireFirst) {
         this.swap = swap;
         this.settings = swap.settings;
         this.old = old;
@@ -74,7 +74,7 @@ final class Pair {
         await(launchStage, settings.launchTimeout(), SwapStep.LAUNCH, newId, this::launched);
     }
 
-    private void launched(InstanceHandle handle, Throwable failure) {
+    private void launched(Lifecycle handle, Throwable failure) {
         if (failure == null && handle == null) {
             failure = new IllegalStateException("the launcher completed with null instead of instance '" + newId
                     + "'");
@@ -106,13 +106,13 @@ final class Pair {
         swap.end(current, null);
         watch = new FailureWatch(this);
         FailureWatch registered = watch;
-        Wait.call(handle::failure, "InstanceHandle.failure").whenComplete(
+        Wait.call(handle::failure, "Lifecycle.failure").whenComplete(
                 (ignored, cause) -> registered.fire(cause));
-        awaitReady();
+        whenReady();
     }
 
     private void destroyIfItArrivesLate() {
-        CompletionStage<InstanceHandle> stage = launchStage;
+        CompletionStage<Lifecycle> stage = launchStage;
         String asked = newId;
         stage.thenAccept(handle -> {
             if (handle != null) {
@@ -130,10 +130,10 @@ final class Pair {
         finishRolledBack();
     }
 
-    private void awaitReady() {
+    private void whenReady() {
         phase = Phase.AWAITING_READY;
         current = swap.begin(SwapStep.AWAIT_READY, newId);
-        await(Wait.call(fresh::awaitReady, "InstanceHandle.awaitReady"), settings.readyTimeout(),
+        await(Wait.call(fresh::whenReady, "Lifecycle.whenReady"), settings.readyTimeout(),
                 SwapStep.AWAIT_READY, newId, (ignored, failure) -> {
                     swap.end(current, failure);
                     if (failure != null) {
@@ -198,7 +198,7 @@ final class Pair {
         swap.engine.removeMember(oldId);
         current = swap.begin(SwapStep.DETACH, oldId);
         Router router = settings.router();
-        await(Wait.call(old::stopAccepting, "InstanceHandle.stopAccepting"), settings.detachTimeout(),
+        await(Wait.call(old::stopAccepting, "Lifecycle.stopAccepting"), settings.detachTimeout(),
                 SwapStep.DETACH, oldId, (ignored, failure) -> {
                     if (failure != null) {
                         detachFailed(failure);
@@ -260,7 +260,7 @@ final class Pair {
         current = swap.begin(SwapStep.DRAIN, oldId);
         CompletionStage<Void> drained;
         try {
-            drained = Objects.requireNonNull(old.drain(), "InstanceHandle.drain returned null");
+            drained = Objects.requireNonNull(old.drain(), "Lifecycle.drain returned null");
         } catch (RuntimeException e) {
             swap.end(current, e);
             force(e);
@@ -286,7 +286,7 @@ final class Pair {
         if (!cleanup) {
             swap.forced(cause);
         }
-        await(Wait.call(old::forceStop, "InstanceHandle.forceStop"), settings.forceTimeout(),
+        await(Wait.call(old::forceStop, "Lifecycle.forceStop"), settings.forceTimeout(),
                 SwapStep.AWAIT_DRAINED, oldId, (count, failure) -> {
                     long units = inFlight;
                     if (failure == null && count != null) {
@@ -301,7 +301,7 @@ final class Pair {
                 });
     }
 
-    private static long inFlight(InstanceHandle handle) {
+    private static long inFlight(Lifecycle handle) {
         try {
             return Math.max(0, handle.inFlight());
         } catch (RuntimeException e) {
@@ -318,7 +318,7 @@ final class Pair {
         phase = Phase.DESTROYING;
         closeWindow();
         current = swap.begin(SwapStep.DESTROY, oldId);
-        await(Wait.call(old::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(), SwapStep.DESTROY, oldId,
+        await(Wait.call(old::destroy, "Lifecycle.destroy"), settings.destroyTimeout(), SwapStep.DESTROY, oldId,
                 (ignored, failure) -> {
                     swap.end(current, failure);
                     if (failure != null) {
@@ -405,7 +405,7 @@ final class Pair {
         windowOpen = false;
         swap.readmissionStarted();
         current = swap.begin(SwapStep.READMIT, oldId);
-        await(Wait.call(old::resumeAccepting, "InstanceHandle.resumeAccepting"), settings.attachTimeout(),
+        await(Wait.call(old::resumeAccepting, "Lifecycle.resumeAccepting"), settings.attachTimeout(),
                 SwapStep.READMIT, oldId, (ignored, failure) -> {
                     if (failure != null) {
                         readmitFailed(failure);
@@ -487,7 +487,7 @@ final class Pair {
     private void drainNew() {
         CompletionStage<Void> drained;
         try {
-            drained = Objects.requireNonNull(fresh.drain(), "InstanceHandle.drain returned null");
+            drained = Objects.requireNonNull(fresh.drain(), "Lifecycle.drain returned null");
         } catch (RuntimeException e) {
             rollbackProblem(e);
             destroyNew();
@@ -499,7 +499,7 @@ final class Pair {
                 return;
             }
             long inFlight = inFlight(fresh);
-            await(Wait.call(fresh::forceStop, "InstanceHandle.forceStop"), settings.forceTimeout(),
+            await(Wait.call(fresh::forceStop, "Lifecycle.forceStop"), settings.forceTimeout(),
                     SwapStep.ROLLBACK, newId, (count, forceFailure) -> {
                         if (forceFailure != null) {
                             rollbackProblem(forceFailure);
@@ -511,7 +511,7 @@ final class Pair {
     }
 
     private void destroyNew() {
-        await(Wait.call(fresh::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(), SwapStep.ROLLBACK,
+        await(Wait.call(fresh::destroy, "Lifecycle.destroy"), settings.destroyTimeout(), SwapStep.ROLLBACK,
                 newId, (ignored, failure) -> {
                     if (failure != null) {
                         swap.destroyFailed(newId, failure);

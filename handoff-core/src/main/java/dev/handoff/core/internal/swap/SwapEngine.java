@@ -7,7 +7,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,7 +38,7 @@ public final class SwapEngine {
     final SwapMetrics metrics;
 
     private final Object lock = new Object();
-    private final LinkedHashMap<String, InstanceHandle> members = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Lifecycle> members = new LinkedHashMap<>();
     /** Ids of every instance alive or being launched: members, instances draining, launches in progress. */
     private final Set<String> aliveIds = new HashSet<>();
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
@@ -62,10 +62,10 @@ public final class SwapEngine {
      *
      * @param handles the instances
      */
-    public void adopt(List<InstanceHandle> handles) {
+    public void adopt(List<Lifecycle> handles) {
         List<String> ids = new ArrayList<>(handles.size());
         for (int i = 0; i < handles.size(); i++) {
-            InstanceHandle handle = Objects.requireNonNull(handles.get(i), "instances[" + i + "] must not be null");
+            Lifecycle handle = Objects.requireNonNull(handles.get(i), "instances[" + i + "] must not be null");
             ids.add(Objects.requireNonNull(handle.id(), "instances[" + i + "].id() must not be null"));
         }
         synchronized (lock) {
@@ -94,7 +94,7 @@ public final class SwapEngine {
      * @param count how many
      * @return completes with the instances, or exceptionally after destroying the ones that started
      */
-    public CompletionStage<List<InstanceHandle>> start(int count) {
+    public CompletionStage<List<Lifecycle>> start(int count) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, but was " + count);
         }
@@ -142,7 +142,7 @@ public final class SwapEngine {
     }
 
     /** @return the group's members now */
-    public List<InstanceHandle> instances() {
+    public List<Lifecycle> instances() {
         synchronized (lock) {
             return List.copyOf(members.values());
         }
@@ -275,9 +275,9 @@ public final class SwapEngine {
     }
 
     /** Serial executor: the initial start ended. */
-    void startEnded(List<InstanceHandle> started) {
+    void startEnded(List<Lifecycle> started) {
         synchronized (lock) {
-            for (InstanceHandle handle : started) {
+            for (Lifecycle handle : started) {
                 members.put(handle.id(), handle);
             }
         }
@@ -329,17 +329,17 @@ public final class SwapEngine {
      * @return the handle's id, or null when {@code id()} throws: a handle the launcher hands back is checked before
      *     it is trusted, and a throw there must not end the continuation that checks it
      */
-    static String idOf(InstanceHandle handle) {
+    static String idOf(Lifecycle handle) {
         try {
             return handle.id();
         } catch (RuntimeException e) {
-            LOG.warn("InstanceHandle.id() threw; treating the handle as one with a wrong id", e);
+            LOG.warn("Lifecycle.id() threw; treating the handle as one with a wrong id", e);
             return null;
         }
     }
 
     /** @return whether the handle is a member, or carries the id of another live instance than {@code asked} */
-    boolean isKnown(InstanceHandle handle, String asked) {
+    boolean isKnown(Lifecycle handle, String asked) {
         String id = idOf(handle);
         synchronized (lock) {
             // Ids are stable, so a member handed back by the launcher carries a member's id: no scan of the
@@ -348,7 +348,7 @@ public final class SwapEngine {
         }
     }
 
-    void addMember(String id, InstanceHandle handle) {
+    void addMember(String id, Lifecycle handle) {
         synchronized (lock) {
             members.put(id, handle);
         }
@@ -365,14 +365,14 @@ public final class SwapEngine {
      * reporting a failure in the log and the destroy-failure counter (its swap has ended, or will end without
      * it).
      */
-    void destroyLate(Wait.Context context, InstanceHandle handle, String askedId) {
+    void destroyLate(Wait.Context context, Lifecycle handle, String askedId) {
         if (isKnown(handle, askedId)) {
             LOG.error("the launcher delivered instance {} late, but it is already in group '{}'; not destroying it",
                     handle.id(), settings.group());
             return;
         }
         LOG.warn("instance {} arrived after its launch deadline; destroying it", askedId);
-        Wait.on(context, Wait.call(handle::destroy, "InstanceHandle.destroy"), settings.destroyTimeout(),
+        Wait.on(context, Wait.call(handle::destroy, "Lifecycle.destroy"), settings.destroyTimeout(),
                 SwapStep.ROLLBACK, askedId, (ignored, failure) -> {
                     if (failure != null) {
                         metrics.destroyFailed();

@@ -6,7 +6,7 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
-import dev.handoff.api.spi.InstanceHandle;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Scheduler;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +36,7 @@ final class SwapRun implements Wait.Context {
     final String id;
     final Plan plan;
     final CompletableFuture<SwapResult> result;
-    private final List<InstanceHandle> olds;
+    private final List<Lifecycle> olds;
     private final int size;
     private final int surge;
     private final int maxAlive;
@@ -64,7 +64,7 @@ final class SwapRun implements Wait.Context {
     /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
     private int readmissions;
 
-    SwapRun(SwapEngine engine, String id, Plan plan, List<InstanceHandle> olds,
+    SwapRun(SwapEngine engine, String id, Plan plan, List<Lifecycle> olds,
             CompletableFuture<SwapResult> result) {
         this.engine = engine;
         this.settings = engine.settings;
