@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +32,9 @@ class InFlightTrackerConcurrencyTest {
     /** Admissions attempted after the first refusal, to check that the closed tracker stays closed. */
     private static final int ATTEMPTS_AFTER_REFUSAL = 50;
 
+    /** Tells a releaser to stop: no permit of a tracker is negative. */
+    private static final int STOP = Integer.MIN_VALUE;
+
     private final ExecutorService pool = Executors.newFixedThreadPool(WORKERS + 1);
 
     @AfterEach
@@ -55,6 +60,7 @@ class InFlightTrackerConcurrencyTest {
             assertThat(result.tracker.tryAdmit()).as("admit after the drain, round %d", round)
                     .isEqualTo(InFlightTracker.REFUSED);
             assertThat(result.tracker.inFlight()).as("in flight after round %d", round).isZero();
+            assertThat(result.tracker.releaseErrors()).as("releases refused in round %d", round).isZero();
         }
 
         assertThat(total.releasedAfterDrainDone.sum()).as("units still running when the drain was done").isZero();
@@ -62,6 +68,75 @@ class InFlightTrackerConcurrencyTest {
         assertThat(total.refusedBeforeClose.sum()).as("admits refused before close was called").isZero();
         assertThat(admittedInAllRounds).as("admitted units, so that the race was exercised").isPositive();
         assertThat(refusedInAllRounds).as("refused admits").isPositive();
+    }
+
+    /**
+     * Half the workers admit and hand each permit to the other half, which release it: a unit is released from
+     * another thread than the one that admitted it, so its cell is decremented by a thread that never incremented
+     * it. Nothing may be refused, and the drain of the close that follows fires only once the last unit is
+     * released.
+     */
+    @Test
+    void releasesFromOtherThreadsThanTheAdmitsAreNeverRefused() throws Exception {
+        int admitters = WORKERS / 2;
+        int releasers = WORKERS - admitters;
+        int unitsPerAdmitter = 20_000;
+        InFlightTracker tracker = InFlightTracker.create("handed-over");
+        BlockingQueue<Integer> handedOver = new ArrayBlockingQueue<>(256);
+        AtomicLong running = new AtomicLong();
+        LongAdder refusedReleases = new LongAdder();
+        CyclicBarrier start = new CyclicBarrier(WORKERS);
+        List<Future<?>> admitting = new ArrayList<>();
+        List<Future<?>> releasing = new ArrayList<>();
+
+        for (int admitter = 0; admitter < admitters; admitter++) {
+            admitting.add(pool.submit(() -> {
+                start.await(10, TimeUnit.SECONDS);
+                for (int unit = 0; unit < unitsPerAdmitter; unit++) {
+                    int permit = tracker.tryAdmit();
+                    assertThat(permit).as("admit while open").isNotEqualTo(InFlightTracker.REFUSED);
+                    running.incrementAndGet();
+                    assertThat(handedOver.offer(permit, 10, TimeUnit.SECONDS)).as("handed over").isTrue();
+                }
+                return null;
+            }));
+        }
+        for (int releaser = 0; releaser < releasers; releaser++) {
+            releasing.add(pool.submit(() -> {
+                start.await(10, TimeUnit.SECONDS);
+                while (true) {
+                    Integer permit = handedOver.poll(10, TimeUnit.SECONDS);
+                    assertThat(permit).as("permit handed over within 10 s").isNotNull();
+                    if (permit == STOP) {
+                        return null;
+                    }
+                    running.decrementAndGet();
+                    try {
+                        tracker.release(permit);
+                    } catch (IllegalStateException refused) {
+                        refusedReleases.increment();
+                    }
+                }
+            }));
+        }
+        for (Future<?> task : admitting) {
+            task.get(60, TimeUnit.SECONDS);
+        }
+        AtomicLong runningWhenDrained = new AtomicLong(-1);
+        CompletableFuture<Void> drain = tracker.close().toCompletableFuture();
+        drain.thenRun(() -> runningWhenDrained.set(running.get()));
+        for (int releaser = 0; releaser < releasers; releaser++) {
+            handedOver.put(STOP);
+        }
+        for (Future<?> task : releasing) {
+            task.get(60, TimeUnit.SECONDS);
+        }
+
+        assertThat(refusedReleases.sum()).as("legitimate releases refused").isZero();
+        assertThat(tracker.releaseErrors()).as("release errors counted").isZero();
+        assertThat(tracker.inFlight()).isZero();
+        assertThat(drain).isCompleted();
+        assertThat(runningWhenDrained.get()).as("units running when the drain completed").isZero();
     }
 
     private Round runRound() throws Exception {

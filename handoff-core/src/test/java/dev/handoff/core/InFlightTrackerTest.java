@@ -2,6 +2,7 @@ package dev.handoff.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -125,6 +126,98 @@ class InFlightTrackerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("but was " + Integer.MAX_VALUE);
         assertThat(tracker.inFlight()).isZero();
+        assertThat(tracker.releaseErrors()).isEqualTo(2);
+    }
+
+    @Test
+    void refusesADoubleRelease() {
+        int permit = tracker.tryAdmit();
+        tracker.release(permit);
+
+        assertThatThrownBy(() -> tracker.release(permit))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("double release or release without admit in tracker 'requests': permit " + permit
+                        + " has no unit in flight; refused, the count is unchanged");
+        assertThat(tracker.inFlight()).isZero();
+        assertThat(tracker.releaseErrors()).isOne();
+    }
+
+    @Test
+    void refusesAReleaseWithoutAnyAdmit() {
+        assertThatThrownBy(() -> tracker.release(0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("double release or release without admit in tracker 'requests': permit 0"
+                        + " has no unit in flight; refused, the count is unchanged");
+        assertThat(tracker.inFlight()).isZero();
+        assertThat(tracker.releaseErrors()).isOne();
+
+        int permit = tracker.tryAdmit();
+        assertThat(tracker.inFlight()).as("the refused release left no credit behind").isOne();
+        tracker.release(permit);
+        assertThat(tracker.inFlight()).isZero();
+    }
+
+    @Test
+    void aReleaseWithoutAdmitDoesNotFireTheDrainWhileAUnitRuns() {
+        int running = tracker.tryAdmit();
+        CompletableFuture<Void> drain = tracker.close().toCompletableFuture();
+        // Always a permit of this tracker (it has two cells or more, a power of two), never the running one's.
+        int nothingInFlight = running ^ 1;
+
+        // As a caller that swallows the exception would: the drain must still wait for the running unit.
+        Throwable refused = catchThrowable(() -> tracker.release(nothingInFlight));
+
+        assertThat(drain).as("drain while a unit runs").isNotDone();
+        assertThat(tracker.inFlight()).isOne();
+        assertThat(refused).isInstanceOf(IllegalStateException.class);
+        tracker.release(running);
+        assertThat(drain).isCompleted();
+        assertThat(tracker.releaseErrors()).isOne();
+    }
+
+    @Test
+    void aDoubleReleaseDoesNotFireTheDrainWhileAUnitOfAnotherThreadRuns() throws Exception {
+        int mine = tracker.tryAdmit();
+        int other = admitOnAnotherCellThan(mine);
+        tracker.release(other);
+        CompletableFuture<Void> drain = tracker.close().toCompletableFuture();
+
+        Throwable refused = catchThrowable(() -> tracker.release(other));
+
+        assertThat(drain).as("drain while a unit runs").isNotDone();
+        assertThat(tracker.inFlight()).isOne();
+        assertThat(refused)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("double release or release without admit in tracker 'requests'");
+        tracker.release(mine);
+        assertThat(drain).isCompleted();
+    }
+
+    @Test
+    void countsEveryRefusedReleaseAndNothingElse() {
+        int first = tracker.tryAdmit();
+        int second = tracker.tryAdmit();
+        tracker.release(first);
+        tracker.release(second);
+        assertThat(tracker.releaseErrors()).isZero();
+
+        assertThatThrownBy(() -> tracker.release(second)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tracker.release(second)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tracker.release(InFlightTracker.REFUSED))
+                .isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(tracker.releaseErrors()).isEqualTo(3);
+        assertThat(tracker.inFlight()).isZero();
+        assertThat(tracker).hasToString("InFlightTracker[requests, inFlight=0, open, releaseErrors=3]");
+    }
+
+    @Test
+    void reopenKeepsTheReleaseErrors() {
+        assertThatThrownBy(() -> tracker.release(0)).isInstanceOf(IllegalStateException.class);
+        tracker.close();
+        tracker.reopen();
+
+        assertThat(tracker.releaseErrors()).isOne();
     }
 
     @Test
@@ -143,5 +236,25 @@ class InFlightTrackerTest {
 
         assertThat(tracker.name()).isEqualTo("requests");
         assertThat(tracker).hasToString("InFlightTracker[requests, inFlight=1, open]");
+    }
+
+    /**
+     * Admits a unit on a new thread whose permit differs from {@code permit}. Threads get cells round-robin by
+     * id, and of two threads created one after the other at least one is on another cell; a few more attempts
+     * absorb threads the JVM may create meanwhile.
+     */
+    private int admitOnAnotherCellThan(int permit) throws Exception {
+        for (int attempt = 0; attempt < 16; attempt++) {
+            int[] admitted = new int[1];
+            Thread thread = new Thread(() -> admitted[0] = tracker.tryAdmit());
+            thread.start();
+            thread.join(10_000);
+            assertThat(thread.isAlive()).as("admitting thread finished").isFalse();
+            if (admitted[0] != permit) {
+                return admitted[0];
+            }
+            tracker.release(admitted[0]);
+        }
+        throw new AssertionError("no thread got a cell other than " + permit + " in 16 attempts");
     }
 }
