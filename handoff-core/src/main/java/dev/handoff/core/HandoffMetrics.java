@@ -1,8 +1,12 @@
 package dev.handoff.core;
 
 /**
- * The names, tags and units of the meters an {@link Orchestrator} registers when it is given a Micrometer
- * {@code MeterRegistry}. Every meter has a description and a base unit.
+ * Every meter name, tag and unit of handoff, in one place: one name per quantity, whichever module registers
+ * it. The orchestrator registers its meters when its builder is given a Micrometer {@code MeterRegistry}; an
+ * instance's meters are bound, and removed again, by a binder: {@link LifecycleMetrics} for any
+ * {@link InstanceLifecycle}, {@code JettyHandoffMetrics} and {@code HandoffConsumerMetrics} for the adapters
+ * (each adds its own meters to the lifecycle's). Every meter has a description, and a base unit where it counts
+ * something.
  *
  * <table>
  *   <caption>Orchestrator meters</caption>
@@ -21,10 +25,33 @@ package dev.handoff.core;
  *       <td>destroys that threw, failed or timed out (old instances, rolled-back and late-arriving new ones)</td></tr>
  * </table>
  *
+ * <table>
+ *   <caption>Instance meters</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th><th>what it counts</th><th>bound by</th></tr>
+ *   <tr><td>{@value #IN_FLIGHT}</td><td>gauge ({@value #UNIT_WORK})</td>
+ *       <td>{@value #TAG_INSTANCE}, {@value #TAG_TRACKER}</td>
+ *       <td>work admitted and not yet finished, per tracker of an instance (Jetty: {@code requests}, and
+ *       {@value #TRACKER_LATE_REQUESTS} for requests that arrived on a keep-alive connection after the intake
+ *       closed; a queue consumer: {@code jobs})</td><td>{@link LifecycleMetrics}</td></tr>
+ *   <tr><td>{@value #RELEASE_ERRORS}</td><td>function counter ({@value #UNIT_ERRORS})</td>
+ *       <td>{@value #TAG_INSTANCE}, {@value #TAG_TRACKER}</td>
+ *       <td>releases a tracker refused: a unit released twice, or released without being admitted (a bug in
+ *       the code that counts)</td><td>{@link LifecycleMetrics}</td></tr>
+ *   <tr><td>{@value #LIFECYCLE_STATE}</td><td>gauge</td><td>{@value #TAG_INSTANCE}, {@value #TAG_STATE}</td>
+ *       <td>1 for the instance's current state, 0 for the others</td><td>{@link LifecycleMetrics}</td></tr>
+ *   <tr><td>{@value #JETTY_CONNECTIONS_OPEN}</td><td>gauge ({@value #UNIT_CONNECTIONS})</td>
+ *       <td>{@value #TAG_INSTANCE}</td><td>a Jetty instance's application connections that may still bring a
+ *       request (a drain waits for 0)</td><td>{@code JettyHandoffMetrics}</td></tr>
+ *   <tr><td>{@value #QUEUE_JOBS}</td><td>function counter ({@value #UNIT_JOBS})</td>
+ *       <td>{@value #TAG_INSTANCE}, {@value #TAG_OUTCOME}</td><td>jobs a consumer settled, by outcome:
+ *       {@code acked}, {@code given_back}, {@code retried}, {@code dead_lettered}, {@code discarded},
+ *       {@code forced}, {@code ack_failed}</td><td>{@code HandoffConsumerMetrics}</td></tr>
+ * </table>
+ *
  * <p>Tag values: {@value #TAG_PLAN} is {@code one-for-one}, {@code rolling}, {@code blue-green} or {@code canary};
  * {@value #TAG_OUTCOME} is {@code committed}, {@code rolled_back} or {@code forced}; {@value #TAG_STEP} is the
  * {@link dev.handoff.api.SwapStep} in lower case ({@code launch}, {@code await_ready}, ... {@code readmit}).
- * The per-instance in-flight gauges are {@link LifecycleMetrics}'.
+ * {@value #TAG_STATE} is a {@link dev.handoff.api.LifecycleState} in lower case ({@code ready}, {@code draining}...).
  *
  * <p>Constants only; thread-safe.
  */
@@ -40,6 +67,16 @@ public final class HandoffMetrics {
     public static final String WORK_ABANDONED = "handoff.work.abandoned";
     /** Counter: destroys that failed. */
     public static final String DESTROY_FAILURES = "handoff.destroy.failures";
+    /** Gauge: work in flight in one tracker of one instance. */
+    public static final String IN_FLIGHT = "handoff.inflight";
+    /** Function counter: releases refused by one tracker of one instance. */
+    public static final String RELEASE_ERRORS = "handoff.inflight.release.errors";
+    /** Gauge: 1 when the instance is in the state named by the {@value #TAG_STATE} tag, 0 otherwise. */
+    public static final String LIFECYCLE_STATE = "handoff.lifecycle.state";
+    /** Gauge: a Jetty instance's application connections that may still bring a request. */
+    public static final String JETTY_CONNECTIONS_OPEN = "handoff.jetty.connections.open";
+    /** Function counter: jobs a queue consumer settled, by outcome. */
+    public static final String QUEUE_JOBS = "handoff.queue.jobs";
 
     /** Tag: the orchestrator's group name. */
     public static final String TAG_GROUP = "group";
@@ -55,11 +92,25 @@ public final class HandoffMetrics {
     public static final String RESULT_OK = "ok";
     /** Value of {@value #TAG_RESULT} for a step that failed, timed out or was aborted. */
     public static final String RESULT_FAILED = "failed";
+    /** Tag: the instance's id. */
+    public static final String TAG_INSTANCE = "instance";
+    /** Tag: the tracker's name ({@link InFlightTracker#name()}). */
+    public static final String TAG_TRACKER = "tracker";
+    /** Tag: a lifecycle state in lower case. */
+    public static final String TAG_STATE = "state";
+    /** The {@value #TAG_TRACKER} of a Jetty instance's late requests. */
+    public static final String TRACKER_LATE_REQUESTS = "late-requests";
 
     /** Base unit of {@value #SWAPS}. */
     public static final String UNIT_SWAPS = "swaps";
-    /** Base unit of {@value #WORK_ABANDONED}. */
+    /** Base unit of {@value #WORK_ABANDONED} and {@value #IN_FLIGHT}. */
     public static final String UNIT_WORK = "units";
+    /** Base unit of {@value #RELEASE_ERRORS}. */
+    public static final String UNIT_ERRORS = "errors";
+    /** Base unit of {@value #JETTY_CONNECTIONS_OPEN}. */
+    public static final String UNIT_CONNECTIONS = "connections";
+    /** Base unit of {@value #QUEUE_JOBS}. */
+    public static final String UNIT_JOBS = "jobs";
     /** Base unit of {@value #DESTROY_FAILURES}. */
     public static final String UNIT_FAILURES = "failures";
 

@@ -2,6 +2,7 @@ package dev.handoff.core;
 
 import dev.handoff.api.LifecycleState;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,43 +17,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * Binds the gauges of one {@link InstanceLifecycle} to a Micrometer registry:
- *
- * <table>
- *   <caption>Meters</caption>
- *   <tr><th>name</th><th>type</th><th>tags</th><th>value</th></tr>
- *   <tr><td>{@value #IN_FLIGHT}</td><td>gauge, base unit {@value #UNITS}</td>
- *       <td>{@value #TAG_INSTANCE}, {@value #TAG_TRACKER}</td>
- *       <td>units of work admitted and not yet finished in that tracker (one gauge per tracker, including
- *       trackers the instance creates after binding)</td></tr>
- *   <tr><td>{@value #STATE}</td><td>gauge</td><td>{@value #TAG_INSTANCE}, {@value #TAG_STATE}</td>
- *       <td>1 for the instance's current state, 0 for the others (one gauge per state; the tag value is the
- *       state's name in lower case, e.g. {@code draining})</td></tr>
- * </table>
- *
- * <p>Extra tags given to the constructor are added to every meter.
+ * Binds the meters of one {@link InstanceLifecycle} to a Micrometer registry: {@value HandoffMetrics#IN_FLIGHT}
+ * and {@value HandoffMetrics#RELEASE_ERRORS} per tracker (including trackers the instance creates after binding),
+ * and {@value HandoffMetrics#LIFECYCLE_STATE} per state; names, tags and units are in {@link HandoffMetrics}.
+ * Extra tags given to the constructor are added to every meter.
  *
  * <p><b>Lifetime.</b> The gauges hold the lifecycle and its trackers weakly: binding does not keep an instance
  * alive, and a gauge of a collected instance reports {@code NaN}. The lifecycle holds the registry (to add the
- * gauge of a tracker created later) until {@link #close()}, which removes every meter this binder registered,
+ * meters of a tracker created later) until {@link #close()}, which removes every meter this binder registered,
  * e.g. when the instance is destroyed.
  *
  * <p>Thread-safe.
  */
 public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
-
-    /** Gauge: units of work in flight in one tracker of one instance. */
-    public static final String IN_FLIGHT = "handoff.inflight";
-    /** Gauge: 1 when the instance is in the state named by the {@value #TAG_STATE} tag, 0 otherwise. */
-    public static final String STATE = "handoff.lifecycle.state";
-    /** Tag: the instance's name ({@link InstanceLifecycle#id()}). */
-    public static final String TAG_INSTANCE = "instance";
-    /** Tag: the tracker's name ({@link InFlightTracker#name()}). */
-    public static final String TAG_TRACKER = "tracker";
-    /** Tag: a lifecycle state in lower case. */
-    public static final String TAG_STATE = "state";
-    /** Base unit of {@value #IN_FLIGHT}. */
-    public static final String UNITS = "units";
 
     private final InstanceLifecycle lifecycle;
     private final Tags tags;
@@ -74,7 +51,7 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
     public LifecycleMetrics(InstanceLifecycle lifecycle, Iterable<Tag> extraTags) {
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
         this.tags = Tags.of(Objects.requireNonNull(extraTags, "extraTags must not be null"))
-                .and(TAG_INSTANCE, lifecycle.id());
+                .and(HandoffMetrics.TAG_INSTANCE, lifecycle.id());
     }
 
     /**
@@ -89,9 +66,10 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
         Objects.requireNonNull(registry, "registry must not be null");
         Binding binding = new Binding(registry);
         for (LifecycleState state : LifecycleState.values()) {
-            binding.meters.add(Gauge.builder(STATE, lifecycle, current -> current.state() == state ? 1 : 0)
+            binding.meters.add(Gauge.builder(HandoffMetrics.LIFECYCLE_STATE, lifecycle,
+                            current -> current.state() == state ? 1 : 0)
                     .tags(tags)
-                    .tag(TAG_STATE, state.name().toLowerCase(Locale.ROOT))
+                    .tag(HandoffMetrics.TAG_STATE, state.name().toLowerCase(Locale.ROOT))
                     .description("1 when the instance is in this lifecycle state, 0 otherwise")
                     .register(registry));
         }
@@ -120,11 +98,17 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
 
         @Override
         public void accept(InFlightTracker tracker) {
-            meters.add(Gauge.builder(IN_FLIGHT, tracker, InFlightTracker::inFlight)
+            meters.add(Gauge.builder(HandoffMetrics.IN_FLIGHT, tracker, InFlightTracker::inFlight)
                     .tags(tags)
-                    .tag(TAG_TRACKER, tracker.name())
-                    .baseUnit(UNITS)
+                    .tag(HandoffMetrics.TAG_TRACKER, tracker.name())
+                    .baseUnit(HandoffMetrics.UNIT_WORK)
                     .description("Units of work admitted and not yet finished in one intake of an instance")
+                    .register(registry));
+            meters.add(FunctionCounter.builder(HandoffMetrics.RELEASE_ERRORS, tracker, InFlightTracker::releaseErrors)
+                    .tags(tags)
+                    .tag(HandoffMetrics.TAG_TRACKER, tracker.name())
+                    .baseUnit(HandoffMetrics.UNIT_ERRORS)
+                    .description("Releases the tracker refused: a unit released twice, or without being admitted")
                     .register(registry));
         }
     }

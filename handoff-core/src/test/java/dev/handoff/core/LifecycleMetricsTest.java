@@ -26,7 +26,7 @@ class LifecycleMetricsTest {
 
         assertThat(state("starting")).isZero();
         assertThat(state("ready")).isEqualTo(1.0);
-        assertThat(registry.find(LifecycleMetrics.STATE).gauges()).hasSize(6);
+        assertThat(registry.find(HandoffMetrics.LIFECYCLE_STATE).gauges()).hasSize(6);
     }
 
     @Test
@@ -40,6 +40,18 @@ class LifecycleMetricsTest {
         assertThat(gauge.value()).isEqualTo(2.0);
         assertThat(gauge.getId().getBaseUnit()).isEqualTo("units");
         assertThat(gauge.getId().getDescription()).isNotBlank();
+    }
+
+    @Test
+    void refusedReleasesAreCountedPerTracker() {
+        new LifecycleMetrics(lifecycle).bindTo(registry);
+        int permit = requests.tryAdmit();
+        requests.release(permit);
+
+        assertThatThrownBy(() -> requests.release(permit)).isInstanceOf(IllegalStateException.class);
+
+        assertThat(registry.get(HandoffMetrics.RELEASE_ERRORS).tags(HandoffMetrics.TAG_INSTANCE, "orders-v2",
+                HandoffMetrics.TAG_TRACKER, "requests").functionCounter().count()).isEqualTo(1.0);
     }
 
     @Test
@@ -84,15 +96,15 @@ class LifecycleMetricsTest {
     }
 
     private double state(String state) {
-        return registry.get(LifecycleMetrics.STATE)
-                .tags(LifecycleMetrics.TAG_INSTANCE, "orders-v2", LifecycleMetrics.TAG_STATE, state)
+        return registry.get(HandoffMetrics.LIFECYCLE_STATE)
+                .tags(HandoffMetrics.TAG_INSTANCE, "orders-v2", HandoffMetrics.TAG_STATE, state)
                 .gauge()
                 .value();
     }
 
     private Gauge inFlight(String tracker) {
-        return registry.get(LifecycleMetrics.IN_FLIGHT)
-                .tags(LifecycleMetrics.TAG_INSTANCE, "orders-v2", LifecycleMetrics.TAG_TRACKER, tracker)
+        return registry.get(HandoffMetrics.IN_FLIGHT)
+                .tags(HandoffMetrics.TAG_INSTANCE, "orders-v2", HandoffMetrics.TAG_TRACKER, tracker)
                 .gauge();
     }
 }

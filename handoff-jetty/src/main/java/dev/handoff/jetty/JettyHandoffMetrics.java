@@ -1,5 +1,6 @@
 package dev.handoff.jetty;
 
+import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.LifecycleMetrics;
 
 import io.micrometer.core.instrument.Gauge;
@@ -20,17 +21,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * ({@link LifecycleMetrics}: requests in flight, the lifecycle state) and two that only the Jetty side knows, which
  * tell why a drain has not completed yet:
  *
- * <table>
- *   <caption>Meters added to those of {@link LifecycleMetrics}</caption>
- *   <tr><th>name</th><th>type</th><th>tags</th><th>value</th></tr>
- *   <tr><td>{@value LifecycleMetrics#IN_FLIGHT}</td><td>gauge, base unit {@value LifecycleMetrics#UNITS}</td>
- *       <td>{@code instance}, {@code tracker=late-requests}</td>
- *       <td>late requests running: they arrived on a keep-alive connection after the intake closed (see
- *       {@link HandoffHandler})</td></tr>
- *   <tr><td>{@value #OPEN_CONNECTIONS}</td><td>gauge, base unit {@value #CONNECTIONS}</td><td>{@code instance}</td>
- *       <td>application connections that may still bring a request (open, and not half-closed by the
- *       server)</td></tr>
- * </table>
+ * {@value HandoffMetrics#IN_FLIGHT} with {@code tracker=}{@value HandoffMetrics#TRACKER_LATE_REQUESTS}: late requests
+ * running (they arrived on a keep-alive connection after the intake closed, see {@link HandoffHandler}), and
+ * {@value HandoffMetrics#JETTY_CONNECTIONS_OPEN}: application connections that may still bring a request (open,
+ * and not half-closed by the server). Names, tags and units are in {@link HandoffMetrics}.
  *
  * <pre>{@code
  * JettyHandoffMetrics metrics = new JettyHandoffMetrics(handoff);
@@ -43,13 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * binder registered. Thread-safe.
  */
 public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
-
-    /** Gauge: application connections of an instance that may still bring a request. */
-    public static final String OPEN_CONNECTIONS = "handoff.jetty.connections.open";
-    /** Base unit of {@value #OPEN_CONNECTIONS}. */
-    public static final String CONNECTIONS = "connections";
-    /** The {@value LifecycleMetrics#TAG_TRACKER} tag of the late requests' gauge. */
-    public static final String LATE_REQUESTS = "late-requests";
 
     private final JettyHandoff handoff;
     private final Tags tags;
@@ -70,7 +57,7 @@ public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
         this.handoff = Objects.requireNonNull(handoff, "handoff must not be null");
         Objects.requireNonNull(extraTags, "extraTags must not be null");
         this.lifecycleMetrics = new LifecycleMetrics(handoff, extraTags);
-        this.tags = Tags.of(extraTags).and(LifecycleMetrics.TAG_INSTANCE, handoff.id());
+        this.tags = Tags.of(extraTags).and(HandoffMetrics.TAG_INSTANCE, handoff.id());
     }
 
     /**
@@ -84,15 +71,15 @@ public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
         Objects.requireNonNull(registry, "registry must not be null");
         lifecycleMetrics.bindTo(registry);
         List<Meter> meters = bindings.computeIfAbsent(registry, ignored -> new CopyOnWriteArrayList<>());
-        meters.add(Gauge.builder(LifecycleMetrics.IN_FLIGHT, handoff, current -> current.handler().lateInFlight())
+        meters.add(Gauge.builder(HandoffMetrics.IN_FLIGHT, handoff, current -> current.handler().lateInFlight())
                 .tags(tags)
-                .tag(LifecycleMetrics.TAG_TRACKER, LATE_REQUESTS)
-                .baseUnit(LifecycleMetrics.UNITS)
+                .tag(HandoffMetrics.TAG_TRACKER, HandoffMetrics.TRACKER_LATE_REQUESTS)
+                .baseUnit(HandoffMetrics.UNIT_WORK)
                 .description("Requests that arrived after the intake closed and are still running")
                 .register(registry));
-        meters.add(Gauge.builder(OPEN_CONNECTIONS, handoff, JettyHandoff::openApplicationConnections)
+        meters.add(Gauge.builder(HandoffMetrics.JETTY_CONNECTIONS_OPEN, handoff, JettyHandoff::openApplicationConnections)
                 .tags(tags)
-                .baseUnit(CONNECTIONS)
+                .baseUnit(HandoffMetrics.UNIT_CONNECTIONS)
                 .description("Application connections that may still bring a request")
                 .register(registry));
     }

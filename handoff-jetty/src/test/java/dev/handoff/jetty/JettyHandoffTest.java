@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.handoff.api.LifecycleState;
+import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.LifecycleMetrics;
 
@@ -285,10 +286,10 @@ class JettyHandoffTest {
         try (RawHttpConnection connection = new RawHttpConnection(appPort())) {
             assertThat(connection.get("/fast").status()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(10)).until(() -> handoff.inFlight() == 0);
-            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "requests")).isZero();
-            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
-            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isEqualTo(1);
-            assertThat(gauge(registry, LifecycleMetrics.STATE, "state", "ready")).isEqualTo(1);
+            assertThat(gauge(registry, HandoffMetrics.IN_FLIGHT, "tracker", "requests")).isZero();
+            assertThat(gauge(registry, HandoffMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
+            assertThat(gauge(registry, HandoffMetrics.JETTY_CONNECTIONS_OPEN, "instance", "app")).isEqualTo(1);
+            assertThat(gauge(registry, HandoffMetrics.LIFECYCLE_STATE, "state", "ready")).isEqualTo(1);
 
             handoff.stopAccepting();
             CompletableFuture<Void> drained = handoff.drain().toCompletableFuture();
@@ -304,18 +305,18 @@ class JettyHandoffTest {
             });
             assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isEqualTo(1);
-            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isEqualTo(1);
-            assertThat(gauge(registry, LifecycleMetrics.STATE, "state", "draining")).isEqualTo(1);
+            assertThat(gauge(registry, HandoffMetrics.IN_FLIGHT, "tracker", "late-requests")).isEqualTo(1);
+            assertThat(gauge(registry, HandoffMetrics.JETTY_CONNECTIONS_OPEN, "instance", "app")).isEqualTo(1);
+            assertThat(gauge(registry, HandoffMetrics.LIFECYCLE_STATE, "state", "draining")).isEqualTo(1);
             assertThat(drained).isNotDone();
 
             app.releaseHeld();
             assertThat(late.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
             drained.get(10, TimeUnit.SECONDS);
-            assertThat(gauge(registry, LifecycleMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
-            assertThat(gauge(registry, JettyHandoffMetrics.OPEN_CONNECTIONS, "instance", "app")).isZero();
+            assertThat(gauge(registry, HandoffMetrics.IN_FLIGHT, "tracker", "late-requests")).isZero();
+            assertThat(gauge(registry, HandoffMetrics.JETTY_CONNECTIONS_OPEN, "instance", "app")).isZero();
         }
-        assertThat(registry.find(JettyHandoffMetrics.OPEN_CONNECTIONS).tag("version", "v2").gauge()).isNotNull();
+        assertThat(registry.find(HandoffMetrics.JETTY_CONNECTIONS_OPEN).tag("version", "v2").gauge()).isNotNull();
 
         metrics.close();
 

@@ -30,9 +30,6 @@ import dev.handoff.queue.spi.JobSource;
 import dev.handoff.queue.spi.JobSourceException;
 import dev.handoff.queue.spi.Subscription;
 
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * A queue consumer that can be swapped without losing or duplicating jobs: it wraps the application's
@@ -350,39 +347,6 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
     public Stats stats() {
         return new Stats(acked.sum(), givenBack.sum(), retried.sum(), deadLettered.sum(), discarded.sum(),
                 forced.sum(), unacknowledged.sum());
-    }
-
-    /**
-     * Registers this consumer's meters, tagged {@code instance=<id>}: {@code handoff.queue.jobs} (function
-     * counter per {@code outcome}: acked, given_back, retried, dead_lettered, discarded, forced, ack_failed) and
-     * {@code handoff.queue.in.flight} (gauge).
-     *
-     * @param registry where to register; must not be null
-     * @throws NullPointerException when {@code registry} is null
-     */
-    public void bindTo(MeterRegistry registry) {
-        Objects.requireNonNull(registry, "registry must not be null");
-        counter(registry, "acked", acked);
-        counter(registry, "given_back", givenBack);
-        counter(registry, "retried", retried);
-        counter(registry, "dead_lettered", deadLettered);
-        counter(registry, "discarded", discarded);
-        counter(registry, "forced", forced);
-        counter(registry, "ack_failed", unacknowledged);
-        Gauge.builder("handoff.queue.in.flight", tracker, InFlightTracker::inFlight)
-                .tag("instance", id)
-                .description("jobs delivered to the consumer and not yet settled")
-                .baseUnit("jobs")
-                .register(registry);
-    }
-
-    private void counter(MeterRegistry registry, String outcome, LongAdder adder) {
-        FunctionCounter.builder("handoff.queue.jobs", adder, LongAdder::sum)
-                .tag("instance", id)
-                .tag("outcome", outcome)
-                .description("jobs settled by the consumer, by outcome")
-                .baseUnit("jobs")
-                .register(registry);
     }
 
     /**

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
+import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.process.GracefulTermination;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -249,17 +250,25 @@ class HandoffConsumerTest {
     }
 
     @Test
-    void meters_count_jobs_by_outcome() {
+    void meters_count_jobs_by_outcome_with_one_in_flight_name_and_close_removes_them() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         HandoffConsumer consumer = consumer("metered", job -> { }).build();
-        consumer.bindTo(registry);
+        HandoffConsumerMetrics metrics = new HandoffConsumerMetrics(consumer);
+        metrics.bindTo(registry);
         started(consumer);
 
         publish(3);
 
-        await().atMost(WAIT).until(() -> registry.get("handoff.queue.jobs").tag("instance", "metered")
+        await().atMost(WAIT).until(() -> registry.get(HandoffMetrics.QUEUE_JOBS).tag("instance", "metered")
                 .tag("outcome", "acked").functionCounter().count() == 3.0);
-        assertThat(registry.get("handoff.queue.in.flight").tag("instance", "metered").gauge().value()).isZero();
+        assertThat(registry.get(HandoffMetrics.IN_FLIGHT).tag("instance", "metered").tag("tracker", "jobs")
+                .gauge().value()).isZero();
+        assertThat(registry.find("handoff.queue.in.flight").meters()).as("one name per quantity").isEmpty();
+        assertThat(registry.get(HandoffMetrics.LIFECYCLE_STATE).tag("state", "ready").gauge().value()).isEqualTo(1.0);
+
+        metrics.close();
+
+        assertThat(registry.getMeters()).isEmpty();
     }
 
     @Test

@@ -1,0 +1,102 @@
+package dev.handoff.queue;
+
+import dev.handoff.core.HandoffMetrics;
+import dev.handoff.core.LifecycleMetrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ToLongFunction;
+
+/**
+ * Binds the meters of one {@link HandoffConsumer} to a Micrometer registry: those of its lifecycle
+ * ({@link LifecycleMetrics}: {@value HandoffMetrics#IN_FLIGHT} with {@code tracker=jobs}, the state) and
+ * {@value HandoffMetrics#QUEUE_JOBS}, the jobs it settled, one function counter per {@code outcome}
+ * ({@code acked}, {@code given_back}, {@code retried}, {@code dead_lettered}, {@code discarded}, {@code forced},
+ * {@code ack_failed}; see {@link HandoffConsumer.Stats}). Names, tags and units are in {@link HandoffMetrics}.
+ *
+ * <pre>{@code
+ * HandoffConsumerMetrics metrics = new HandoffConsumerMetrics(consumer);
+ * metrics.bindTo(registry);
+ * ...
+ * metrics.close();   // when the consumer is destroyed
+ * }</pre>
+ *
+ * <p>The meters hold the consumer weakly, as Micrometer's do, and {@link #close()} removes every meter this binder
+ * registered. Thread-safe.
+ */
+public final class HandoffConsumerMetrics implements MeterBinder, AutoCloseable {
+
+    private static final Map<String, ToLongFunction<HandoffConsumer.Stats>> OUTCOMES = Map.of(
+            "acked", HandoffConsumer.Stats::acked,
+            "given_back", HandoffConsumer.Stats::givenBack,
+            "retried", HandoffConsumer.Stats::retried,
+            "dead_lettered", HandoffConsumer.Stats::deadLettered,
+            "discarded", HandoffConsumer.Stats::discarded,
+            "forced", HandoffConsumer.Stats::forced,
+            "ack_failed", HandoffConsumer.Stats::ackFailed);
+
+    private final HandoffConsumer consumer;
+    private final Tags tags;
+    private final LifecycleMetrics lifecycleMetrics;
+    private final Map<MeterRegistry, List<Meter>> bindings = new ConcurrentHashMap<>();
+
+    /**
+     * @param consumer the consumer whose meters to bind
+     * @throws NullPointerException when {@code consumer} is null
+     */
+    public HandoffConsumerMetrics(HandoffConsumer consumer) {
+        this(consumer, Tags.empty());
+    }
+
+    /**
+     * @param consumer  the consumer whose meters to bind
+     * @param extraTags added to every meter, e.g. the application's version
+     * @throws NullPointerException when an argument is null
+     */
+    public HandoffConsumerMetrics(HandoffConsumer consumer, Iterable<Tag> extraTags) {
+        this.consumer = Objects.requireNonNull(consumer, "consumer must not be null");
+        Objects.requireNonNull(extraTags, "extraTags must not be null");
+        this.lifecycleMetrics = new LifecycleMetrics(consumer, extraTags);
+        this.tags = Tags.of(extraTags).and(HandoffMetrics.TAG_INSTANCE, consumer.id());
+    }
+
+    /**
+     * Registers the lifecycle's meters and one {@value HandoffMetrics#QUEUE_JOBS} counter per outcome.
+     *
+     * @param registry where to register
+     * @throws NullPointerException when {@code registry} is null
+     */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry must not be null");
+        lifecycleMetrics.bindTo(registry);
+        List<Meter> meters = bindings.computeIfAbsent(registry, ignored -> new CopyOnWriteArrayList<>());
+        OUTCOMES.forEach((outcome, count) -> meters.add(
+                FunctionCounter.builder(HandoffMetrics.QUEUE_JOBS, consumer, bound -> count.applyAsLong(bound.stats()))
+                        .tags(tags)
+                        .tag(HandoffMetrics.TAG_OUTCOME, outcome)
+                        .baseUnit(HandoffMetrics.UNIT_JOBS)
+                        .description("Jobs settled by the consumer, by outcome")
+                        .register(registry)));
+    }
+
+    /** Removes every meter this binder registered, from every registry it was bound to. Idempotent. */
+    @Override
+    public void close() {
+        lifecycleMetrics.close();
+        bindings.forEach((registry, meters) -> {
+            meters.forEach(registry::remove);
+            bindings.remove(registry, meters);
+        });
+    }
+}
