@@ -207,7 +207,7 @@ public final class InvariantChecker implements SwapListener {
             }
             case ROLLING -> {
                 minReady = Math.max(1, size - plan.maxUnavailable());
-                maxAlive = size + plan.maxSurge();
+                maxAlive = size + Math.min(plan.maxSurge(), size);
             }
             case BLUE_GREEN -> {
                 minReady = size;

@@ -74,7 +74,9 @@ final class SwapRun implements Wait.Context {
         this.result = result;
         this.size = olds.size();
         this.blueGreen = plan.kind() == Plan.Kind.BLUE_GREEN;
-        this.surge = blueGreen ? size : plan.maxSurge();
+        // More surge than N replacements cannot be used, and N + maxSurge must not overflow into a negative bound
+        // that no instance could ever get under.
+        this.surge = blueGreen ? size : Math.min(plan.maxSurge(), size);
         this.maxAlive = size + surge;
     }
 
@@ -122,6 +124,14 @@ final class SwapRun implements Wait.Context {
         }
         boolean retireFirst = surge == 0;
         if (!retireFirst && alive >= maxAlive) {
+            if (finishedPairs == pairs.size()) {
+                // Only an instance of an unfinished pair can free a slot: without one the wait would never end.
+                haltCause = new IllegalStateException("swap " + id + " cannot start its next instance swap: " + alive
+                        + " instance(s) alive, at most " + maxAlive + ", and none of them is being retired");
+                SwapEngine.LOG.error("swap {} halts", id, haltCause);
+                frontHalfDone();
+                return;
+            }
             slotWaiter = this::nextPair;
             return;
         }
