@@ -34,7 +34,8 @@ public final class Plan {
     }
 
     private static final Plan ONE_FOR_ONE = new Plan(Kind.ONE_FOR_ONE, 1, 0, null);
-    private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, 0, 0, null);
+    /** Surge "all": N new instances beside the N old ones, whatever N is. */
+    private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, Integer.MAX_VALUE, 0, null);
 
     private final Kind kind;
     private final int maxSurge;
@@ -54,8 +55,9 @@ public final class Plan {
     }
 
     /**
-     * @param maxSurge       how many instances above N may be alive at once; {@code >= 0}
-     * @param maxUnavailable how many of the N may be missing from the ready and attached set; {@code >= 0}
+     * @param maxSurge       how many instances above N may be alive at once; {@code >= 0} (more than N counts as N)
+     * @param maxUnavailable how many of the N may be missing from the ready and attached set at once; {@code >= 0},
+     *                       and less than the group's size when the swap starts (else the swap is refused)
      * @return a rolling plan
      * @throws IllegalArgumentException when either is negative or both are 0 (no replacement could ever start)
      */
@@ -93,14 +95,39 @@ public final class Plan {
         return kind;
     }
 
-    /** @return instances allowed above N (1 for one-for-one and canary; N for blue-green, reported as 0 here) */
-    public int maxSurge() {
-        return maxSurge;
+    /**
+     * The most instances above N this plan keeps alive at once while it replaces a group of N (new instances
+     * launched and old ones not yet destroyed, draining ones included). The bound depends on N, so it is asked for
+     * a group size: 1 for one-for-one and canary, N for blue-green (N new beside N old), {@code min(maxSurge, N)} for
+     * rolling (a rolling swap never has more than N replacements to launch).
+     *
+     * @param groupSize N, the instances in the group; {@code >= 1}
+     * @return the bound on instances alive above N, between 0 and N
+     * @throws IllegalArgumentException when {@code groupSize < 1}
+     */
+    public int maxSurge(int groupSize) {
+        checkGroupSize(groupSize);
+        return Math.min(maxSurge, groupSize);
     }
 
-    /** @return instances allowed missing from the ready, attached set */
-    public int maxUnavailable() {
-        return maxUnavailable;
+    /**
+     * The most of the N instances this plan lets be missing from the ready, attached set at once while it replaces
+     * a group of N: {@code min(maxUnavailable, N)} for rolling, 0 for the others (they launch before they retire).
+     * An orchestrator refuses a plan whose bound is N: it could leave the group empty.
+     *
+     * @param groupSize N, the instances in the group; {@code >= 1}
+     * @return the bound on instances missing, between 0 and N
+     * @throws IllegalArgumentException when {@code groupSize < 1}
+     */
+    public int maxUnavailable(int groupSize) {
+        checkGroupSize(groupSize);
+        return Math.min(maxUnavailable, groupSize);
+    }
+
+    private static void checkGroupSize(int groupSize) {
+        if (groupSize < 1) {
+            throw new IllegalArgumentException("groupSize must be >= 1, but was " + groupSize);
+        }
     }
 
     /** @return the canary gate; present only for {@link Kind#CANARY} */

@@ -23,9 +23,9 @@ import java.util.Set;
  *
  * <ul>
  *   <li><b>Capacity.</b> While a swap runs (until it ends or the group's next swap starts), the router has at
- *       least {@code max(1, N - maxUnavailable)} ready instances attached (N for blue-green and canary plans), and
- *       the instances of the swap that are alive (its N old ones and those it launched, until destroyed) never
- *       exceed {@code N + maxSurge} (2N for blue-green).
+ *       least {@code max(1, N - plan.maxUnavailable(N))} ready instances attached (N for one-for-one, blue-green and
+ *       canary plans), and the instances of the swap that are alive (its N old ones and those it launched, until
+ *       destroyed) never exceed {@code N + plan.maxSurge(N)} (2N for blue-green).
  *       A crash is the fault under test: from a crash until the swap re-admits or rolls back, capacity is not
  *       checked, and a crashed instance left attached lowers the requirement by one.</li>
  *   <li><b>No loss.</b> No unit of work was cut off by a destroy without being counted abandoned; no instance the
@@ -141,7 +141,8 @@ public final class InvariantChecker implements SwapListener {
         Set<String> olds = new HashSet<>();
         for (SimulatedInstance instance : instances.values()) {
             String retiredBy = detachedBy.get(instance.id());
-            if (instance.isAlive() && (retiredBy == null || retiredBy.equals(swapId))
+            // A crashed instance still attached is being rolled back by the previous swap, not swapped by this one.
+            if (instance.isAlive() && !instance.crashed() && (retiredBy == null || retiredBy.equals(swapId))
                     && router.isAttached(instance.id())) {
                 olds.add(instance.id());
             }
@@ -198,26 +199,9 @@ public final class InvariantChecker implements SwapListener {
         SwapResult result = track.result;
         Plan plan = result.plan();
         int size = track.olds.size();
-        int minReady;
-        int maxAlive;
-        switch (plan.kind()) {
-            case ONE_FOR_ONE -> {
-                minReady = 1;
-                maxAlive = size + 1;
-            }
-            case ROLLING -> {
-                minReady = Math.max(1, size - plan.maxUnavailable());
-                maxAlive = size + Math.min(plan.maxSurge(), size);
-            }
-            case BLUE_GREEN -> {
-                minReady = size;
-                maxAlive = 2 * size;
-            }
-            default -> {
-                minReady = size;
-                maxAlive = size + 1;
-            }
-        }
+        // The plan's own bounds for this group: what it reports is what it is held to.
+        int minReady = Math.max(1, size - plan.maxUnavailable(size));
+        int maxAlive = size + plan.maxSurge(size);
         boolean capacityReported = false;
         boolean aliveReported = false;
         for (Sample sample : track.samples) {

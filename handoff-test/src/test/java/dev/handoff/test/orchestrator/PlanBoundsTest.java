@@ -5,8 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.event.SwapEvent;
+import dev.handoff.api.event.SwapListener;
+import dev.handoff.test.sim.SimulatedInstance;
 import dev.handoff.test.sim.SimulatedInstance.Script;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Plans whose numbers are extreme, or larger than the group: every swap ends, within honest bounds. */
 class PlanBoundsTest {
@@ -25,5 +35,56 @@ class PlanBoundsTest {
         assertThat(result.retired()).containsExactlyInAnyOrder("old-1", "old-2");
         assertThat(sim.router.attached()).containsExactlyInAnyOrder("web-1", "web-2");
         sim.checker.assertHolds();
+    }
+
+    static Stream<Arguments> plans() {
+        return Stream.of(
+                Arguments.of(Plan.oneForOne(), 1),
+                Arguments.of(Plan.blueGreen(), 3),
+                Arguments.of(Plan.canary(id -> java.util.concurrent.CompletableFuture.completedFuture(true)), 3),
+                Arguments.of(Plan.rolling(2, 0), 3),
+                Arguments.of(Plan.rolling(1, 1), 4),
+                Arguments.of(Plan.rolling(Integer.MAX_VALUE, 0), 2));
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("plans")
+    void givenAPlan_whenItRuns_thenItsReportedSurgeIsTheMostInstancesAboveNThatWereAlive(Plan plan, int size) {
+        // given a group of N with instances slow to start, so that the plan's surge shows
+        AtomicInteger peak = new AtomicInteger();
+        Sim[] holder = new Sim[1];
+        Sim sim = new Sim(Duration.ofMillis(10), Duration.ZERO,
+                index -> Script.builder().readyDelay(Duration.ofSeconds(1)).build(),
+                builder -> builder.listener(new SwapListener() {
+                    @Override
+                    public void onStep(SwapEvent event) {
+                        peak.accumulateAndGet(alive(holder[0]), Math::max);
+                    }
+                }));
+        holder[0] = sim;
+        List<SimulatedInstance> olds = sim.adopt(size, Script.healthy());
+
+        // when
+        SwapResult result = sim.swap(plan);
+
+        // then
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(olds).allMatch(SimulatedInstance::destroyed);
+        assertThat(peak.get() - size).as("instances alive above N").isLessThanOrEqualTo(plan.maxSurge(size));
+        if (plan.kind() == Plan.Kind.BLUE_GREEN) {
+            assertThat(peak.get() - size).as("blue-green's surge is N").isEqualTo(plan.maxSurge(size));
+        }
+        sim.checker.assertHolds();
+    }
+
+    private static int alive(Sim sim) {
+        if (sim == null) {
+            return 0;
+        }
+        int alive = 0;
+        for (SimulatedInstance instance : sim.launcher.launched()) {
+            alive += instance.isAlive() ? 1 : 0;
+        }
+        return alive + (int) sim.adopted.stream().filter(SimulatedInstance::isAlive).count();
     }
 }

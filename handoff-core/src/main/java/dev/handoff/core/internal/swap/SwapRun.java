@@ -74,9 +74,8 @@ final class SwapRun implements Wait.Context {
         this.result = result;
         this.size = olds.size();
         this.blueGreen = plan.kind() == Plan.Kind.BLUE_GREEN;
-        // More surge than N replacements cannot be used, and N + maxSurge must not overflow into a negative bound
-        // that no instance could ever get under.
-        this.surge = blueGreen ? size : Math.min(plan.maxSurge(), size);
+        // At most N (never an overflowing N + maxSurge: a negative bound no instance could ever get under).
+        this.surge = plan.maxSurge(size);
         this.maxAlive = size + surge;
     }
 
