@@ -40,8 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * when the swap never started, see below).
  * <ul>
  *   <li>A failure before the cut-over (the new instance fails to start, is not ready in time, fails, cannot be
- *       attached, a canary's gate says no) rolls back: the new instance is detached, drained if it served, and
- *       destroyed; the old one was never touched and still serves. A new instance that arrives after its launch
+ *       attached, a canary's gate says no) rolls back: the new instance is detached, drained if it served (after the
+ *       propagation delay, as an old instance is), and destroyed; the old one was never touched and still serves. A new instance that arrives after its launch
  *       deadline is destroyed when it arrives.</li>
  *   <li>Step 4 tells the old instance to stop accepting, has the router detach it (confirmed, bounded), then
  *       waits the propagation delay (the router's plus {@link Builder#propagationDelay(Duration)}). If step 4 fails,

@@ -210,20 +210,25 @@ final class Pair {
                                     detachFailed(detachFailure);
                                     return;
                                 }
-                                Duration delay = propagationDelay(router);
-                                if (delay.isZero()) {
-                                    detached();
-                                } else {
-                                    int token = ++generation;
-                                    wait = Wait.delay(swap, delay, () -> {
-                                        if (token == generation) {
-                                            wait = null;
-                                            detached();
-                                        }
-                                    });
-                                }
+                                afterPropagationDelay(this::detached);
                             });
                 });
+    }
+
+    /** Work may still reach a detached instance for the propagation delay: it is served, so drains wait it out. */
+    private void afterPropagationDelay(Runnable next) {
+        Duration delay = propagationDelay(settings.router());
+        if (delay.isZero()) {
+            next.run();
+            return;
+        }
+        int token = ++generation;
+        wait = Wait.delay(swap, delay, () -> {
+            if (token == generation) {
+                wait = null;
+                next.run();
+            }
+        });
     }
 
     private Duration propagationDelay(Router router) {
@@ -478,7 +483,7 @@ final class Pair {
                     if (newFailed) {
                         destroyNew();
                     } else {
-                        drainNew();
+                        afterPropagationDelay(this::drainNew);
                     }
                 });
     }
