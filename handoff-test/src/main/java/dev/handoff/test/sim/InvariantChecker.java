@@ -49,6 +49,7 @@ public final class InvariantChecker implements SwapListener {
     private final Map<String, Track> tracks = new LinkedHashMap<>();
     private final Map<String, String> detachedBy = new HashMap<>();
     private final Set<String> crashed = new HashSet<>();
+    private final Set<String> rolledBack = new HashSet<>();
     private final List<String> violations = new ArrayList<>();
     private final List<SwapResult> results = new ArrayList<>();
     private long sequence;
@@ -109,6 +110,9 @@ public final class InvariantChecker implements SwapListener {
                 if (event.step() == SwapStep.DETACH) {
                     detachedBy.put(event.instanceId(), event.swapId());
                 }
+                if (event.step() == SwapStep.ROLLBACK) {
+                    rolledBack.add(event.instanceId());
+                }
             } else {
                 int left = track.open.merge(key, -1, Integer::sum);
                 if (left < 0) {
@@ -141,9 +145,9 @@ public final class InvariantChecker implements SwapListener {
         Set<String> olds = new HashSet<>();
         for (SimulatedInstance instance : instances.values()) {
             String retiredBy = detachedBy.get(instance.id());
-            // A crashed instance still attached is being rolled back by the previous swap, not swapped by this one.
-            if (instance.isAlive() && !instance.crashed() && (retiredBy == null || retiredBy.equals(swapId))
-                    && router.isAttached(instance.id())) {
+            // An instance being rolled back (by the previous swap, while still attached) left the group.
+            if (instance.isAlive() && !rolledBack.contains(instance.id())
+                    && (retiredBy == null || retiredBy.equals(swapId)) && router.isAttached(instance.id())) {
                 olds.add(instance.id());
             }
         }
