@@ -9,9 +9,11 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>{@link #oneForOne()}: the group has one instance; replace it.</li>
- *   <li>{@link #rolling(int, int)}: replace N instances one at a time, never fewer than {@code N - maxUnavailable}
- *       ready and attached, never more than {@code N + maxSurge} alive. Each instance's replacement is its own
- *       seven steps; the plan halts at the first one that rolls back (the ones before it stay replaced).</li>
+ *   <li>{@link #rolling(int, int)}: replace N instances, as many at once as the bounds allow (Kubernetes'
+ *       semantics): never fewer than {@code N - maxUnavailable} ready and attached, never more than
+ *       {@code N + maxSurge} alive. Each instance's replacement is its own seven steps; the plan halts at the first
+ *       one that rolls back (the ones that cut over before it stay replaced). A {@code maxUnavailable} of N or more
+ *       is refused when the swap is asked for: it could leave the group empty.</li>
  *   <li>{@link #blueGreen()}: all N new instances ready and attached before any old one is detached; all or
  *       nothing.</li>
  *   <li>{@link #canary(VerificationGate)}: one new instance is attached beside the old ones and the gate runs; on
@@ -25,7 +27,7 @@ public final class Plan {
     public enum Kind {
         /** One instance replaced by one. */
         ONE_FOR_ONE,
-        /** N instances, one at a time, within surge and unavailability bounds. */
+        /** N instances, as many at once as the surge and unavailability bounds allow. */
         ROLLING,
         /** N new alongside N old, then cut over. */
         BLUE_GREEN,

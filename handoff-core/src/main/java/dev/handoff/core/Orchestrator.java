@@ -63,12 +63,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * drain never blocks the next release. Each swap keeps its own instances alive within its plan's bound
  * ({@code N + maxSurge}; instances a previous swap is still draining are that swap's).
  *
- * <p><b>Plans.</b> See {@link Plan}. A rolling plan replaces one instance at a time; with {@code maxSurge > 0} the new
- * instance starts first and the next one waits while {@code N + maxSurge} instances of the swap are alive (draining
- * ones count); with {@code maxSurge 0} the old instance is retired first (within {@code maxUnavailable}), so if its
- * replacement then fails the group is left one instance short and the swap is {@code ROLLED_BACK}. A rolling or
- * canary plan halts at the first instance swap that rolls back; the ones before it stay replaced. Blue-green is all
- * or nothing until the first old instance is destroyed, which happens only after every old one has drained.
+ * <p><b>Plans.</b> See {@link Plan}. A rolling plan keeps Kubernetes' semantics, with the bounds
+ * {@link Plan#maxSurge(int)} and {@link Plan#maxUnavailable(int)} of the group's size N: it launches new instances
+ * first (each then retires one old instance) while at most {@code N + maxSurge} instances of the swap are alive
+ * (draining ones count), and beyond that retires up to {@code maxUnavailable} old instances first, each replaced once
+ * it is destroyed, so that never fewer than {@code N - maxUnavailable} ready instances are attached. If the
+ * replacement of an old instance retired first fails, the group is left one instance short and the swap is
+ * {@code ROLLED_BACK}. A rolling or canary plan halts at the first instance swap that rolls back: none starts after
+ * it, one that has not cut over yet is rolled back, the ones that have stay replaced. Blue-green is all or nothing
+ * until the first old instance is destroyed, which happens only after every old one has drained.
  *
  * <p><b>Deadlines.</b> Every wait is bounded: each SPI call by its timeout on the {@link Scheduler}, the propagation
  * delay by itself, and a rolling plan's wait for room under {@code N + maxSurge} by the drain, force and destroy
@@ -150,7 +153,8 @@ public final class Orchestrator implements AutoCloseable {
      * @return completes with the result when the swap ends (after step 7 of its last old instance)
      * @throws NullPointerException     when {@code plan} is null
      * @throws IllegalArgumentException when the plan does not fit the group (one-for-one on a group of more than one
-     *                                  instance; rolling with {@code maxSurge 0} on a group of one)
+     *                                  instance; rolling with a {@code maxUnavailable} of the group's size or more,
+     *                                  which could leave it empty)
      * @throws IllegalStateException    when the group is empty or the orchestrator is closed
      * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4 (or re-admitting an
      *                                  old instance)

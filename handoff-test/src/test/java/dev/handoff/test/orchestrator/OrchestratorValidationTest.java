@@ -116,8 +116,8 @@ class OrchestratorValidationTest {
         Orchestrator single = orchestrator(launcher);
         single.adopt(running("c"));
         assertThatThrownBy(() -> single.swap(Plan.rolling(0, 1))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("plan rolling(maxSurge=0, maxUnavailable=1) on group 'web' of 1 instance would leave no"
-                        + " instance ready: with maxSurge 0 the group needs at least 2 instances");
+                .hasMessage("plan rolling(maxSurge=0, maxUnavailable=1) could leave group 'web' empty:"
+                        + " maxUnavailable must be less than the group's 1 instance(s)");
         assertThat(launcher.launched()).isEmpty();
     }
 

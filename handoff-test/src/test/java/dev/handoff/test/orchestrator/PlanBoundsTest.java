@@ -1,6 +1,7 @@
 package dev.handoff.test.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
@@ -86,5 +87,61 @@ class PlanBoundsTest {
             alive += instance.isAlive() ? 1 : 0;
         }
         return alive + (int) sim.adopted.stream().filter(SimulatedInstance::isAlive).count();
+    }
+
+    @Test
+    void givenRollingWithoutSurge_whenItRuns_thenItRetiresUpToMaxUnavailableOldInstancesAtOnce() {
+        // given four instances, each serving work that takes 2 s to drain
+        Sim sim = new Sim();
+        List<SimulatedInstance> olds = sim.adopt(4, Script.healthy());
+        olds.forEach(old -> old.submit(Duration.ofSeconds(2)));
+
+        // when two may be unavailable at once
+        SwapResult result = sim.swap(Plan.rolling(0, 2));
+
+        // then two old instances retire together, the next two once the first replacements serve
+        List<String> log = sim.log();
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(log.indexOf("DETACH STARTED old-2")).isLessThan(log.indexOf("DESTROY COMPLETED old-1"));
+        assertThat(log.indexOf("DETACH STARTED old-3")).isGreaterThan(log.indexOf("ATTACH COMPLETED web-1"));
+        assertThat(sim.router.attached()).containsExactlyInAnyOrder("web-1", "web-2", "web-3", "web-4");
+        sim.checker.assertHolds();
+    }
+
+    @Test
+    void givenRollingWithSurgeAndUnavailability_whenItRuns_thenItLaunchesAndRetiresAtOnce() {
+        // given four instances, new ones ready after 1 s
+        Sim sim = new Sim(Duration.ZERO, Duration.ZERO,
+                index -> Script.builder().readyDelay(Duration.ofSeconds(1)).build(), builder -> { });
+        sim.adopt(4, Script.healthy());
+
+        // when one may be added and one may be missing (Kubernetes' rolling update semantics)
+        SwapResult result = sim.swap(Plan.rolling(1, 1));
+
+        // then a replacement launches while another old instance already retires
+        List<String> log = sim.log();
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(log.indexOf("LAUNCH STARTED web-1")).isLessThan(log.indexOf("AWAIT_READY COMPLETED web-1"));
+        assertThat(log.indexOf("DETACH STARTED old-2")).isLessThan(log.indexOf("AWAIT_READY COMPLETED web-1"));
+        assertThat(sim.router.attached()).hasSize(4);
+        sim.checker.assertHolds();
+    }
+
+    @Test
+    void givenAMaxUnavailableOfTheWholeGroup_whenTheSwapIsAskedFor_thenItIsRefusedAndNothingStarts() {
+        Sim sim = new Sim();
+        sim.adopt(3, Script.healthy());
+
+        assertThatThrownBy(() -> sim.orchestrator.swap(Plan.rolling(0, 1000)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan rolling(maxSurge=0, maxUnavailable=1000) could leave group 'web' empty:"
+                        + " maxUnavailable must be less than the group's 3 instance(s)");
+        assertThatThrownBy(() -> sim.orchestrator.swap(Plan.rolling(2, 3)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan rolling(maxSurge=2, maxUnavailable=3) could leave group 'web' empty:"
+                        + " maxUnavailable must be less than the group's 3 instance(s)");
+        assertThat(sim.launcher.launched()).isEmpty();
+        assertThat(sim.events).isEmpty();
+        assertThat(sim.router.attached()).containsExactly("old-1", "old-2", "old-3");
     }
 }

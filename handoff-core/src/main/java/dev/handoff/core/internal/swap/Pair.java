@@ -34,7 +34,7 @@ final class Pair {
     private final InstanceHandle old;
     private final String oldId;
     private final int index;
-    private final boolean retireFirst;
+    final boolean retireFirst;
 
     private Phase phase = Phase.NEW;
     private String newId;
@@ -335,8 +335,10 @@ final class Pair {
                         swap.instanceGone();
                         finishRolledBack();
                     } else if (retireFirst) {
-                        swap.instanceGone();
+                        // The replacement takes the old instance's place among those alive before the place is
+                        // freed, so that no other pair of the run takes it meanwhile.
                         launch();
+                        swap.instanceGone();
                     } else {
                         finish();
                         swap.instanceGone();

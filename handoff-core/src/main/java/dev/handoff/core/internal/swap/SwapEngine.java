@@ -194,9 +194,9 @@ public final class SwapEngine {
             throw new IllegalArgumentException("plan one-for-one needs a group of exactly 1 instance, but group '"
                     + group + "' has " + size + "; use rolling(maxSurge, maxUnavailable), blueGreen() or canary(gate)");
         }
-        if (plan.kind() == Plan.Kind.ROLLING && plan.maxSurge(size) == 0 && size < 2) {
-            throw new IllegalArgumentException("plan " + plan + " on group '" + group + "' of 1 instance would leave no"
-                    + " instance ready: with maxSurge 0 the group needs at least 2 instances");
+        if (plan.maxUnavailable(size) >= size) {
+            throw new IllegalArgumentException("plan " + plan + " could leave group '" + group + "' empty:"
+                    + " maxUnavailable must be less than the group's " + size + " instance(s)");
         }
     }
 

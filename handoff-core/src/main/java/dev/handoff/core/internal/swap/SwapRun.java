@@ -20,13 +20,15 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One run of a plan over a group: the instance swaps ({@link Pair}s) it is made of, the bounds on instances
- * alive, the halt at the first rollback, the blue-green barriers, the record of steps and the result.
+ * alive and unavailable, the halt at the first rollback, the blue-green barriers, the record of steps and the result.
  *
- * <p>Rolling, one-for-one and canary plans run their pairs' steps 1 to 4 one pair at a time; a pair's steps 5 to 7
- * run on while the next pairs start, as long as the instances of this run that are alive stay within
- * {@code N + maxSurge}. With {@code maxSurge 0} a pair retires its old instance first (steps 4 to 7) and then
- * launches the new one. A blue-green plan runs every pair at once with two barriers: no old instance is detached
- * before every new one is attached, and none is destroyed before every one has drained.
+ * <p>Rolling, one-for-one and canary plans start as many pairs at once as the plan's bounds for the group allow
+ * (Kubernetes' rolling-update semantics): a pair that launches its new instance first while the instances of this
+ * run that are alive stay within {@code N + maxSurge}, and otherwise a pair that retires its old instance first
+ * (steps 4 to 7, then the launch) while fewer than {@code maxUnavailable} such pairs are short of an instance.
+ * A pair's steps 5 to 7 run on while the next pairs start. A blue-green plan runs every pair at once with two
+ * barriers: no old instance is detached before every new one is attached, and none is destroyed before every one
+ * has drained.
  *
  * <p>Not API. Confined to the serial executor, except for the fields set at construction.
  */
@@ -40,6 +42,7 @@ final class SwapRun implements Wait.Context {
     private final int size;
     private final int surge;
     private final int maxAlive;
+    private final int maxUnavailable;
     private final boolean blueGreen;
 
     private Instant start;
@@ -58,7 +61,9 @@ final class SwapRun implements Wait.Context {
     private int frontReported;
     private int attachedCount;
     private final List<Pair> awaitingDestroy = new ArrayList<>();
-    private Runnable slotWaiter;
+    /** Pairs that retire their old instance first and have not yet attached its replacement (or rolled back). */
+    private int retiring;
+    private boolean waitingForRoom;
     private boolean frontDone;
     private boolean ended;
     /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
@@ -77,6 +82,7 @@ final class SwapRun implements Wait.Context {
         // At most N (never an overflowing N + maxSurge: a negative bound no instance could ever get under).
         this.surge = plan.maxSurge(size);
         this.maxAlive = size + surge;
+        this.maxUnavailable = plan.maxUnavailable(size);
     }
 
     @Override
@@ -111,36 +117,44 @@ final class SwapRun implements Wait.Context {
                 pair.launch();
             }
         } else {
-            nextPair();
+            nextPairs();
         }
     }
 
-    /** Rolling progression: start the next pair's front half, when the bound on instances alive allows. */
-    private void nextPair() {
-        if (haltCause != null || nextOld == size) {
-            frontHalfDone();
-            return;
-        }
-        boolean retireFirst = surge == 0;
-        if (!retireFirst && alive >= maxAlive) {
-            if (finishedPairs == pairs.size()) {
-                // Only an instance of an unfinished pair can free a slot: without one the wait would never end.
-                haltCause = new IllegalStateException("swap " + id + " cannot start its next instance swap: " + alive
-                        + " instance(s) alive, at most " + maxAlive + ", and none of them is being retired");
-                SwapEngine.LOG.error("swap {} halts", id, haltCause);
-                frontHalfDone();
+    /**
+     * Rolling progression: start as many pairs as the bounds allow, a launch-first pair while there is room under
+     * {@code N + maxSurge}, else a retire-first pair while fewer than {@code maxUnavailable} are short; when neither
+     * fits, wait until an instance of this run is destroyed or a retire-first pair has its replacement attached.
+     */
+    private void nextPairs() {
+        waitingForRoom = false;
+        while (haltCause == null && nextOld < size) {
+            boolean surgeRoom = alive < maxAlive;
+            if (!surgeRoom && retiring >= maxUnavailable) {
+                if (finishedPairs == pairs.size()) {
+                    // Only an unfinished pair can make room: without one the wait would never end.
+                    haltCause = new IllegalStateException("swap " + id + " cannot start its next instance swap: "
+                            + alive + " instance(s) alive, at most " + maxAlive + ", and none of them is being"
+                            + " retired");
+                    SwapEngine.LOG.error("swap {} halts", id, haltCause);
+                    break;
+                }
+                waitingForRoom = true;
                 return;
             }
-            slotWaiter = this::nextPair;
-            return;
+            boolean retireFirst = !surgeRoom;
+            Pair pair = new Pair(this, olds.get(nextOld), nextOld, retireFirst);
+            nextOld++;
+            pairs.add(pair);
+            if (retireFirst) {
+                retiring++;
+                pair.detachOld();
+            } else {
+                pair.launch();
+            }
         }
-        Pair pair = new Pair(this, olds.get(nextOld), nextOld, retireFirst);
-        nextOld++;
-        pairs.add(pair);
-        if (retireFirst) {
-            pair.detachOld();
-        } else {
-            pair.launch();
+        if (frontReported == pairs.size()) {
+            frontHalfDone();
         }
     }
 
@@ -151,10 +165,8 @@ final class SwapRun implements Wait.Context {
     /** An instance of this run was destroyed (or its destroy failed): one slot freed. */
     void instanceGone() {
         alive--;
-        if (slotWaiter != null && alive < maxAlive) {
-            Runnable waiter = slotWaiter;
-            slotWaiter = null;
-            waiter.run();
+        if (waitingForRoom && alive < maxAlive) {
+            nextPairs();
         }
     }
 
@@ -183,8 +195,11 @@ final class SwapRun implements Wait.Context {
         }
         pair.frontReported = true;
         frontReported++;
+        if (pair.retireFirst) {
+            retiring--;
+        }
         if (!blueGreen) {
-            nextPair();
+            nextPairs();
         } else if (frontReported == size) {
             frontHalfDone();
         }
@@ -289,7 +304,7 @@ final class SwapRun implements Wait.Context {
     }
 
     private void maybeEnd() {
-        if (ended || !frontDone || slotWaiter != null || finishedPairs < pairs.size()) {
+        if (ended || !frontDone || waitingForRoom || finishedPairs < pairs.size()) {
             return;
         }
         ended = true;
