@@ -32,12 +32,18 @@ public final class Plan {
         /** N new alongside N old, then cut over. */
         BLUE_GREEN,
         /** One, verified, then the rest. */
-        CANARY
+        CANARY,
+        /**
+         * The group's first instances, launched by {@code Orchestrator.start(count)}: all at once, all or nothing.
+         * Not a plan to swap by.
+         */
+        START
     }
 
     private static final Plan ONE_FOR_ONE = new Plan(Kind.ONE_FOR_ONE, 1, 0, null);
     /** Surge "all": N new instances beside the N old ones, whatever N is. */
     private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, Integer.MAX_VALUE, 0, null);
+    private static final Plan START = new Plan(Kind.START, Integer.MAX_VALUE, 0, null);
 
     private final Kind kind;
     private final int maxSurge;
@@ -80,6 +86,17 @@ public final class Plan {
     /** @return a blue-green plan */
     public static Plan blueGreen() {
         return BLUE_GREEN;
+    }
+
+    /**
+     * The plan a start runs by: {@code Orchestrator.start(count)} launches, readies and attaches {@code count}
+     * instances in an empty group, all at once (surge: all of them), all or nothing. Results and metrics of a start
+     * carry it; a swap refuses it.
+     *
+     * @return the start plan
+     */
+    public static Plan start() {
+        return START;
     }
 
     /**
@@ -146,6 +163,8 @@ public final class Plan {
                 return "blue-green";
             case CANARY:
                 return "canary";
+            case START:
+                return "start";
             default:
                 return "one-for-one";
         }

@@ -38,6 +38,14 @@ class PlanTest {
     }
 
     @Test
+    void aStartLaunchesEveryInstanceAtOnce() {
+        assertThat(Plan.start().kind()).isEqualTo(Plan.Kind.START);
+        assertThat(Plan.start().maxSurge(3)).isEqualTo(3);
+        assertThat(Plan.start().maxUnavailable(3)).isZero();
+        assertThat(Plan.start()).hasToString("start");
+    }
+
+    @Test
     void boundsNeedAGroupOfAtLeastOne() {
         assertThatThrownBy(() -> Plan.blueGreen().maxSurge(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("groupSize must be >= 1, but was 0");

@@ -1,5 +1,6 @@
 package dev.handoff.core;
 
+import dev.handoff.api.HandoffException;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapResult;
@@ -127,17 +128,23 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
-     * Launches the group's first instances, waits until they are ready and attaches them, under the launch,
-     * ready and attach timeouts. All or nothing: when one fails, the others are detached and destroyed and the
-     * stage completes exceptionally.
+     * Launches the group's first instances, waits until they are ready and attaches them: steps 1 to 3 of a swap for
+     * each instance, all at once, run like a swap of plan {@link Plan#start()} (id {@code <group>/start-<n>}): the same
+     * deadlines, step events, {@link SwapListener#onSwapEnd} result with each step's timing, metrics (tag
+     * {@code plan=start}), MDC, and watch for a new instance that fails before the start ends. All or nothing: when
+     * one fails, the others are detached, drained if they served, and destroyed, and the stage completes exceptionally
+     * (the group stays empty; the listeners still get the {@code ROLLED_BACK} result). The group is held like a swap
+     * holds it until the start ends. The started instances are then {@link #instances()}.
      *
      * @param count how many instances; at least 1
-     * @return completes with the started instances
+     * @return completes with the {@code COMMITTED} result when every instance is ready and attached; completes
+     *     exceptionally with a {@link HandoffException} ({@code "starting group '<group>' failed: ..."}, the first
+     *     failure as its cause) when the start rolled back
      * @throws IllegalArgumentException when {@code count < 1}
      * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
      * @throws SwapInProgressException  when a swap or a start holds the group
      */
-    public CompletionStage<List<InstanceHandle>> start(int count) {
+    public CompletionStage<SwapResult> start(int count) {
         return engine.start(count);
     }
 

@@ -203,9 +203,11 @@ public final class InvariantChecker implements SwapListener {
         SwapResult result = track.result;
         Plan plan = result.plan();
         int size = track.olds.size();
-        // The plan's own bounds for this group: what it reports is what it is held to.
-        int minReady = Math.max(1, size - plan.maxUnavailable(size));
-        int maxAlive = size + plan.maxSurge(size);
+        // The plan's own bounds for this group: what it reports is what it is held to. A start has no capacity to
+        // keep yet, and launches its instances all at once.
+        boolean start = plan.kind() == Plan.Kind.START;
+        int minReady = start ? 0 : Math.max(1, size - plan.maxUnavailable(size));
+        int maxAlive = start ? size + result.launched().size() : size + plan.maxSurge(size);
         boolean capacityReported = false;
         boolean aliveReported = false;
         for (Sample sample : track.samples) {

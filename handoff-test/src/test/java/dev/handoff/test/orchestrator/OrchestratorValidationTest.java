@@ -111,6 +111,8 @@ class OrchestratorValidationTest {
                 .hasMessageContaining("maxSurge and maxUnavailable must not both be 0");
         assertThatThrownBy(() -> Plan.rolling(-1, 1)).hasMessage("maxSurge must be >= 0, but was -1");
         assertThatThrownBy(() -> Plan.canary(null)).hasMessage("gate must not be null");
+        assertThatThrownBy(() -> orchestrator.swap(Plan.start())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan start launches a group's first instances: call start(count), not swap(plan)");
         assertThat(launcher.launched()).isEmpty();
 
         Orchestrator single = orchestrator(launcher);

@@ -3,6 +3,7 @@ package dev.handoff.core.internal.swap;
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
+import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
@@ -46,6 +47,7 @@ public final class SwapEngine {
     private final List<SwapRun> running = new ArrayList<>();
     private String holder;
     private long swapCount;
+    private long startCount;
     private long instanceCount;
     private int active;
     private boolean closed;
@@ -89,16 +91,17 @@ public final class SwapEngine {
     }
 
     /**
-     * Launches, readies and attaches the group's first instances.
+     * Launches, readies and attaches the group's first instances: a run of {@link Plan#start()}, through the same
+     * steps, events, timings, failure watch and metrics as a swap.
      *
      * @param count how many
-     * @return completes with the instances, or exceptionally after destroying the ones that started
+     * @return completes with the result, or exceptionally after destroying the instances that started
      */
-    public CompletionStage<List<InstanceHandle>> start(int count) {
+    public CompletionStage<SwapResult> start(int count) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, but was " + count);
         }
-        GroupStart start;
+        SwapRun run;
         synchronized (lock) {
             checkOpen();
             if (holder != null) {
@@ -108,12 +111,13 @@ public final class SwapEngine {
                 throw new IllegalStateException("group '" + settings.group() + "' already has " + members.size()
                         + " instance(s); start() launches a group's first instances, swap() replaces them");
             }
-            start = new GroupStart(this, settings.group() + "/start", count);
-            holder = start.id();
+            String id = settings.group() + "/start-" + (++startCount);
+            holder = id;
             active++;
+            run = new SwapRun(this, id, Plan.start(), List.of(), count, new CompletableFuture<>());
         }
-        serial.execute(start.id(), start::run);
-        return start.result();
+        serial.execute(run.id, run::start);
+        return run.result;
     }
 
     /**
@@ -186,6 +190,10 @@ public final class SwapEngine {
     private void validate(Plan plan) {
         int size = members.size();
         String group = settings.group();
+        if (plan.kind() == Plan.Kind.START) {
+            throw new IllegalArgumentException("plan start launches a group's first instances: call start(count),"
+                    + " not swap(plan)");
+        }
         if (size == 0) {
             throw new IllegalStateException("group '" + group + "' has no instances to swap; adopt() or start() them"
                     + " first");
@@ -205,7 +213,8 @@ public final class SwapEngine {
         String id = settings.group() + "/swap-" + (++swapCount);
         holder = id;
         active++;
-        return new SwapRun(this, id, plan, List.copyOf(members.values()), result);
+        List<InstanceHandle> olds = List.copyOf(members.values());
+        return new SwapRun(this, id, plan, olds, olds.size(), result);
     }
 
     /** Serial executor: a run's steps 1 to 4 are over; the next queued swap may start. */
@@ -271,18 +280,13 @@ public final class SwapEngine {
             }
         }
         finishedActivity();
-        run.result.complete(result);
-    }
-
-    /** Serial executor: the initial start ended. */
-    void startEnded(List<InstanceHandle> started) {
-        synchronized (lock) {
-            for (InstanceHandle handle : started) {
-                members.put(handle.id(), handle);
-            }
+        if (run.plan.kind() == Plan.Kind.START && result.outcome() != SwapOutcome.COMMITTED) {
+            // A swap that rolls back leaves the group serving as before; a start that does leaves no group at all.
+            Throwable cause = result.cause().orElseGet(() -> new IllegalStateException("no cause was recorded"));
+            run.result.completeExceptionally(describe("starting group '" + settings.group() + "' failed", cause));
+        } else {
+            run.result.complete(result);
         }
-        release();
-        finishedActivity();
     }
 
     private void finishedActivity() {

@@ -40,10 +40,13 @@ final class SwapRun implements Wait.Context {
     final CompletableFuture<SwapResult> result;
     private final List<InstanceHandle> olds;
     private final int size;
+    /** New instances to start: one per old instance, or, for a start, the count asked for. */
+    private final int pairCount;
     private final int surge;
     private final int maxAlive;
     private final int maxUnavailable;
-    private final boolean blueGreen;
+    /** Blue-green and start: every pair at once, with barriers, all or nothing. */
+    private final boolean allAtOnce;
 
     private Instant start;
     private final List<StepRecord> steps = new ArrayList<>();
@@ -69,7 +72,7 @@ final class SwapRun implements Wait.Context {
     /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
     private int readmissions;
 
-    SwapRun(SwapEngine engine, String id, Plan plan, List<InstanceHandle> olds,
+    SwapRun(SwapEngine engine, String id, Plan plan, List<InstanceHandle> olds, int pairCount,
             CompletableFuture<SwapResult> result) {
         this.engine = engine;
         this.settings = engine.settings;
@@ -78,11 +81,12 @@ final class SwapRun implements Wait.Context {
         this.olds = olds;
         this.result = result;
         this.size = olds.size();
-        this.blueGreen = plan.kind() == Plan.Kind.BLUE_GREEN;
+        this.pairCount = pairCount;
+        this.allAtOnce = plan.kind() == Plan.Kind.BLUE_GREEN || plan.kind() == Plan.Kind.START;
         // At most N (never an overflowing N + maxSurge: a negative bound no instance could ever get under).
-        this.surge = plan.maxSurge(size);
+        this.surge = plan.maxSurge(pairCount);
         this.maxAlive = size + surge;
-        this.maxUnavailable = plan.maxUnavailable(size);
+        this.maxUnavailable = plan.maxUnavailable(pairCount);
     }
 
     @Override
@@ -107,11 +111,16 @@ final class SwapRun implements Wait.Context {
         start = now();
         alive = size;
         engine.runStarted(this);
-        SwapEngine.LOG.info("swap {} of group '{}' started: plan {}, {} instance(s)", id, settings.group(), plan,
-                size);
-        if (blueGreen) {
-            for (int i = 0; i < size; i++) {
-                pairs.add(new Pair(this, olds.get(i), i, false));
+        if (size == 0) {
+            SwapEngine.LOG.info("{} of group '{}' started: {} instance(s) to launch", id, settings.group(), pairCount);
+        } else {
+            SwapEngine.LOG.info("swap {} of group '{}' started: plan {}, {} instance(s)", id, settings.group(), plan,
+                    size);
+        }
+        if (allAtOnce) {
+            for (int i = 0; i < pairCount; i++) {
+                // A start has no old instances: its pairs only launch, ready and attach.
+                pairs.add(new Pair(this, i < size ? olds.get(i) : null, i, false));
             }
             for (Pair pair : List.copyOf(pairs)) {
                 pair.launch();
@@ -176,12 +185,12 @@ final class SwapRun implements Wait.Context {
             pair.abort(haltCause);
             return;
         }
-        if (!blueGreen) {
+        if (!allAtOnce) {
             pair.detachOld();
             return;
         }
         attachedCount++;
-        if (attachedCount == size) {
+        if (attachedCount == pairCount) {
             for (Pair each : List.copyOf(pairs)) {
                 each.detachOld();
             }
@@ -198,16 +207,16 @@ final class SwapRun implements Wait.Context {
         if (pair.retireFirst) {
             retiring--;
         }
-        if (!blueGreen) {
+        if (!allAtOnce) {
             nextPairs();
-        } else if (frontReported == size) {
+        } else if (frontReported == pairCount) {
             frontHalfDone();
         }
     }
 
     /** A pair's old instance drained (or was forced): destroy it, at once or at the blue-green barrier. */
     void readyToDestroy(Pair pair) {
-        if (!blueGreen || pair.cleanup) {
+        if (!allAtOnce || pair.cleanup) {
             pair.destroyOld();
             return;
         }
@@ -224,7 +233,7 @@ final class SwapRun implements Wait.Context {
         if (haltCause == null) {
             haltCause = cause;
             SwapEngine.LOG.warn("swap {} rolls back: {}", id, cause.toString());
-            if (blueGreen) {
+            if (allAtOnce) {
                 for (Pair each : List.copyOf(pairs)) {
                     if (each != pair) {
                         each.abort(cause);
