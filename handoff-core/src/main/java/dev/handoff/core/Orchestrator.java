@@ -189,9 +189,19 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
-     * Rejects further swaps and fails the queued ones; swaps already running finish. The instances are not
-     * touched: they belong to the application. The default executor (if this orchestrator created it) is shut
-     * down once nothing runs. Idempotent.
+     * Rejects further swaps and starts, and fails the queued ones; swaps already running finish by their own
+     * deadlines. Then the instances named by {@link Builder#onClose(OnClose)} are destroyed, all at once, each bounded
+     * by the destroy timeout: by default ({@link OnClose#DESTROY_LAUNCHED}) the members this orchestrator launched,
+     * so that a program whose instances it launched can end; adopted ones are left to whoever created them. They are
+     * destroyed, not drained or detached first: close the router too, or retire them by a swap, if it outlives the
+     * orchestrator. A destroy that fails or times out is reported in an ERROR log line and the
+     * {@value HandoffMetrics#DESTROY_FAILURES} counter. The default executor (if this orchestrator created it) is
+     * shut down once the destroys have ended.
+     *
+     * <p>Blocks at most the destroy timeout, waiting for those destroys when nothing runs; when a swap or a start
+     * still runs, returns at once and the destroys follow its end. Do not call it from a listener (it would wait for
+     * destroys queued behind the listener, up to the destroy timeout). Interrupted, it returns with the interrupt flag
+     * set; the destroys go on. Idempotent.
      */
     @Override
     public void close() {
@@ -201,6 +211,19 @@ public final class Orchestrator implements AutoCloseable {
     @Override
     public String toString() {
         return "Orchestrator[" + group + "]";
+    }
+
+    /** What {@link #close()} does with the group's instances. */
+    public enum OnClose {
+        /**
+         * The default: destroy the members this orchestrator launched (by {@link #start(int)} or a swap); leave the
+         * adopted ones (and re-admitted adopted ones) to whoever created them.
+         */
+        DESTROY_LAUNCHED,
+        /** Destroy every member, the adopted ones too. */
+        DESTROY_ALL,
+        /** Leave every instance running: the application stops them (and until then, they keep a program alive). */
+        LEAVE_RUNNING
     }
 
     /**
@@ -224,6 +247,7 @@ public final class Orchestrator implements AutoCloseable {
         private Duration forceTimeout = Duration.ofSeconds(10);
         private Duration destroyTimeout = Duration.ofSeconds(30);
         private Duration verifyTimeout = Duration.ofSeconds(60);
+        private OnClose onClose = OnClose.DESTROY_LAUNCHED;
 
         private Builder(String group, Launcher launcher, Router router) {
             Objects.requireNonNull(group, "group must not be null");
@@ -379,13 +403,24 @@ public final class Orchestrator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param policy what {@link Orchestrator#close()} does with the group's instances; default
+         *               {@link OnClose#DESTROY_LAUNCHED}
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder onClose(OnClose policy) {
+            this.onClose = Objects.requireNonNull(policy, "policy must not be null");
+            return this;
+        }
+
         /** @return a new orchestrator with these settings and an empty group */
         public Orchestrator build() {
             boolean owns = executor == null;
             Executor chosen = owns ? defaultExecutor(group) : executor;
             return new Orchestrator(new Settings(group, launcher, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
-                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout));
+                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose));
         }
 
         private static ExecutorService defaultExecutor(String group) {

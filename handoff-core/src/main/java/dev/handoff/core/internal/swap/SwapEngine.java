@@ -10,6 +10,8 @@ import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.core.Scheduler;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,7 +21,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +47,8 @@ public final class SwapEngine {
     private final LinkedHashMap<String, InstanceHandle> members = new LinkedHashMap<>();
     /** Ids of every instance alive or being launched: members, instances draining, launches in progress. */
     private final Set<String> aliveIds = new HashSet<>();
+    /** Ids of the members adopted rather than launched: the close policy may leave them. */
+    private final Set<String> adoptedIds = new HashSet<>();
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     /** Confined to the serial executor: runs started and not ended. */
     private final List<SwapRun> running = new ArrayList<>();
@@ -86,6 +93,7 @@ public final class SwapEngine {
             for (int i = 0; i < handles.size(); i++) {
                 members.put(ids.get(i), handles.get(i));
                 aliveIds.add(ids.get(i));
+                adoptedIds.add(ids.get(i));
             }
         }
     }
@@ -152,10 +160,15 @@ public final class SwapEngine {
         }
     }
 
-    /** Rejects further swaps, fails queued ones, and lets running ones finish. */
+    /**
+     * Rejects further swaps and fails queued ones. Running swaps finish by their own deadlines; once nothing runs,
+     * the members named by the close policy are destroyed, in parallel, each bounded by the destroy timeout, and the
+     * owned executor is shut down. When nothing runs at the call, waits for those destroys, at most the destroy
+     * timeout.
+     */
     public void close() {
         List<Queued> dropped;
-        boolean idle;
+        List<InstanceHandle> toDestroy = null;
         synchronized (lock) {
             if (closed) {
                 return;
@@ -163,20 +176,100 @@ public final class SwapEngine {
             closed = true;
             dropped = new ArrayList<>(queue);
             queue.clear();
-            idle = active == 0;
+            if (active == 0) {
+                toDestroy = membersToDestroyOnClose();
+            }
         }
         for (Queued queued : dropped) {
             queued.result.completeExceptionally(new IllegalStateException(
                     "the orchestrator of group '" + settings.group() + "' was closed before this swap started"));
         }
-        if (idle) {
+        if (toDestroy != null) {
+            awaitClose(destroyOnClose(toDestroy));
+        }
+    }
+
+    /** Must hold the lock. */
+    private List<InstanceHandle> membersToDestroyOnClose() {
+        List<InstanceHandle> chosen = new ArrayList<>();
+        for (var member : members.entrySet()) {
+            boolean adopted = adoptedIds.contains(member.getKey());
+            if (settings.onClose() == Orchestrator.OnClose.DESTROY_ALL
+                    || settings.onClose() == Orchestrator.OnClose.DESTROY_LAUNCHED && !adopted) {
+                chosen.add(member.getValue());
+            }
+        }
+        return chosen;
+    }
+
+    /** Destroys the instances at once, each bounded by the destroy timeout; then shuts the owned executor down. */
+    private CompletableFuture<Void> destroyOnClose(List<InstanceHandle> handles) {
+        if (handles.isEmpty()) {
             shutdownExecutor();
+            return CompletableFuture.completedFuture(null);
+        }
+        String closeId = settings.group() + "/close";
+        Wait.Context context = new Wait.Context() {
+            @Override
+            public Scheduler scheduler() {
+                return settings.scheduler();
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                serial.execute(closeId, task);
+            }
+        };
+        LOG.info("closing group '{}': destroying {} instance(s) ({})", settings.group(), handles.size(),
+                settings.onClose());
+        List<CompletableFuture<Void>> each = new ArrayList<>(handles.size());
+        for (InstanceHandle handle : handles) {
+            CompletableFuture<Void> destroyed = new CompletableFuture<>();
+            each.add(destroyed);
+            String id = idOf(handle);
+            context.execute(() -> Wait.on(context, Wait.call(handle::destroy, "InstanceHandle.destroy"),
+                    settings.destroyTimeout(), SwapStep.DESTROY, id, (ignored, failure) -> {
+                        if (failure != null) {
+                            metrics.destroyFailed();
+                            LOG.error("destroy of instance {} on the close of group '{}' failed", id,
+                                    settings.group(), failure);
+                        }
+                        removeMember(id);
+                        instanceGone(id);
+                        destroyed.complete(null);
+                    }));
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0]));
+        all.whenComplete((ignored, failure) -> shutdownExecutor());
+        return all;
+    }
+
+    /** Blocks the closing thread until the destroys have ended, at most the destroy timeout. */
+    private void awaitClose(CompletableFuture<Void> destroyed) {
+        try {
+            destroyed.get(saturatedNanos(settings.destroyTimeout()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("interrupted while closing group '{}'; the destroys go on", settings.group());
+        } catch (TimeoutException e) {
+            LOG.warn("close of group '{}' stopped waiting after {}; the destroys go on", settings.group(),
+                    settings.destroyTimeout());
+        } catch (ExecutionException e) {
+            LOG.error("close of group '{}' failed", settings.group(), e.getCause());
         }
     }
 
     private void shutdownExecutor() {
         if (settings.ownsExecutor() && settings.executor() instanceof ExecutorService service) {
             service.shutdown();
+        }
+    }
+
+    static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 
@@ -290,13 +383,15 @@ public final class SwapEngine {
     }
 
     private void finishedActivity() {
-        boolean idle;
+        List<InstanceHandle> toDestroy = null;
         synchronized (lock) {
             active--;
-            idle = closed && active == 0;
+            if (closed && active == 0) {
+                toDestroy = membersToDestroyOnClose();
+            }
         }
-        if (idle) {
-            shutdownExecutor();
+        if (toDestroy != null) {
+            destroyOnClose(toDestroy);
         }
     }
 
@@ -326,6 +421,7 @@ public final class SwapEngine {
     void instanceGone(String id) {
         synchronized (lock) {
             aliveIds.remove(id);
+            adoptedIds.remove(id);
         }
     }
 
