@@ -4,6 +4,7 @@ import dev.handoff.api.HandoffException;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.WaitTimeoutException;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.api.spi.Launcher;
@@ -18,9 +19,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *         .listener(event -> log.info("{}", event))
  *         .build();
  * orchestrator.adopt(running);                      // or orchestrator.start(1)
- * SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().join();
+ * orchestrator.swap(Plan.oneForOne()).thenAccept(result -> log.info("{}", result.outcome()));
+ * // or, blocking: SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofMinutes(5));
+ * orchestrator.close();                             // destroys the instances it launched
  * }</pre>
  *
  * <p><b>Outcomes.</b> Every swap ends {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}; the stage returned by
@@ -84,8 +90,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * swap id in the MDC key {@code handoff.swap}. With a {@link MeterRegistry} the meters of {@link HandoffMetrics} are
  * recorded.
  *
+ * <p><b>Blocking forms.</b> {@link #startAndWait(int, Duration)} and {@link #swapAndWait(Plan, Duration)} wait for
+ * the result, bounded by the caller's timeout, and throw unchecked exceptions ({@link WaitTimeoutException} when the
+ * wait gives up: the swap is not cancelled, it goes on and ends by its own deadlines).
+ *
+ * <p><b>Closing.</b> {@link #close()} destroys the instances the orchestrator launched (see
+ * {@link Builder#onClose(OnClose)}), bounded by the destroy timeout.
+ *
  * <p><b>Threads.</b> Every SPI call and continuation runs on the configured executor, one at a time per
- * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks. Thread-safe.
+ * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks but the blocking
+ * forms and {@link #close()}, each bounded as documented. Thread-safe.
  */
 public final class Orchestrator implements AutoCloseable {
 
@@ -186,6 +200,78 @@ public final class Orchestrator implements AutoCloseable {
      */
     public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
         return engine.swap(plan, waitIfBusy);
+    }
+
+    /**
+     * Blocking form of {@link #start(int)}: starts the group's first instances and waits until the start ends, at most
+     * {@code timeout} (on the system clock). Nothing starts when an argument is invalid.
+     *
+     * @param count   how many instances; at least 1
+     * @param timeout how long to wait; positive. A start needs up to the launch, ready and attach timeouts (and, when
+     *                it rolls back, the detach, drain and destroy ones)
+     * @return the {@code COMMITTED} result; the started instances are then {@link #instances()}
+     * @throws HandoffException         when the start rolled back ({@code "starting group '<group>' failed: ..."});
+     *                                  nothing it launched is left
+     * @throws WaitTimeoutException     when the start has not ended within {@code timeout}: it is not cancelled, it
+     *                                  goes on and ends by its own deadlines, holding the group until then
+     * @throws HandoffException         when interrupted while waiting (the interrupt flag is set again; the start goes
+     *                                  on)
+     * @throws NullPointerException     when {@code timeout} is null
+     * @throws IllegalArgumentException when {@code count < 1} or {@code timeout} is not positive
+     * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
+     * @throws SwapInProgressException  when a swap or a start holds the group
+     */
+    public SwapResult startAndWait(int count, Duration timeout) {
+        Durations.positive("timeout", timeout);
+        return await(engine.startRun(count), timeout);
+    }
+
+    /**
+     * Blocking form of {@link #swap(Plan) swap(plan)}: starts the swap (failing fast when the group is busy) and
+     * waits until it ends, at most {@code timeout} (on the system clock). Nothing starts when an argument is invalid.
+     *
+     * @param plan    how to replace the instances
+     * @param timeout how long to wait; positive. A swap needs up to the sum of its steps' timeouts per instance swap
+     *                it runs one after another
+     * @return the result, whatever the outcome: {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}, as
+     *     {@link #swap(Plan)} completes
+     * @throws WaitTimeoutException     when the swap has not ended within {@code timeout}: it is not cancelled, it
+     *                                  goes on and ends by its own deadlines ({@code COMMITTED}, {@code ROLLED_BACK}
+     *                                  or {@code FORCED}), holding the group until its cut-over; its result reaches
+     *                                  the listeners
+     * @throws HandoffException         when interrupted while waiting (the interrupt flag is set again; the swap goes
+     *                                  on)
+     * @throws NullPointerException     when {@code plan} or {@code timeout} is null
+     * @throws IllegalArgumentException when the plan does not fit the group, or {@code timeout} is not positive
+     * @throws IllegalStateException    when the group is empty or the orchestrator is closed
+     * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4 (or re-admitting an
+     *                                  old instance)
+     */
+    public SwapResult swapAndWait(Plan plan, Duration timeout) {
+        Objects.requireNonNull(plan, "plan must not be null");
+        Durations.positive("timeout", timeout);
+        return await(engine.swapNow(plan), timeout);
+    }
+
+    private static SwapResult await(SwapEngine.Submitted submitted, Duration timeout) {
+        try {
+            return submitted.result().toCompletableFuture().get(Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new WaitTimeoutException(submitted.id(), timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HandoffException("interrupted while waiting for " + submitted.id() + "; it is not cancelled: it"
+                    + " goes on and ends by its own deadlines", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new HandoffException(submitted.id() + " failed: " + cause, cause);
+        }
     }
 
     /**

@@ -11,7 +11,7 @@ import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.spi.InstanceHandle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.Scheduler;
-import java.time.Duration;
+import dev.handoff.core.internal.Durations;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -106,6 +106,14 @@ public final class SwapEngine {
      * @return completes with the result, or exceptionally after destroying the instances that started
      */
     public CompletionStage<SwapResult> start(int count) {
+        return startRun(count).result();
+    }
+
+    /**
+     * @param count how many
+     * @return the start's id and result
+     */
+    public Submitted startRun(int count) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, but was " + count);
         }
@@ -125,7 +133,7 @@ public final class SwapEngine {
             run = new SwapRun(this, id, Plan.start(), List.of(), count, new CompletableFuture<>());
         }
         serial.execute(run.id, run::start);
-        return run.result;
+        return new Submitted(run.id, run.result);
     }
 
     /**
@@ -134,15 +142,15 @@ public final class SwapEngine {
      * @return the swap's result
      */
     public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
+        if (!waitIfBusy) {
+            return swapNow(plan).result();
+        }
         Objects.requireNonNull(plan, "plan must not be null");
         SwapRun run;
         synchronized (lock) {
             checkOpen();
             validate(plan);
             if (holder != null) {
-                if (!waitIfBusy) {
-                    throw new SwapInProgressException(settings.group(), holder);
-                }
                 Queued queued = new Queued(plan, new CompletableFuture<>());
                 queue.add(queued);
                 return queued.result;
@@ -151,6 +159,27 @@ public final class SwapEngine {
         }
         serial.execute(run.id, run::start);
         return run.result;
+    }
+
+    /**
+     * Starts a swap at once, failing fast when the group is busy.
+     *
+     * @param plan the plan
+     * @return the swap's id and result
+     */
+    public Submitted swapNow(Plan plan) {
+        Objects.requireNonNull(plan, "plan must not be null");
+        SwapRun run;
+        synchronized (lock) {
+            checkOpen();
+            validate(plan);
+            if (holder != null) {
+                throw new SwapInProgressException(settings.group(), holder);
+            }
+            run = newRun(plan, new CompletableFuture<>());
+        }
+        serial.execute(run.id, run::start);
+        return new Submitted(run.id, run.result);
     }
 
     /** @return the group's members now */
@@ -247,7 +276,7 @@ public final class SwapEngine {
     /** Blocks the closing thread until the destroys have ended, at most the destroy timeout. */
     private void awaitClose(CompletableFuture<Void> destroyed) {
         try {
-            destroyed.get(saturatedNanos(settings.destroyTimeout()), TimeUnit.NANOSECONDS);
+            destroyed.get(Durations.saturatedNanos(settings.destroyTimeout()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("interrupted while closing group '{}'; the destroys go on", settings.group());
@@ -262,14 +291,6 @@ public final class SwapEngine {
     private void shutdownExecutor() {
         if (settings.ownsExecutor() && settings.executor() instanceof ExecutorService service) {
             service.shutdown();
-        }
-    }
-
-    static long saturatedNanos(Duration duration) {
-        try {
-            return duration.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
         }
     }
 
@@ -486,5 +507,14 @@ public final class SwapEngine {
     }
 
     private record Queued(Plan plan, CompletableFuture<SwapResult> result) {
+    }
+
+    /**
+     * A swap or a start that has started.
+     *
+     * @param id     its id, as in its events and result
+     * @param result completes when it ends
+     */
+    public record Submitted(String id, CompletionStage<SwapResult> result) {
     }
 }
