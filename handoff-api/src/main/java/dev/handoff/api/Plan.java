@@ -9,9 +9,11 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>{@link #oneForOne()}: the group has one instance; replace it.</li>
- *   <li>{@link #rolling(int, int)}: replace N instances one at a time, never fewer than {@code N - maxUnavailable}
- *       ready and attached, never more than {@code N + maxSurge} alive. Each instance's replacement is its own
- *       seven steps; the plan halts at the first one that rolls back (the ones before it stay replaced).</li>
+ *   <li>{@link #rolling(int, int)}: replace N instances, as many at once as the bounds allow (Kubernetes'
+ *       semantics): never fewer than {@code N - maxUnavailable} ready and attached, never more than
+ *       {@code N + maxSurge} alive. Each instance's replacement is its own seven steps; the plan halts at the first
+ *       one that rolls back (the ones that cut over before it stay replaced). A {@code maxUnavailable} of N or more
+ *       is refused when the swap is asked for: it could leave the group empty.</li>
  *   <li>{@link #blueGreen()}: all N new instances ready and attached before any old one is detached; all or
  *       nothing.</li>
  *   <li>{@link #canary(VerificationGate)}: one new instance is attached beside the old ones and the gate runs; on
@@ -25,16 +27,23 @@ public final class Plan {
     public enum Kind {
         /** One instance replaced by one. */
         ONE_FOR_ONE,
-        /** N instances, one at a time, within surge and unavailability bounds. */
+        /** N instances, as many at once as the surge and unavailability bounds allow. */
         ROLLING,
         /** N new alongside N old, then cut over. */
         BLUE_GREEN,
         /** One, verified, then the rest. */
-        CANARY
+        CANARY,
+        /**
+         * The group's first instances, launched by {@code Orchestrator.start(count)}: all at once, all or nothing.
+         * Not a plan to swap by.
+         */
+        START
     }
 
     private static final Plan ONE_FOR_ONE = new Plan(Kind.ONE_FOR_ONE, 1, 0, null);
-    private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, 0, 0, null);
+    /** Surge "all": N new instances beside the N old ones, whatever N is. */
+    private static final Plan BLUE_GREEN = new Plan(Kind.BLUE_GREEN, Integer.MAX_VALUE, 0, null);
+    private static final Plan START = new Plan(Kind.START, Integer.MAX_VALUE, 0, null);
 
     private final Kind kind;
     private final int maxSurge;
@@ -54,8 +63,9 @@ public final class Plan {
     }
 
     /**
-     * @param maxSurge       how many instances above N may be alive at once; {@code >= 0}
-     * @param maxUnavailable how many of the N may be missing from the ready and attached set; {@code >= 0}
+     * @param maxSurge       how many instances above N may be alive at once; {@code >= 0} (more than N counts as N)
+     * @param maxUnavailable how many of the N may be missing from the ready and attached set at once; {@code >= 0},
+     *                       and less than the group's size when the swap starts (else the swap is refused)
      * @return a rolling plan
      * @throws IllegalArgumentException when either is negative or both are 0 (no replacement could ever start)
      */
@@ -79,6 +89,17 @@ public final class Plan {
     }
 
     /**
+     * The plan a start runs by: {@code Orchestrator.start(count)} launches, readies and attaches {@code count}
+     * instances in an empty group, all at once (surge: all of them), all or nothing. Results and metrics of a start
+     * carry it; a swap refuses it.
+     *
+     * @return the start plan
+     */
+    public static Plan start() {
+        return START;
+    }
+
+    /**
      * @param gate the verification run while the canary serves beside the old instances
      * @return a canary plan
      * @throws NullPointerException when {@code gate} is null
@@ -93,14 +114,39 @@ public final class Plan {
         return kind;
     }
 
-    /** @return instances allowed above N (1 for one-for-one and canary; N for blue-green, reported as 0 here) */
-    public int maxSurge() {
-        return maxSurge;
+    /**
+     * The most instances above N this plan keeps alive at once while it replaces a group of N (new instances
+     * launched and old ones not yet destroyed, draining ones included). The bound depends on N, so it is asked for
+     * a group size: 1 for one-for-one and canary, N for blue-green (N new beside N old), {@code min(maxSurge, N)} for
+     * rolling (a rolling swap never has more than N replacements to launch).
+     *
+     * @param groupSize N, the instances in the group; {@code >= 1}
+     * @return the bound on instances alive above N, between 0 and N
+     * @throws IllegalArgumentException when {@code groupSize < 1}
+     */
+    public int maxSurge(int groupSize) {
+        checkGroupSize(groupSize);
+        return Math.min(maxSurge, groupSize);
     }
 
-    /** @return instances allowed missing from the ready, attached set */
-    public int maxUnavailable() {
-        return maxUnavailable;
+    /**
+     * The most of the N instances this plan lets be missing from the ready, attached set at once while it replaces
+     * a group of N: {@code min(maxUnavailable, N)} for rolling, 0 for the others (they launch before they retire).
+     * An orchestrator refuses a plan whose bound is N: it could leave the group empty.
+     *
+     * @param groupSize N, the instances in the group; {@code >= 1}
+     * @return the bound on instances missing, between 0 and N
+     * @throws IllegalArgumentException when {@code groupSize < 1}
+     */
+    public int maxUnavailable(int groupSize) {
+        checkGroupSize(groupSize);
+        return Math.min(maxUnavailable, groupSize);
+    }
+
+    private static void checkGroupSize(int groupSize) {
+        if (groupSize < 1) {
+            throw new IllegalArgumentException("groupSize must be >= 1, but was " + groupSize);
+        }
     }
 
     /** @return the canary gate; present only for {@link Kind#CANARY} */
@@ -117,6 +163,8 @@ public final class Plan {
                 return "blue-green";
             case CANARY:
                 return "canary";
+            case START:
+                return "start";
             default:
                 return "one-for-one";
         }

@@ -7,8 +7,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The result of one swap (one plan run): its outcome, each step's timing, the work abandoned and the cause of a
- * failure. Immutable.
+ * The result of one swap (one plan run), or of a group's start ({@link Plan#start()}): its outcome, each step's timing,
+ * the work abandoned and the cause of a failure. Immutable.
  *
  * @param swapId     the swap's id, also in every event and log line of the swap (MDC key {@code handoff.swap})
  * @param plan       the plan that ran

@@ -22,7 +22,8 @@ package dev.handoff.core;
  *   <tr><td>{@value #WORK_ABANDONED}</td><td>counter ({@value #UNIT_WORK})</td><td>{@value #TAG_GROUP}</td>
  *       <td>units of work abandoned when an instance was forced to stop at its drain deadline</td></tr>
  *   <tr><td>{@value #DESTROY_FAILURES}</td><td>counter ({@value #UNIT_FAILURES})</td><td>{@value #TAG_GROUP}</td>
- *       <td>destroys that threw, failed or timed out (old instances, rolled-back and late-arriving new ones)</td></tr>
+ *       <td>destroys that threw, failed or timed out (old instances, rolled-back and late-arriving new ones, and
+ *       the instances destroyed by {@link Orchestrator#close()})</td></tr>
  * </table>
  *
  * <table>
@@ -48,7 +49,8 @@ package dev.handoff.core;
  *       {@code forced}, {@code ack_failed}</td><td>{@code HandoffConsumerMetrics}</td></tr>
  * </table>
  *
- * <p>Tag values: {@value #TAG_PLAN} is {@code one-for-one}, {@code rolling}, {@code blue-green} or {@code canary};
+ * <p>Tag values: {@value #TAG_PLAN} is {@code one-for-one}, {@code rolling}, {@code blue-green}, {@code canary}, or
+ * {@code start} for {@link Orchestrator#start(int)} (which is counted and timed like a swap);
  * {@value #TAG_OUTCOME} is {@code committed}, {@code rolled_back} or {@code forced}; {@value #TAG_STEP} is the
  * {@link dev.handoff.api.SwapStep} in lower case ({@code launch}, {@code await_ready}, ... {@code readmit}).
  * {@value #TAG_STATE} is a {@link dev.handoff.api.LifecycleState} in lower case ({@code ready}, {@code draining}...).

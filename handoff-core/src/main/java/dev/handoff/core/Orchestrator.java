@@ -1,8 +1,10 @@
 package dev.handoff.core;
 
+import dev.handoff.api.HandoffException;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.WaitTimeoutException;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
@@ -17,9 +19,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *         .listener(event -> log.info("{}", event))
  *         .build();
  * orchestrator.adopt(running);                      // or orchestrator.start(1)
- * SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().join();
+ * orchestrator.swap(Plan.oneForOne()).thenAccept(result -> log.info("{}", result.outcome()));
+ * // or, blocking: SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofMinutes(5));
+ * orchestrator.close();                             // destroys the instances it launched
  * }</pre>
  *
  * <p><b>Outcomes.</b> Every swap ends {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}; the stage returned by
@@ -40,8 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * when the swap never started, see below).
  * <ul>
  *   <li>A failure before the cut-over (the new instance fails to start, is not ready in time, fails, cannot be
- *       attached, a canary's gate says no) rolls back: the new instance is detached, drained if it served, and
- *       destroyed; the old one was never touched and still serves. A new instance that arrives after its launch
+ *       attached, a canary's gate says no) rolls back: the new instance is detached, drained if it served (after the
+ *       propagation delay, as an old instance is), and destroyed; the old one was never touched and still serves. A new instance that arrives after its launch
  *       deadline is destroyed when it arrives.</li>
  *   <li>Step 4 tells the old instance to stop accepting, has the router detach it (confirmed, bounded), then
  *       waits the propagation delay (the router's plus {@link Builder#propagationDelay(Duration)}). If step 4 fails,
@@ -63,12 +70,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * drain never blocks the next release. Each swap keeps its own instances alive within its plan's bound
  * ({@code N + maxSurge}; instances a previous swap is still draining are that swap's).
  *
- * <p><b>Plans.</b> See {@link Plan}. A rolling plan replaces one instance at a time; with {@code maxSurge > 0} the new
- * instance starts first and the next one waits while {@code N + maxSurge} instances of the swap are alive (draining
- * ones count); with {@code maxSurge 0} the old instance is retired first (within {@code maxUnavailable}), so if its
- * replacement then fails the group is left one instance short and the swap is {@code ROLLED_BACK}. A rolling or
- * canary plan halts at the first instance swap that rolls back; the ones before it stay replaced. Blue-green is all
- * or nothing until the first old instance is destroyed, which happens only after every old one has drained.
+ * <p><b>Plans.</b> See {@link Plan}. A rolling plan keeps Kubernetes' semantics, with the bounds
+ * {@link Plan#maxSurge(int)} and {@link Plan#maxUnavailable(int)} of the group's size N: it launches new instances
+ * first (each then retires one old instance) while at most {@code N + maxSurge} instances of the swap are alive
+ * (draining ones count), and beyond that retires up to {@code maxUnavailable} old instances first, each replaced once
+ * it is destroyed, so that never fewer than {@code N - maxUnavailable} ready instances are attached. If the
+ * replacement of an old instance retired first fails, the group is left one instance short and the swap is
+ * {@code ROLLED_BACK}. A rolling or canary plan halts at the first instance swap that rolls back: none starts after
+ * it, one that has not cut over yet is rolled back, the ones that have stay replaced. Blue-green is all or nothing
+ * until the first old instance is destroyed, which happens only after every old one has drained.
  *
  * <p><b>Deadlines.</b> Every wait is bounded: each SPI call by its timeout on the {@link Scheduler}, the propagation
  * delay by itself, and a rolling plan's wait for room under {@code N + maxSurge} by the drain, force and destroy
@@ -80,8 +90,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * swap id in the MDC key {@code handoff.swap}. With a {@link MeterRegistry} the meters of {@link HandoffMetrics} are
  * recorded.
  *
+ * <p><b>Blocking forms.</b> {@link #startAndWait(int, Duration)} and {@link #swapAndWait(Plan, Duration)} wait for
+ * the result, bounded by the caller's timeout, and throw unchecked exceptions ({@link WaitTimeoutException} when the
+ * wait gives up: the swap is not cancelled, it goes on and ends by its own deadlines).
+ *
+ * <p><b>Closing.</b> {@link #close()} destroys the instances the orchestrator launched (see
+ * {@link Builder#onClose(OnClose)}), bounded by the destroy timeout.
+ *
  * <p><b>Threads.</b> Every SPI call and continuation runs on the configured executor, one at a time per
- * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks. Thread-safe.
+ * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks but the blocking
+ * forms and {@link #close()}, each bounded as documented. Thread-safe.
  */
 public final class Orchestrator implements AutoCloseable {
 
@@ -124,17 +142,23 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
-     * Launches the group's first instances, waits until they are ready and attaches them, under the launch,
-     * ready and attach timeouts. All or nothing: when one fails, the others are detached and destroyed and the
-     * stage completes exceptionally.
+     * Launches the group's first instances, waits until they are ready and attaches them: steps 1 to 3 of a swap for
+     * each instance, all at once, run like a swap of plan {@link Plan#start()} (id {@code <group>/start-<n>}): the same
+     * deadlines, step events, {@link SwapListener#onSwapEnd} result with each step's timing, metrics (tag
+     * {@code plan=start}), MDC, and watch for a new instance that fails before the start ends. All or nothing: when
+     * one fails, the others are detached, drained if they served, and destroyed, and the stage completes exceptionally
+     * (the group stays empty; the listeners still get the {@code ROLLED_BACK} result). The group is held like a swap
+     * holds it until the start ends. The started instances are then {@link #instances()}.
      *
      * @param count how many instances; at least 1
-     * @return completes with the started instances
+     * @return completes with the {@code COMMITTED} result when every instance is ready and attached; completes
+     *     exceptionally with a {@link HandoffException} ({@code "starting group '<group>' failed: ..."}, the first
+     *     failure as its cause) when the start rolled back
      * @throws IllegalArgumentException when {@code count < 1}
      * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
      * @throws SwapInProgressException  when a swap or a start holds the group
      */
-    public CompletionStage<List<Lifecycle>> start(int count) {
+    public CompletionStage<SwapResult> start(int count) {
         return engine.start(count);
     }
 
@@ -150,7 +174,8 @@ public final class Orchestrator implements AutoCloseable {
      * @return completes with the result when the swap ends (after step 7 of its last old instance)
      * @throws NullPointerException     when {@code plan} is null
      * @throws IllegalArgumentException when the plan does not fit the group (one-for-one on a group of more than one
-     *                                  instance; rolling with {@code maxSurge 0} on a group of one)
+     *                                  instance; rolling with a {@code maxUnavailable} of the group's size or more,
+     *                                  which could leave it empty)
      * @throws IllegalStateException    when the group is empty or the orchestrator is closed
      * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4 (or re-admitting an
      *                                  old instance)
@@ -178,9 +203,91 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
-     * Rejects further swaps and fails the queued ones; swaps already running finish. The instances are not
-     * touched: they belong to the application. The default executor (if this orchestrator created it) is shut
-     * down once nothing runs. Idempotent.
+     * Blocking form of {@link #start(int)}: starts the group's first instances and waits until the start ends, at most
+     * {@code timeout} (on the system clock). Nothing starts when an argument is invalid.
+     *
+     * @param count   how many instances; at least 1
+     * @param timeout how long to wait; positive. A start needs up to the launch, ready and attach timeouts (and, when
+     *                it rolls back, the detach, drain and destroy ones)
+     * @return the {@code COMMITTED} result; the started instances are then {@link #instances()}
+     * @throws HandoffException         when the start rolled back ({@code "starting group '<group>' failed: ..."});
+     *                                  nothing it launched is left
+     * @throws WaitTimeoutException     when the start has not ended within {@code timeout}: it is not cancelled, it
+     *                                  goes on and ends by its own deadlines, holding the group until then
+     * @throws HandoffException         when interrupted while waiting (the interrupt flag is set again; the start goes
+     *                                  on)
+     * @throws NullPointerException     when {@code timeout} is null
+     * @throws IllegalArgumentException when {@code count < 1} or {@code timeout} is not positive
+     * @throws IllegalStateException    when the group already has instances, or the orchestrator is closed
+     * @throws SwapInProgressException  when a swap or a start holds the group
+     */
+    public SwapResult startAndWait(int count, Duration timeout) {
+        Durations.positive("timeout", timeout);
+        return await(engine.startRun(count), timeout);
+    }
+
+    /**
+     * Blocking form of {@link #swap(Plan) swap(plan)}: starts the swap (failing fast when the group is busy) and
+     * waits until it ends, at most {@code timeout} (on the system clock). Nothing starts when an argument is invalid.
+     *
+     * @param plan    how to replace the instances
+     * @param timeout how long to wait; positive. A swap needs up to the sum of its steps' timeouts per instance swap
+     *                it runs one after another
+     * @return the result, whatever the outcome: {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}, as
+     *     {@link #swap(Plan)} completes
+     * @throws WaitTimeoutException     when the swap has not ended within {@code timeout}: it is not cancelled, it
+     *                                  goes on and ends by its own deadlines ({@code COMMITTED}, {@code ROLLED_BACK}
+     *                                  or {@code FORCED}), holding the group until its cut-over; its result reaches
+     *                                  the listeners
+     * @throws HandoffException         when interrupted while waiting (the interrupt flag is set again; the swap goes
+     *                                  on)
+     * @throws NullPointerException     when {@code plan} or {@code timeout} is null
+     * @throws IllegalArgumentException when the plan does not fit the group, or {@code timeout} is not positive
+     * @throws IllegalStateException    when the group is empty or the orchestrator is closed
+     * @throws SwapInProgressException  when another swap of the group is between steps 1 and 4 (or re-admitting an
+     *                                  old instance)
+     */
+    public SwapResult swapAndWait(Plan plan, Duration timeout) {
+        Objects.requireNonNull(plan, "plan must not be null");
+        Durations.positive("timeout", timeout);
+        return await(engine.swapNow(plan), timeout);
+    }
+
+    private static SwapResult await(SwapEngine.Submitted submitted, Duration timeout) {
+        try {
+            return submitted.result().toCompletableFuture().get(Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new WaitTimeoutException(submitted.id(), timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HandoffException("interrupted while waiting for " + submitted.id() + "; it is not cancelled: it"
+                    + " goes on and ends by its own deadlines", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new HandoffException(submitted.id() + " failed: " + cause, cause);
+        }
+    }
+
+    /**
+     * Rejects further swaps and starts, and fails the queued ones; swaps already running finish by their own
+     * deadlines. Then the instances named by {@link Builder#onClose(OnClose)} are destroyed, all at once, each bounded
+     * by the destroy timeout: by default ({@link OnClose#DESTROY_LAUNCHED}) the members this orchestrator launched,
+     * so that a program whose instances it launched can end; adopted ones are left to whoever created them. They are
+     * destroyed, not drained or detached first: close the router too, or retire them by a swap, if it outlives the
+     * orchestrator. A destroy that fails or times out is reported in an ERROR log line and the
+     * {@value HandoffMetrics#DESTROY_FAILURES} counter. The default executor (if this orchestrator created it) is
+     * shut down once the destroys have ended.
+     *
+     * <p>Blocks at most the destroy timeout, waiting for those destroys when nothing runs; when a swap or a start
+     * still runs, returns at once and the destroys follow its end. Do not call it from a listener (it would wait for
+     * destroys queued behind the listener, up to the destroy timeout). Interrupted, it returns with the interrupt flag
+     * set; the destroys go on. Idempotent.
      */
     @Override
     public void close() {
@@ -190,6 +297,19 @@ public final class Orchestrator implements AutoCloseable {
     @Override
     public String toString() {
         return "Orchestrator[" + group + "]";
+    }
+
+    /** What {@link #close()} does with the group's instances. */
+    public enum OnClose {
+        /**
+         * The default: destroy the members this orchestrator launched (by {@link #start(int)} or a swap); leave the
+         * adopted ones (and re-admitted adopted ones) to whoever created them.
+         */
+        DESTROY_LAUNCHED,
+        /** Destroy every member, the adopted ones too. */
+        DESTROY_ALL,
+        /** Leave every instance running: the application stops them (and until then, they keep a program alive). */
+        LEAVE_RUNNING
     }
 
     /**
@@ -213,6 +333,7 @@ public final class Orchestrator implements AutoCloseable {
         private Duration forceTimeout = Duration.ofSeconds(10);
         private Duration destroyTimeout = Duration.ofSeconds(30);
         private Duration verifyTimeout = Duration.ofSeconds(60);
+        private OnClose onClose = OnClose.DESTROY_LAUNCHED;
 
         private Builder(String group, Launcher launcher, Router router) {
             Objects.requireNonNull(group, "group must not be null");
@@ -368,13 +489,24 @@ public final class Orchestrator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param policy what {@link Orchestrator#close()} does with the group's instances; default
+         *               {@link OnClose#DESTROY_LAUNCHED}
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder onClose(OnClose policy) {
+            this.onClose = Objects.requireNonNull(policy, "policy must not be null");
+            return this;
+        }
+
         /** @return a new orchestrator with these settings and an empty group */
         public Orchestrator build() {
             boolean owns = executor == null;
             Executor chosen = owns ? defaultExecutor(group) : executor;
             return new Orchestrator(new Settings(group, launcher, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
-                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout));
+                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose));
         }
 
         private static ExecutorService defaultExecutor(String group) {

@@ -73,8 +73,8 @@ abstract class AbstractRouterSwapTest {
                 .readyTimeout(readyTimeout)
                 .drainTimeout(drainTimeout)
                 .build();
-        List<Lifecycle> started = orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        return started.get(0).id();
+        SwapResult started = orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return started.launched().get(0);
     }
 
     String startGroup() throws Exception {

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -50,12 +49,12 @@ class ReadmeExampleTest {
              Orchestrator web = Orchestrator.builder("web", JettyLauncher.builder(app).build(), frontDoor)
                      .drainTimeout(Duration.ofSeconds(30))
                      .build()) {
-            web.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);   // launch, ready, attach
+            web.startAndWait(1, Duration.ofSeconds(30));                    // launch, ready, attach
             before = get(frontDoor.port());                                 // "hello from web-1"
-            result = web.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            result = web.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(60));
             after = get(frontDoor.port());                                  // "hello from web-2"
             System.out.println(result.outcome() + " in " + result.duration()); // COMMITTED in PT0.05S
-        }
+        }   // close() destroys the instances the orchestrator launched (web-2): the program can end
         // README:end
         assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
         assertThat(before).startsWith("hello from ");

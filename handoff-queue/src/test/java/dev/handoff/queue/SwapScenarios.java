@@ -233,8 +233,8 @@ abstract class SwapScenarios {
         Broker broker = newBroker();
         toClose.add(broker);
         Orchestrator orchestrator = orchestrator(broker, job -> work(200), Duration.ofSeconds(30));
-        Lifecycle old = orchestrator.start(1).toCompletableFuture()
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS).get(0);
+        orchestrator.start(1).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Lifecycle old = orchestrator.instances().get(0);
         for (int i = 0; i < messages / 2; i++) {
             broker.publish(jobId(i));
         }
@@ -275,8 +275,8 @@ abstract class SwapScenarios {
                 }
             }
         }, Duration.ofSeconds(30));
-        Lifecycle first = orchestrator.start(1).toCompletableFuture()
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS).get(0);
+        orchestrator.start(1).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Lifecycle first = orchestrator.instances().get(0);
         firstId = first.id();
         HandoffConsumer old = consumers.get(first.id());
         for (int i = 0; i < messages; i++) {

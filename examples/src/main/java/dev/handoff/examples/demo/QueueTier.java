@@ -169,12 +169,13 @@ final class QueueTier implements AutoCloseable {
             problems.add((published.get() - ledger.distinct()) + " jobs still not processed " + timeout
                     + " after the load ended");
         }
-        orchestrator.close();
+        // Retired gracefully first: the orchestrator's close would destroy them at once.
         for (Lifecycle instance : orchestrator.instances()) {
             Closing.awaitQuietly(problems, stepBound, "stop accepting on " + instance.id(), instance.stopAccepting());
             Closing.awaitQuietly(problems, stepBound, "drain " + instance.id(), instance.drain());
             Closing.awaitQuietly(problems, stepBound, "destroy " + instance.id(), instance.destroy());
         }
+        orchestrator.close();
     }
 
     /** @return jobs published */

@@ -3,7 +3,10 @@ package dev.handoff.core.internal;
 import java.time.Duration;
 import java.util.Objects;
 
-/** The duration checks of this module's builders, each naming the field and the value it refused. Not API. */
+/**
+ * The duration checks of this module's builders, each naming the field and the value it refused, and the conversion
+ * of a duration to a bounded wait. Not API.
+ */
 public final class Durations {
 
     private Durations() {
@@ -37,5 +40,17 @@ public final class Durations {
             throw new IllegalArgumentException(field + " must be >= 0, but was " + value);
         }
         return value;
+    }
+
+    /**
+     * @param value a non-negative duration
+     * @return it in nanoseconds, or {@link Long#MAX_VALUE} (about 292 years: as good as never) when it does not fit
+     */
+    public static long saturatedNanos(Duration value) {
+        try {
+            return value.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 }

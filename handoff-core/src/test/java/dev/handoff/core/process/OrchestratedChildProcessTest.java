@@ -88,7 +88,8 @@ class OrchestratedChildProcessTest {
         modes.add("ready");
         modes.add("ready");
         Orchestrator swaps = orchestrator(Duration.ofSeconds(10));
-        ChildProcessInstance old = only(get(swaps.start(1)));
+        get(swaps.start(1));
+        ChildProcessInstance old = only(swaps.instances());
 
         SwapResult result = get(swaps.swap(Plan.oneForOne()));
 
@@ -105,7 +106,8 @@ class OrchestratedChildProcessTest {
         modes.add("ready");
         modes.add("crash-before-ready");
         Orchestrator swaps = orchestrator(Duration.ofSeconds(10));
-        ChildProcessInstance old = only(get(swaps.start(1)));
+        get(swaps.start(1));
+        ChildProcessInstance old = only(swaps.instances());
 
         SwapResult result = get(swaps.swap(Plan.oneForOne()));
 
@@ -123,7 +125,8 @@ class OrchestratedChildProcessTest {
         modes.add("hang-in-drain");
         modes.add("ready");
         Orchestrator swaps = orchestrator(Duration.ofSeconds(1));
-        ChildProcessInstance old = only(get(swaps.start(1)));
+        get(swaps.start(1));
+        ChildProcessInstance old = only(swaps.instances());
 
         SwapResult result = get(swaps.swap(Plan.oneForOne()));
 

@@ -68,7 +68,7 @@ class ChildHaproxySwapTest {
                 .detachTimeout(Duration.ofSeconds(20))
                 .drainTimeout(Duration.ofSeconds(20))
                 .build();
-        String first = orchestrator.start(1).toCompletableFuture().get(60, TimeUnit.SECONDS).get(0).id();
+        String first = orchestrator.start(1).toCompletableFuture().get(60, TimeUnit.SECONDS).launched().get(0);
         load = new ProcessLoad(haproxy.frontendPort(), 6).keepAlive(6);
         await().atMost(WAIT).until(() -> load.served(first) >= 100);
 

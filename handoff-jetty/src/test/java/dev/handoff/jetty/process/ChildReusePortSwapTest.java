@@ -71,7 +71,7 @@ class ChildReusePortSwapTest {
                 .readyTimeout(WAIT)
                 .drainTimeout(Duration.ofSeconds(20))
                 .build();
-        String first = orchestrator.start(1).toCompletableFuture().get(60, TimeUnit.SECONDS).get(0).id();
+        String first = orchestrator.start(1).toCompletableFuture().get(60, TimeUnit.SECONDS).launched().get(0);
         load = new ProcessLoad(port, 4).keepAlive(4).fresh(4);
         await().atMost(WAIT).until(() -> load.served(first) >= 100);
 

@@ -239,7 +239,8 @@ class ChildConsumerSwapTest {
                 }
             }
         });
-        ChildProcessInstance old = (ChildProcessInstance) get(orchestrator.start(1)).get(0);
+        get(orchestrator.start(1));
+        ChildProcessInstance old = (ChildProcessInstance) orchestrator.instances().get(0);
         publish(0, messages, 0);
         await().atMost(WAIT).until(() -> ledger().startedBy(old.id()) == worked + QueueChild.CONCURRENCY);
 

@@ -23,9 +23,9 @@ import java.util.Set;
  *
  * <ul>
  *   <li><b>Capacity.</b> While a swap runs (until it ends or the group's next swap starts), the router has at
- *       least {@code max(1, N - maxUnavailable)} ready instances attached (N for blue-green and canary plans), and
- *       the instances of the swap that are alive (its N old ones and those it launched, until destroyed) never
- *       exceed {@code N + maxSurge} (2N for blue-green).
+ *       least {@code max(1, N - plan.maxUnavailable(N))} ready instances attached (N for one-for-one, blue-green and
+ *       canary plans), and the instances of the swap that are alive (its N old ones and those it launched, until
+ *       destroyed) never exceed {@code N + plan.maxSurge(N)} (2N for blue-green).
  *       A crash is the fault under test: from a crash until the swap re-admits or rolls back, capacity is not
  *       checked, and a crashed instance left attached lowers the requirement by one.</li>
  *   <li><b>No loss.</b> No unit of work was cut off by a destroy without being counted abandoned; no instance the
@@ -49,6 +49,7 @@ public final class InvariantChecker implements SwapListener {
     private final Map<String, Track> tracks = new LinkedHashMap<>();
     private final Map<String, String> detachedBy = new HashMap<>();
     private final Set<String> crashed = new HashSet<>();
+    private final Set<String> rolledBack = new HashSet<>();
     private final List<String> violations = new ArrayList<>();
     private final List<SwapResult> results = new ArrayList<>();
     private long sequence;
@@ -109,6 +110,9 @@ public final class InvariantChecker implements SwapListener {
                 if (event.step() == SwapStep.DETACH) {
                     detachedBy.put(event.instanceId(), event.swapId());
                 }
+                if (event.step() == SwapStep.ROLLBACK) {
+                    rolledBack.add(event.instanceId());
+                }
             } else {
                 int left = track.open.merge(key, -1, Integer::sum);
                 if (left < 0) {
@@ -141,8 +145,9 @@ public final class InvariantChecker implements SwapListener {
         Set<String> olds = new HashSet<>();
         for (SimulatedInstance instance : instances.values()) {
             String retiredBy = detachedBy.get(instance.id());
-            if (instance.isAlive() && (retiredBy == null || retiredBy.equals(swapId))
-                    && router.isAttached(instance.id())) {
+            // An instance being rolled back (by the previous swap, while still attached) left the group.
+            if (instance.isAlive() && !rolledBack.contains(instance.id())
+                    && (retiredBy == null || retiredBy.equals(swapId)) && router.isAttached(instance.id())) {
                 olds.add(instance.id());
             }
         }
@@ -198,26 +203,11 @@ public final class InvariantChecker implements SwapListener {
         SwapResult result = track.result;
         Plan plan = result.plan();
         int size = track.olds.size();
-        int minReady;
-        int maxAlive;
-        switch (plan.kind()) {
-            case ONE_FOR_ONE -> {
-                minReady = 1;
-                maxAlive = size + 1;
-            }
-            case ROLLING -> {
-                minReady = Math.max(1, size - plan.maxUnavailable());
-                maxAlive = size + plan.maxSurge();
-            }
-            case BLUE_GREEN -> {
-                minReady = size;
-                maxAlive = 2 * size;
-            }
-            default -> {
-                minReady = size;
-                maxAlive = size + 1;
-            }
-        }
+        // The plan's own bounds for this group: what it reports is what it is held to. A start has no capacity to
+        // keep yet, and launches its instances all at once.
+        boolean start = plan.kind() == Plan.Kind.START;
+        int minReady = start ? 0 : Math.max(1, size - plan.maxUnavailable(size));
+        int maxAlive = start ? size + result.launched().size() : size + plan.maxSurge(size);
         boolean capacityReported = false;
         boolean aliveReported = false;
         for (Sample sample : track.samples) {

@@ -397,10 +397,12 @@ class OrchestratorScenarioTest {
     void startLaunchesReadiesAndAttachesTheFirstInstances() {
         Sim sim = new Sim(Duration.ofMillis(10), Duration.ZERO, index -> SLOW, builder -> { });
 
-        List<Lifecycle> started = sim.clock.runUntil(sim.orchestrator.start(3));
+        SwapResult started = sim.clock.runUntil(sim.orchestrator.start(3));
 
-        assertThat(started).extracting(Lifecycle::id).containsExactly("web-1", "web-2", "web-3");
-        assertThat(sim.orchestrator.instances()).isEqualTo(started);
+        assertThat(started.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(started.launched()).containsExactly("web-1", "web-2", "web-3");
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id)
+                .containsExactlyInAnyOrder("web-1", "web-2", "web-3");
         assertThat(sim.router.attached()).containsExactlyInAnyOrder("web-1", "web-2", "web-3");
         assertThat(sim.clock.runUntil(sim.orchestrator.swap(Plan.rolling(1, 1))).outcome())
                 .isEqualTo(SwapOutcome.COMMITTED);
@@ -413,7 +415,7 @@ class OrchestratorScenarioTest {
                 index -> index == 1 ? Script.builder().fault(Fault.NEVER_READY).build() : Script.healthy(),
                 builder -> { });
 
-        CompletionStage<List<Lifecycle>> start = sim.orchestrator.start(3);
+        CompletionStage<SwapResult> start = sim.orchestrator.start(3);
 
         assertThatThrownBy(() -> sim.clock.runUntil(start)).isInstanceOf(CompletionException.class)
                 .hasCauseInstanceOf(HandoffException.class)

@@ -111,13 +111,15 @@ class OrchestratorValidationTest {
                 .hasMessageContaining("maxSurge and maxUnavailable must not both be 0");
         assertThatThrownBy(() -> Plan.rolling(-1, 1)).hasMessage("maxSurge must be >= 0, but was -1");
         assertThatThrownBy(() -> Plan.canary(null)).hasMessage("gate must not be null");
+        assertThatThrownBy(() -> orchestrator.swap(Plan.start())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan start launches a group's first instances: call start(count), not swap(plan)");
         assertThat(launcher.launched()).isEmpty();
 
         Orchestrator single = orchestrator(launcher);
         single.adopt(running("c"));
         assertThatThrownBy(() -> single.swap(Plan.rolling(0, 1))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("plan rolling(maxSurge=0, maxUnavailable=1) on group 'web' of 1 instance would leave no"
-                        + " instance ready: with maxSurge 0 the group needs at least 2 instances");
+                .hasMessage("plan rolling(maxSurge=0, maxUnavailable=1) could leave group 'web' empty:"
+                        + " maxUnavailable must be less than the group's 1 instance(s)");
         assertThat(launcher.launched()).isEmpty();
     }
 

@@ -15,18 +15,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Rolling swaps of 50 simulated instances under traffic, with faults injected at random (seeded) steps on the new
- * and the old instances: the invariants hold in every run.
+ * Rolling swaps of 50 simulated instances under traffic, with random (seeded) {@code maxSurge} and
+ * {@code maxUnavailable}, and faults injected at random steps on the new and the old instances: the invariants hold
+ * in every run, among them never fewer than {@code N - maxUnavailable} ready instances attached and never more than
+ * {@code N + maxSurge} alive.
  */
 class RandomizedRollingTest {
 
     private static final List<SwapStep> CRASH_STEPS = List.of(SwapStep.AWAIT_READY, SwapStep.ATTACH, SwapStep.DETACH,
             SwapStep.DRAIN, SwapStep.AWAIT_DRAINED, SwapStep.DESTROY);
-    private static final List<Plan> PLANS = List.of(Plan.rolling(1, 0), Plan.rolling(2, 1), Plan.rolling(0, 2),
-            Plan.rolling(3, 0), Plan.rolling(1, 5));
 
     @ParameterizedTest(name = "seed {0}")
-    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
     void invariantsHoldUnderRandomFaults(long seed) {
         Random random = new Random(seed);
         Duration propagation = Duration.ofMillis(random.nextInt(3) * 100L);
@@ -43,7 +43,7 @@ class RandomizedRollingTest {
 
         int swaps = 3;
         for (int i = 0; i < swaps; i++) {
-            Plan plan = PLANS.get(random.nextInt(PLANS.size()));
+            Plan plan = randomRolling(random);
             SwapResult result = sim.clock.runUntil(sim.orchestrator.swap(plan));
             assertThat(result.outcome()).isNotNull();
             assertThat(result.steps()).allMatch(timing -> !timing.duration().isNegative());
@@ -58,6 +58,19 @@ class RandomizedRollingTest {
         assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id())
                 .containsExactlyInAnyOrderElementsOf(sim.router.attached());
         sim.checker.assertHolds();
+    }
+
+    /**
+     * A rolling plan with random bounds: mostly small, sometimes beyond the group (a surge of
+     * {@code Integer.MAX_VALUE}); never a maxUnavailable that could empty the group (at least 45 instances remain).
+     */
+    private static Plan randomRolling(Random random) {
+        int maxSurge = random.nextInt(10) == 0 ? Integer.MAX_VALUE : random.nextInt(5);
+        int maxUnavailable = random.nextInt(10) == 0 ? 20 : random.nextInt(4);
+        if (maxSurge == 0 && maxUnavailable == 0) {
+            maxUnavailable = 1;
+        }
+        return Plan.rolling(maxSurge, maxUnavailable);
     }
 
     private static Script newInstanceScript(Random random) {

@@ -310,4 +310,28 @@ class ReviewRegressionTest {
         assertThat(old.state()).isEqualTo(LifecycleState.READY);
         assertThat(orchestrator.instances()).containsExactly(old);
     }
+
+    @Test
+    void aRolledBackNewInstanceThatServedIsDrainedOnlyAfterThePropagationDelay() {
+        // given a blue-green swap of two instances behind a router that keeps routing for 200 ms after a detach,
+        // under traffic; the first new instance serves, the second is never ready
+        Sim sim = new Sim(Duration.ZERO, Duration.ofMillis(200),
+                index -> index == 1 ? Script.builder().fault(SimulatedInstance.Fault.NEVER_READY).build()
+                        : Script.healthy(),
+                builder -> { });
+        sim.adopt(2, Script.healthy());
+        sim.router.startTraffic(Duration.ofMillis(10), Duration.ofMillis(50));
+
+        // when the swap rolls back
+        SwapResult result = sim.clock.runUntil(sim.orchestrator.swap(Plan.blueGreen()));
+        sim.clock.advance(Duration.ofSeconds(1));
+        sim.router.stopTraffic();
+        sim.clock.runUntilIdle();
+
+        // then the work that still reached the attached new instance after its detach was served, not refused
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
+        assertThat(sim.launcher.instance("web-1").served()).isPositive();
+        assertThat(sim.router.refusals()).isEmpty();
+        sim.checker.assertHolds();
+    }
 }

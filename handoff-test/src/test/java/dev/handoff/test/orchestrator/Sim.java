@@ -39,6 +39,7 @@ final class Sim {
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final List<SwapEvent> events = new CopyOnWriteArrayList<>();
     final List<SwapResult> ended = new CopyOnWriteArrayList<>();
+    final List<SimulatedInstance> adopted = new CopyOnWriteArrayList<>();
     final Orchestrator orchestrator;
 
     Sim() {
@@ -97,6 +98,7 @@ final class Sim {
             adopted.add(instance);
         }
         orchestrator.adopt(adopted.toArray(new SimulatedInstance[0]));
+        this.adopted.addAll(adopted);
         return adopted;
     }
 

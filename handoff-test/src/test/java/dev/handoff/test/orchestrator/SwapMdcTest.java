@@ -72,4 +72,22 @@ class SwapMdcTest {
             MDC.remove("handoff.swap");
         }
     }
+
+    @Test
+    void givenAStart_whenItRuns_thenItsLogLinesAndEventsCarryItsIdLikeASwap() {
+        List<String> mdcSeenByListener = new CopyOnWriteArrayList<>();
+        SwapListener mdcProbe = new SwapListener() {
+            @Override
+            public void onStep(SwapEvent event) {
+                mdcSeenByListener.add(event.swapId() + "=" + MDC.get("handoff.swap"));
+            }
+        };
+        Sim sim = new Sim(Duration.ZERO, Duration.ZERO, builder -> builder.listener(mdcProbe));
+
+        sim.clock.runUntil(sim.orchestrator.start(1));
+
+        assertThat(mdcSeenByListener).isNotEmpty().containsOnly("web/start-1=web/start-1");
+        assertThat(appender.list).filteredOn(line -> line.getFormattedMessage().contains("web/start-1")).isNotEmpty()
+                .allSatisfy(line -> assertThat(line.getMDCPropertyMap()).containsEntry("handoff.swap", "web/start-1"));
+    }
 }

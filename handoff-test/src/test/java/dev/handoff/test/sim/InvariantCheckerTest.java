@@ -97,6 +97,37 @@ class InvariantCheckerTest {
     }
 
     @Test
+    void aRollingSwapBelowNMinusMaxUnavailableBreaksCapacity() {
+        List<SimulatedInstance> olds = List.of(attached("a"), attached("b"), attached("c"), attached("d"));
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.STARTED, "a");
+        for (SimulatedInstance old : olds.subList(0, 3)) {
+            clock.runUntil(router.detach(old));
+        }
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.COMPLETED, "a");
+        end("s1", Plan.rolling(0, 2));
+
+        assertThat(checker.violations()).singleElement().asString()
+                .contains("rolling(maxSurge=0, maxUnavailable=2), N=4", "only 1 ready instance(s) attached",
+                        "at least 2 required");
+    }
+
+    @Test
+    void aRollingSwapAboveNPlusMaxSurgeBreaksTheBoundOnInstancesAlive() {
+        attached("a");
+        attached("b");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.STARTED, "web-1");
+        launcher.launch("web-1");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.STARTED, "web-2");
+        launcher.launch("web-2");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.COMPLETED, "web-1");
+        event("s1", SwapStep.LAUNCH, SwapEvent.Phase.COMPLETED, "web-2");
+        end("s1", Plan.rolling(1, 1));
+
+        assertThat(checker.violations()).singleElement().asString()
+                .contains("rolling(maxSurge=1, maxUnavailable=1), N=2", "4 instances alive", "at most 3 allowed");
+    }
+
+    @Test
     void aCleanRunHasNoViolations() {
         attached("a");
         assertThat(checker.violations()).isEmpty();

@@ -13,8 +13,9 @@ import java.util.function.BiConsumer;
 
 /**
  * One instance swap: an old instance replaced by a new one through the seven steps, with its rollback and
- * re-admission. Each step is a bounded {@link Wait}; a continuation runs only if no abort came first (the
- * {@code generation} check), so a late completion never moves a pair that has turned to rollback.
+ * re-admission; in a start, a new instance without an old one (steps 1 to 3). Each step is a bounded {@link Wait};
+ * a continuation runs only if no abort came first (the {@code generation} check), so a late completion never moves
+ * a pair that has turned to rollback.
  *
  * <p>Re-admission window: from the moment the old instance is told to stop accepting (step 4) until its destroy
  * starts (step 7) or the next swap of the group starts, a failure of the new instance re-admits the old one. A
@@ -34,7 +35,7 @@ final class Pair {
     private final Lifecycle old;
     private final String oldId;
     private final int index;
-    private final boolean retireFirst;
+    final boolean retireFirst;
 
     private Phase phase = Phase.NEW;
     private String newId;
@@ -57,7 +58,7 @@ final class Pair {
         this.swap = swap;
         this.settings = swap.settings;
         this.old = old;
-        this.oldId = old.id();
+        this.oldId = old == null ? null : old.id();
         this.index = index;
         this.retireFirst = retireFirst;
     }
@@ -193,6 +194,12 @@ final class Pair {
     // ---- step 4: the cut-over ----
 
     void detachOld() {
+        if (old == null) {
+            // A start's pair: the new instance is attached and there is nothing to retire.
+            finish();
+            swap.pairFrontDone(this);
+            return;
+        }
         phase = Phase.DETACHING;
         windowOpen = fresh != null;
         swap.engine.removeMember(oldId);
@@ -210,20 +217,25 @@ final class Pair {
                                     detachFailed(detachFailure);
                                     return;
                                 }
-                                Duration delay = propagationDelay(router);
-                                if (delay.isZero()) {
-                                    detached();
-                                } else {
-                                    int token = ++generation;
-                                    wait = Wait.delay(swap, delay, () -> {
-                                        if (token == generation) {
-                                            wait = null;
-                                            detached();
-                                        }
-                                    });
-                                }
+                                afterPropagationDelay(this::detached);
                             });
                 });
+    }
+
+    /** Work may still reach a detached instance for the propagation delay: it is served, so drains wait it out. */
+    private void afterPropagationDelay(Runnable next) {
+        Duration delay = propagationDelay(settings.router());
+        if (delay.isZero()) {
+            next.run();
+            return;
+        }
+        int token = ++generation;
+        wait = Wait.delay(swap, delay, () -> {
+            if (token == generation) {
+                wait = null;
+                next.run();
+            }
+        });
     }
 
     private Duration propagationDelay(Router router) {
@@ -330,8 +342,10 @@ final class Pair {
                         swap.instanceGone();
                         finishRolledBack();
                     } else if (retireFirst) {
-                        swap.instanceGone();
+                        // The replacement takes the old instance's place among those alive before the place is
+                        // freed, so that no other pair of the run takes it meanwhile.
                         launch();
+                        swap.instanceGone();
                     } else {
                         finish();
                         swap.instanceGone();
@@ -478,7 +492,7 @@ final class Pair {
                     if (newFailed) {
                         destroyNew();
                     } else {
-                        drainNew();
+                        afterPropagationDelay(this::drainNew);
                     }
                 });
     }

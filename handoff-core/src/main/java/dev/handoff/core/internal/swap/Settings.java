@@ -3,6 +3,7 @@ package dev.handoff.core.internal.swap;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
+import dev.handoff.core.Orchestrator;
 import dev.handoff.core.Scheduler;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -31,12 +32,14 @@ import java.util.concurrent.Executor;
  * @param forceTimeout     bound on the force-stop after a missed drain deadline
  * @param destroyTimeout   bound on step 7 and on the destroy of a rollback
  * @param verifyTimeout    bound on a canary's verification gate
+ * @param onClose          what close does with the group's instances
  */
 public record Settings(String group, Launcher launcher, Router router, Scheduler scheduler, Executor executor,
                        boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
                        Duration launchTimeout, Duration readyTimeout, Duration attachTimeout,
                        Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,
-                       Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout) {
+                       Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout,
+                       Orchestrator.OnClose onClose) {
     /** Copies the listener list. */
     public Settings {
         listeners = List.copyOf(listeners);

@@ -3,12 +3,15 @@ package dev.handoff.core.internal.swap;
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapInProgressException;
+import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.core.Scheduler;
+import dev.handoff.core.internal.Durations;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,7 +21,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +47,14 @@ public final class SwapEngine {
     private final LinkedHashMap<String, Lifecycle> members = new LinkedHashMap<>();
     /** Ids of every instance alive or being launched: members, instances draining, launches in progress. */
     private final Set<String> aliveIds = new HashSet<>();
+    /** Ids of the members adopted rather than launched: the close policy may leave them. */
+    private final Set<String> adoptedIds = new HashSet<>();
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     /** Confined to the serial executor: runs started and not ended. */
     private final List<SwapRun> running = new ArrayList<>();
     private String holder;
     private long swapCount;
+    private long startCount;
     private long instanceCount;
     private int active;
     private boolean closed;
@@ -84,21 +93,31 @@ public final class SwapEngine {
             for (int i = 0; i < handles.size(); i++) {
                 members.put(ids.get(i), handles.get(i));
                 aliveIds.add(ids.get(i));
+                adoptedIds.add(ids.get(i));
             }
         }
     }
 
     /**
-     * Launches, readies and attaches the group's first instances.
+     * Launches, readies and attaches the group's first instances: a run of {@link Plan#start()}, through the same
+     * steps, events, timings, failure watch and metrics as a swap.
      *
      * @param count how many
-     * @return completes with the instances, or exceptionally after destroying the ones that started
+     * @return completes with the result, or exceptionally after destroying the instances that started
      */
-    public CompletionStage<List<Lifecycle>> start(int count) {
+    public CompletionStage<SwapResult> start(int count) {
+        return startRun(count).result();
+    }
+
+    /**
+     * @param count how many
+     * @return the start's id and result
+     */
+    public Submitted startRun(int count) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, but was " + count);
         }
-        GroupStart start;
+        SwapRun run;
         synchronized (lock) {
             checkOpen();
             if (holder != null) {
@@ -108,12 +127,13 @@ public final class SwapEngine {
                 throw new IllegalStateException("group '" + settings.group() + "' already has " + members.size()
                         + " instance(s); start() launches a group's first instances, swap() replaces them");
             }
-            start = new GroupStart(this, settings.group() + "/start", count);
-            holder = start.id();
+            String id = settings.group() + "/start-" + (++startCount);
+            holder = id;
             active++;
+            run = new SwapRun(this, id, Plan.start(), List.of(), count, new CompletableFuture<>());
         }
-        serial.execute(start.id(), start::run);
-        return start.result();
+        serial.execute(run.id, run::start);
+        return new Submitted(run.id, run.result);
     }
 
     /**
@@ -122,15 +142,15 @@ public final class SwapEngine {
      * @return the swap's result
      */
     public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
+        if (!waitIfBusy) {
+            return swapNow(plan).result();
+        }
         Objects.requireNonNull(plan, "plan must not be null");
         SwapRun run;
         synchronized (lock) {
             checkOpen();
             validate(plan);
             if (holder != null) {
-                if (!waitIfBusy) {
-                    throw new SwapInProgressException(settings.group(), holder);
-                }
                 Queued queued = new Queued(plan, new CompletableFuture<>());
                 queue.add(queued);
                 return queued.result;
@@ -141,6 +161,27 @@ public final class SwapEngine {
         return run.result;
     }
 
+    /**
+     * Starts a swap at once, failing fast when the group is busy.
+     *
+     * @param plan the plan
+     * @return the swap's id and result
+     */
+    public Submitted swapNow(Plan plan) {
+        Objects.requireNonNull(plan, "plan must not be null");
+        SwapRun run;
+        synchronized (lock) {
+            checkOpen();
+            validate(plan);
+            if (holder != null) {
+                throw new SwapInProgressException(settings.group(), holder);
+            }
+            run = newRun(plan, new CompletableFuture<>());
+        }
+        serial.execute(run.id, run::start);
+        return new Submitted(run.id, run.result);
+    }
+
     /** @return the group's members now */
     public List<Lifecycle> instances() {
         synchronized (lock) {
@@ -148,10 +189,15 @@ public final class SwapEngine {
         }
     }
 
-    /** Rejects further swaps, fails queued ones, and lets running ones finish. */
+    /**
+     * Rejects further swaps and fails queued ones. Running swaps finish by their own deadlines; once nothing runs,
+     * the members named by the close policy are destroyed, in parallel, each bounded by the destroy timeout, and the
+     * owned executor is shut down. When nothing runs at the call, waits for those destroys, at most the destroy
+     * timeout.
+     */
     public void close() {
         List<Queued> dropped;
-        boolean idle;
+        List<Lifecycle> toDestroy = null;
         synchronized (lock) {
             if (closed) {
                 return;
@@ -159,14 +205,86 @@ public final class SwapEngine {
             closed = true;
             dropped = new ArrayList<>(queue);
             queue.clear();
-            idle = active == 0;
+            if (active == 0) {
+                toDestroy = membersToDestroyOnClose();
+            }
         }
         for (Queued queued : dropped) {
             queued.result.completeExceptionally(new IllegalStateException(
                     "the orchestrator of group '" + settings.group() + "' was closed before this swap started"));
         }
-        if (idle) {
+        if (toDestroy != null) {
+            awaitClose(destroyOnClose(toDestroy));
+        }
+    }
+
+    /** Must hold the lock. */
+    private List<Lifecycle> membersToDestroyOnClose() {
+        List<Lifecycle> chosen = new ArrayList<>();
+        for (var member : members.entrySet()) {
+            boolean adopted = adoptedIds.contains(member.getKey());
+            if (settings.onClose() == Orchestrator.OnClose.DESTROY_ALL
+                    || settings.onClose() == Orchestrator.OnClose.DESTROY_LAUNCHED && !adopted) {
+                chosen.add(member.getValue());
+            }
+        }
+        return chosen;
+    }
+
+    /** Destroys the instances at once, each bounded by the destroy timeout; then shuts the owned executor down. */
+    private CompletableFuture<Void> destroyOnClose(List<Lifecycle> handles) {
+        if (handles.isEmpty()) {
             shutdownExecutor();
+            return CompletableFuture.completedFuture(null);
+        }
+        String closeId = settings.group() + "/close";
+        Wait.Context context = new Wait.Context() {
+            @Override
+            public Scheduler scheduler() {
+                return settings.scheduler();
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                serial.execute(closeId, task);
+            }
+        };
+        LOG.info("closing group '{}': destroying {} instance(s) ({})", settings.group(), handles.size(),
+                settings.onClose());
+        List<CompletableFuture<Void>> each = new ArrayList<>(handles.size());
+        for (Lifecycle handle : handles) {
+            CompletableFuture<Void> destroyed = new CompletableFuture<>();
+            each.add(destroyed);
+            String id = idOf(handle);
+            context.execute(() -> Wait.on(context, Wait.call(handle::destroy, "Lifecycle.destroy"),
+                    settings.destroyTimeout(), SwapStep.DESTROY, id, (ignored, failure) -> {
+                        if (failure != null) {
+                            metrics.destroyFailed();
+                            LOG.error("destroy of instance {} on the close of group '{}' failed", id,
+                                    settings.group(), failure);
+                        }
+                        removeMember(id);
+                        instanceGone(id);
+                        destroyed.complete(null);
+                    }));
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0]));
+        all.whenComplete((ignored, failure) -> shutdownExecutor());
+        return all;
+    }
+
+    /** Blocks the closing thread until the destroys have ended, at most the destroy timeout. */
+    private void awaitClose(CompletableFuture<Void> destroyed) {
+        try {
+            destroyed.get(Durations.saturatedNanos(settings.destroyTimeout()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("interrupted while closing group '{}'; the destroys go on", settings.group());
+        } catch (TimeoutException e) {
+            LOG.warn("close of group '{}' stopped waiting after {}; the destroys go on", settings.group(),
+                    settings.destroyTimeout());
+        } catch (ExecutionException e) {
+            LOG.error("close of group '{}' failed", settings.group(), e.getCause());
         }
     }
 
@@ -186,6 +304,10 @@ public final class SwapEngine {
     private void validate(Plan plan) {
         int size = members.size();
         String group = settings.group();
+        if (plan.kind() == Plan.Kind.START) {
+            throw new IllegalArgumentException("plan start launches a group's first instances: call start(count),"
+                    + " not swap(plan)");
+        }
         if (size == 0) {
             throw new IllegalStateException("group '" + group + "' has no instances to swap; adopt() or start() them"
                     + " first");
@@ -194,9 +316,9 @@ public final class SwapEngine {
             throw new IllegalArgumentException("plan one-for-one needs a group of exactly 1 instance, but group '"
                     + group + "' has " + size + "; use rolling(maxSurge, maxUnavailable), blueGreen() or canary(gate)");
         }
-        if (plan.kind() == Plan.Kind.ROLLING && plan.maxSurge() == 0 && size < 2) {
-            throw new IllegalArgumentException("plan " + plan + " on group '" + group + "' of 1 instance would leave no"
-                    + " instance ready: with maxSurge 0 the group needs at least 2 instances");
+        if (plan.maxUnavailable(size) >= size) {
+            throw new IllegalArgumentException("plan " + plan + " could leave group '" + group + "' empty:"
+                    + " maxUnavailable must be less than the group's " + size + " instance(s)");
         }
     }
 
@@ -205,7 +327,8 @@ public final class SwapEngine {
         String id = settings.group() + "/swap-" + (++swapCount);
         holder = id;
         active++;
-        return new SwapRun(this, id, plan, List.copyOf(members.values()), result);
+        List<Lifecycle> olds = List.copyOf(members.values());
+        return new SwapRun(this, id, plan, olds, olds.size(), result);
     }
 
     /** Serial executor: a run's steps 1 to 4 are over; the next queued swap may start. */
@@ -271,28 +394,25 @@ public final class SwapEngine {
             }
         }
         finishedActivity();
-        run.result.complete(result);
-    }
-
-    /** Serial executor: the initial start ended. */
-    void startEnded(List<Lifecycle> started) {
-        synchronized (lock) {
-            for (Lifecycle handle : started) {
-                members.put(handle.id(), handle);
-            }
+        if (run.plan.kind() == Plan.Kind.START && result.outcome() != SwapOutcome.COMMITTED) {
+            // A swap that rolls back leaves the group serving as before; a start that does leaves no group at all.
+            Throwable cause = result.cause().orElseGet(() -> new IllegalStateException("no cause was recorded"));
+            run.result.completeExceptionally(describe("starting group '" + settings.group() + "' failed", cause));
+        } else {
+            run.result.complete(result);
         }
-        release();
-        finishedActivity();
     }
 
     private void finishedActivity() {
-        boolean idle;
+        List<Lifecycle> toDestroy = null;
         synchronized (lock) {
             active--;
-            idle = closed && active == 0;
+            if (closed && active == 0) {
+                toDestroy = membersToDestroyOnClose();
+            }
         }
-        if (idle) {
-            shutdownExecutor();
+        if (toDestroy != null) {
+            destroyOnClose(toDestroy);
         }
     }
 
@@ -322,6 +442,7 @@ public final class SwapEngine {
     void instanceGone(String id) {
         synchronized (lock) {
             aliveIds.remove(id);
+            adoptedIds.remove(id);
         }
     }
 
@@ -386,5 +507,14 @@ public final class SwapEngine {
     }
 
     private record Queued(Plan plan, CompletableFuture<SwapResult> result) {
+    }
+
+    /**
+     * A swap or a start that has started.
+     *
+     * @param id     its id, as in its events and result
+     * @param result completes when it ends
+     */
+    public record Submitted(String id, CompletionStage<SwapResult> result) {
     }
 }

@@ -20,13 +20,15 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One run of a plan over a group: the instance swaps ({@link Pair}s) it is made of, the bounds on instances
- * alive, the halt at the first rollback, the blue-green barriers, the record of steps and the result.
+ * alive and unavailable, the halt at the first rollback, the blue-green barriers, the record of steps and the result.
  *
- * <p>Rolling, one-for-one and canary plans run their pairs' steps 1 to 4 one pair at a time; a pair's steps 5 to 7
- * run on while the next pairs start, as long as the instances of this run that are alive stay within
- * {@code N + maxSurge}. With {@code maxSurge 0} a pair retires its old instance first (steps 4 to 7) and then
- * launches the new one. A blue-green plan runs every pair at once with two barriers: no old instance is detached
- * before every new one is attached, and none is destroyed before every one has drained.
+ * <p>Rolling, one-for-one and canary plans start as many pairs at once as the plan's bounds for the group allow
+ * (Kubernetes' rolling-update semantics): a pair that launches its new instance first while the instances of this
+ * run that are alive stay within {@code N + maxSurge}, and otherwise a pair that retires its old instance first
+ * (steps 4 to 7, then the launch) while fewer than {@code maxUnavailable} such pairs are short of an instance.
+ * A pair's steps 5 to 7 run on while the next pairs start. A blue-green plan runs every pair at once with two
+ * barriers: no old instance is detached before every new one is attached, and none is destroyed before every one
+ * has drained.
  *
  * <p>Not API. Confined to the serial executor, except for the fields set at construction.
  */
@@ -38,9 +40,13 @@ final class SwapRun implements Wait.Context {
     final CompletableFuture<SwapResult> result;
     private final List<Lifecycle> olds;
     private final int size;
+    /** New instances to start: one per old instance, or, for a start, the count asked for. */
+    private final int pairCount;
     private final int surge;
     private final int maxAlive;
-    private final boolean blueGreen;
+    private final int maxUnavailable;
+    /** Blue-green and start: every pair at once, with barriers, all or nothing. */
+    private final boolean allAtOnce;
 
     private Instant start;
     private final List<StepRecord> steps = new ArrayList<>();
@@ -58,13 +64,15 @@ final class SwapRun implements Wait.Context {
     private int frontReported;
     private int attachedCount;
     private final List<Pair> awaitingDestroy = new ArrayList<>();
-    private Runnable slotWaiter;
+    /** Pairs that retire their old instance first and have not yet attached its replacement (or rolled back). */
+    private int retiring;
+    private boolean waitingForRoom;
     private boolean frontDone;
     private boolean ended;
     /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
     private int readmissions;
 
-    SwapRun(SwapEngine engine, String id, Plan plan, List<Lifecycle> olds,
+    SwapRun(SwapEngine engine, String id, Plan plan, List<Lifecycle> olds, int pairCount,
             CompletableFuture<SwapResult> result) {
         this.engine = engine;
         this.settings = engine.settings;
@@ -73,9 +81,12 @@ final class SwapRun implements Wait.Context {
         this.olds = olds;
         this.result = result;
         this.size = olds.size();
-        this.blueGreen = plan.kind() == Plan.Kind.BLUE_GREEN;
-        this.surge = blueGreen ? size : plan.maxSurge();
+        this.pairCount = pairCount;
+        this.allAtOnce = plan.kind() == Plan.Kind.BLUE_GREEN || plan.kind() == Plan.Kind.START;
+        // At most N (never an overflowing N + maxSurge: a negative bound no instance could ever get under).
+        this.surge = plan.maxSurge(pairCount);
         this.maxAlive = size + surge;
+        this.maxUnavailable = plan.maxUnavailable(pairCount);
     }
 
     @Override
@@ -100,38 +111,59 @@ final class SwapRun implements Wait.Context {
         start = now();
         alive = size;
         engine.runStarted(this);
-        SwapEngine.LOG.info("swap {} of group '{}' started: plan {}, {} instance(s)", id, settings.group(), plan,
-                size);
-        if (blueGreen) {
-            for (int i = 0; i < size; i++) {
-                pairs.add(new Pair(this, olds.get(i), i, false));
+        if (size == 0) {
+            SwapEngine.LOG.info("{} of group '{}' started: {} instance(s) to launch", id, settings.group(), pairCount);
+        } else {
+            SwapEngine.LOG.info("swap {} of group '{}' started: plan {}, {} instance(s)", id, settings.group(), plan,
+                    size);
+        }
+        if (allAtOnce) {
+            for (int i = 0; i < pairCount; i++) {
+                // A start has no old instances: its pairs only launch, ready and attach.
+                pairs.add(new Pair(this, i < size ? olds.get(i) : null, i, false));
             }
             for (Pair pair : List.copyOf(pairs)) {
                 pair.launch();
             }
         } else {
-            nextPair();
+            nextPairs();
         }
     }
 
-    /** Rolling progression: start the next pair's front half, when the bound on instances alive allows. */
-    private void nextPair() {
-        if (haltCause != null || nextOld == size) {
+    /**
+     * Rolling progression: start as many pairs as the bounds allow, a launch-first pair while there is room under
+     * {@code N + maxSurge}, else a retire-first pair while fewer than {@code maxUnavailable} are short; when neither
+     * fits, wait until an instance of this run is destroyed or a retire-first pair has its replacement attached.
+     */
+    private void nextPairs() {
+        waitingForRoom = false;
+        while (haltCause == null && nextOld < size) {
+            boolean surgeRoom = alive < maxAlive;
+            if (!surgeRoom && retiring >= maxUnavailable) {
+                if (finishedPairs == pairs.size()) {
+                    // Only an unfinished pair can make room: without one the wait would never end.
+                    haltCause = new IllegalStateException("swap " + id + " cannot start its next instance swap: "
+                            + alive + " instance(s) alive, at most " + maxAlive + ", and none of them is being"
+                            + " retired");
+                    SwapEngine.LOG.error("swap {} halts", id, haltCause);
+                    break;
+                }
+                waitingForRoom = true;
+                return;
+            }
+            boolean retireFirst = !surgeRoom;
+            Pair pair = new Pair(this, olds.get(nextOld), nextOld, retireFirst);
+            nextOld++;
+            pairs.add(pair);
+            if (retireFirst) {
+                retiring++;
+                pair.detachOld();
+            } else {
+                pair.launch();
+            }
+        }
+        if (frontReported == pairs.size()) {
             frontHalfDone();
-            return;
-        }
-        boolean retireFirst = surge == 0;
-        if (!retireFirst && alive >= maxAlive) {
-            slotWaiter = this::nextPair;
-            return;
-        }
-        Pair pair = new Pair(this, olds.get(nextOld), nextOld, retireFirst);
-        nextOld++;
-        pairs.add(pair);
-        if (retireFirst) {
-            pair.detachOld();
-        } else {
-            pair.launch();
         }
     }
 
@@ -142,10 +174,8 @@ final class SwapRun implements Wait.Context {
     /** An instance of this run was destroyed (or its destroy failed): one slot freed. */
     void instanceGone() {
         alive--;
-        if (slotWaiter != null && alive < maxAlive) {
-            Runnable waiter = slotWaiter;
-            slotWaiter = null;
-            waiter.run();
+        if (waitingForRoom && alive < maxAlive) {
+            nextPairs();
         }
     }
 
@@ -155,12 +185,12 @@ final class SwapRun implements Wait.Context {
             pair.abort(haltCause);
             return;
         }
-        if (!blueGreen) {
+        if (!allAtOnce) {
             pair.detachOld();
             return;
         }
         attachedCount++;
-        if (attachedCount == size) {
+        if (attachedCount == pairCount) {
             for (Pair each : List.copyOf(pairs)) {
                 each.detachOld();
             }
@@ -174,16 +204,19 @@ final class SwapRun implements Wait.Context {
         }
         pair.frontReported = true;
         frontReported++;
-        if (!blueGreen) {
-            nextPair();
-        } else if (frontReported == size) {
+        if (pair.retireFirst) {
+            retiring--;
+        }
+        if (!allAtOnce) {
+            nextPairs();
+        } else if (frontReported == pairCount) {
             frontHalfDone();
         }
     }
 
     /** A pair's old instance drained (or was forced): destroy it, at once or at the blue-green barrier. */
     void readyToDestroy(Pair pair) {
-        if (!blueGreen || pair.cleanup) {
+        if (!allAtOnce || pair.cleanup) {
             pair.destroyOld();
             return;
         }
@@ -200,7 +233,7 @@ final class SwapRun implements Wait.Context {
         if (haltCause == null) {
             haltCause = cause;
             SwapEngine.LOG.warn("swap {} rolls back: {}", id, cause.toString());
-            if (blueGreen) {
+            if (allAtOnce) {
                 for (Pair each : List.copyOf(pairs)) {
                     if (each != pair) {
                         each.abort(cause);
@@ -280,7 +313,7 @@ final class SwapRun implements Wait.Context {
     }
 
     private void maybeEnd() {
-        if (ended || !frontDone || slotWaiter != null || finishedPairs < pairs.size()) {
+        if (ended || !frontDone || waitingForRoom || finishedPairs < pairs.size()) {
             return;
         }
         ended = true;
