@@ -12,6 +12,7 @@ import java.util.Optional;
  *
  * @param swapId     the swap's id, also in every event and log line of the swap (MDC key {@code handoff.swap})
  * @param plan       the plan that ran
+ * @param release    the label of the {@link Release} the swap deployed (or the start launched)
  * @param outcome    how it ended
  * @param start      when it started, on the orchestrator's clock
  * @param duration   from the start to the end of the last step (the last old instance destroyed)
@@ -24,13 +25,14 @@ import java.util.Optional;
  *                   cut-over (a destroy that threw); empty when nothing failed. Further failures (a destroy that
  *                   threw during rollback, say) are attached to it as suppressed exceptions.
  */
-public record SwapResult(String swapId, Plan plan, SwapOutcome outcome, Instant start, Duration duration,
+public record SwapResult(String swapId, Plan plan, String release, SwapOutcome outcome, Instant start, Duration duration,
                          List<StepTiming> steps, List<String> launched, List<String> retired, long abandoned,
                          Optional<Throwable> cause) {
     /** Validates and copies. */
     public SwapResult {
         Objects.requireNonNull(swapId, "swapId");
         Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(release, "release");
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(start, "start");
         Objects.requireNonNull(duration, "duration");

@@ -12,9 +12,10 @@ package dev.handoff.core;
  *   <caption>Orchestrator meters</caption>
  *   <tr><th>name</th><th>type</th><th>tags</th><th>what it counts</th></tr>
  *   <tr><td>{@value #SWAPS}</td><td>counter ({@value #UNIT_SWAPS})</td>
- *       <td>{@value #TAG_GROUP}, {@value #TAG_PLAN}, {@value #TAG_OUTCOME}</td><td>swaps ended, by outcome</td></tr>
+ *       <td>{@value #TAG_GROUP}, {@value #TAG_PLAN}, {@value #TAG_OUTCOME}, {@value #TAG_RELEASE}</td>
+ *       <td>swaps ended, by outcome</td></tr>
  *   <tr><td>{@value #SWAP_DURATION}</td><td>timer</td>
- *       <td>{@value #TAG_GROUP}, {@value #TAG_PLAN}, {@value #TAG_OUTCOME}</td>
+ *       <td>{@value #TAG_GROUP}, {@value #TAG_PLAN}, {@value #TAG_OUTCOME}, {@value #TAG_RELEASE}</td>
  *       <td>from the start of a swap to its end (the last old instance destroyed)</td></tr>
  *   <tr><td>{@value #STEP_DURATION}</td><td>timer</td>
  *       <td>{@value #TAG_GROUP}, {@value #TAG_STEP}, {@value #TAG_RESULT}</td>
@@ -84,6 +85,8 @@ public final class HandoffMetrics {
     public static final String TAG_GROUP = "group";
     /** Tag: the plan kind. */
     public static final String TAG_PLAN = "plan";
+    /** Tag: the label of the release a swap deployed. */
+    public static final String TAG_RELEASE = "release";
     /** Tag: the swap outcome in lower case. */
     public static final String TAG_OUTCOME = "outcome";
     /** Tag: the step in lower case. */

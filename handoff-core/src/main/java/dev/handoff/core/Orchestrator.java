@@ -1,7 +1,9 @@
 package dev.handoff.core;
 
 import dev.handoff.api.HandoffException;
+import dev.handoff.api.Member;
 import dev.handoff.api.Plan;
+import dev.handoff.api.Release;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.WaitTimeoutException;
@@ -32,15 +34,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * detach old, drain, await drained, destroy), by a {@link Plan}, with a deadline on every wait.
  *
  * <pre>{@code
- * Orchestrator orchestrator = Orchestrator.builder("web", launcher, router)
+ * Orchestrator orchestrator = Orchestrator.builder("web", Release.of("1.0", launcherOf10), router)
  *         .drainTimeout(Duration.ofSeconds(30))
  *         .listener(event -> log.info("{}", event))
  *         .build();
  * orchestrator.adopt(running);                      // or orchestrator.start(1)
- * orchestrator.swap(Plan.oneForOne()).thenAccept(result -> log.info("{}", result.outcome()));
- * // or, blocking: SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofMinutes(5));
+ * orchestrator.swap(Release.of("1.1", launcherOf11), Plan.oneForOne())
+ *         .thenAccept(result -> log.info("{}", result.outcome()));
+ * // or, blocking: SwapResult result = orchestrator.swapAndWait(Release.of("1.1", ...), Plan.oneForOne(), timeout);
+ * orchestrator.swapBack(Plan.oneForOne());          // back to 1.0
  * orchestrator.close();                             // destroys the instances it launched
  * }</pre>
+ *
+ * <p><b>Releases.</b> A swap names the {@link Release} it deploys (a label and its launcher); {@link #swap(Plan)}
+ * deploys the release the group runs again (a restart of every instance). The orchestrator knows which release each
+ * member runs ({@link #members()}), keeps the last {@value #RELEASE_HISTORY} releases the group was switched to
+ * ({@link #releases()}: a swap that committed or was forced, i.e. whose cut-over happened), and
+ * {@link #swapBack(Plan)} deploys the one before the current one, like {@code kubectl rollout undo}: twice in a row
+ * returns to where it started. A rolling or canary plan that halts after some instances were replaced leaves a mixed
+ * group on the previous release: {@code swap(release(), plan)} makes it whole again. Events carry the release of the
+ * instance they concern, results and the {@value HandoffMetrics#SWAPS} meters the release deployed, and log lines the
+ * MDC key {@code handoff.release}.
  *
  * <p><b>Outcomes.</b> Every swap ends {@code COMMITTED}, {@code ROLLED_BACK} or {@code FORCED}; the stage returned by
  * {@link #swap(Plan)} completes normally with the {@link SwapResult} in every case (it completes exceptionally only
@@ -87,7 +101,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Events, logs, metrics.</b> Each step emits {@code STARTED} and then {@code COMPLETED} or {@code FAILED} to the
  * listeners, in order, on the orchestrator's executor; each swap ends with {@link SwapListener#onSwapEnd}. A
  * listener that throws is logged and ignored. Log lines (logger {@code dev.handoff.core.Orchestrator}) carry the
- * swap id in the MDC key {@code handoff.swap}. With a {@link MeterRegistry} the meters of {@link HandoffMetrics} are
+ * swap id in the MDC key {@code handoff.swap} and the release it deploys in {@code handoff.release}. With a {@link MeterRegistry} the meters of {@link HandoffMetrics} are
  * recorded.
  *
  * <p><b>Blocking forms.</b> {@link #startAndWait(int, Duration)} and {@link #swapAndWait(Plan, Duration)} wait for
@@ -103,6 +117,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Orchestrator implements AutoCloseable {
 
+    /** How many releases {@link #releases()} keeps. */
+    public static final int RELEASE_HISTORY = 10;
+
     private final SwapEngine engine;
     private final String group;
 
@@ -112,6 +129,22 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
+     * @param group   the group's name, used in instance ids, logs and metric tags; not blank
+     * @param release the release the group runs at first: {@link #start(int)} launches it, and instances given to
+     *                {@link #adopt(Lifecycle...)} are taken to run it
+     * @param router  attaches and detaches instances (steps 3 and 4)
+     * @return a builder with the default settings
+     * @throws NullPointerException     when an argument is null
+     * @throws IllegalArgumentException when {@code group} is blank
+     */
+    public static Builder builder(String group, Release release, Router router) {
+        return new Builder(group, release, router);
+    }
+
+    /**
+     * For a group that deploys one release only (tests, demos): the same as
+     * {@code builder(group, Release.of("initial", launcher), router)}.
+     *
      * @param group    the group's name, used in instance ids, logs and metric tags; not blank
      * @param launcher starts new instances (step 1)
      * @param router   attaches and detaches instances (steps 3 and 4)
@@ -120,7 +153,8 @@ public final class Orchestrator implements AutoCloseable {
      * @throws IllegalArgumentException when {@code group} is blank
      */
     public static Builder builder(String group, Launcher launcher, Router router) {
-        return new Builder(group, launcher, router);
+        return new Builder(group, Release.of("initial", Objects.requireNonNull(launcher, "launcher must not be null")),
+                router);
     }
 
     /** @return the group's name */
@@ -167,6 +201,28 @@ public final class Orchestrator implements AutoCloseable {
         return engine.instances();
     }
 
+    /** @return the group's members now, each with the release it runs (a snapshot, in the order they joined) */
+    public List<Member> members() {
+        return engine.members();
+    }
+
+    /**
+     * @return the release the group runs: the last one a swap switched it to (its cut-over happened), or the one
+     *     the orchestrator was built with
+     */
+    public Release release() {
+        List<Release> releases = engine.releases();
+        return releases.get(releases.size() - 1);
+    }
+
+    /**
+     * @return the releases the group was switched to, oldest first, at most {@value #RELEASE_HISTORY}; the last one
+     *     is {@link #release()}
+     */
+    public List<Release> releases() {
+        return engine.releases();
+    }
+
     /**
      * Same as {@link #swap(Plan, boolean) swap(plan, false)}: fails fast when the group is busy.
      *
@@ -181,7 +237,33 @@ public final class Orchestrator implements AutoCloseable {
      *                                  old instance)
      */
     public CompletionStage<SwapResult> swap(Plan plan) {
-        return engine.swap(plan, false);
+        return engine.swap(null, plan, false);
+    }
+
+    /**
+     * Deploys {@code release} by {@code plan}; fails fast when the group is busy. See {@link #swap(Plan)} for the
+     * exceptions.
+     *
+     * @param release what the new instances run
+     * @param plan    how to replace the instances
+     * @return completes with the result when the swap ends
+     * @throws NullPointerException when {@code release} or {@code plan} is null
+     */
+    public CompletionStage<SwapResult> swap(Release release, Plan plan) {
+        return engine.swap(Objects.requireNonNull(release, "release must not be null"), plan, false);
+    }
+
+    /**
+     * Deploys the release before the current one (see {@link #releases()}) by {@code plan}: the way back from a
+     * release that turned out bad, in one call. Fails fast when the group is busy; see {@link #swap(Plan)} for the
+     * other exceptions.
+     *
+     * @param plan how to replace the instances
+     * @return completes with the result when the swap ends
+     * @throws IllegalStateException when the group has run one release only (the message names it)
+     */
+    public CompletionStage<SwapResult> swapBack(Plan plan) {
+        return engine.swap(engine.previousRelease(), plan, false);
     }
 
     /**
@@ -199,7 +281,20 @@ public final class Orchestrator implements AutoCloseable {
      * @throws SwapInProgressException  when the group is busy and {@code waitIfBusy} is false
      */
     public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
-        return engine.swap(plan, waitIfBusy);
+        return engine.swap(null, plan, waitIfBusy);
+    }
+
+    /**
+     * Deploys {@code release} by {@code plan}; see {@link #swap(Plan, boolean)}.
+     *
+     * @param release    what the new instances run
+     * @param plan       how to replace the instances
+     * @param waitIfBusy {@code true} to queue behind a swap that holds the group, {@code false} to fail fast
+     * @return completes with the result when the swap ends
+     * @throws NullPointerException when {@code release} or {@code plan} is null
+     */
+    public CompletionStage<SwapResult> swap(Release release, Plan plan, boolean waitIfBusy) {
+        return engine.swap(Objects.requireNonNull(release, "release must not be null"), plan, waitIfBusy);
     }
 
     /**
@@ -250,7 +345,23 @@ public final class Orchestrator implements AutoCloseable {
     public SwapResult swapAndWait(Plan plan, Duration timeout) {
         Objects.requireNonNull(plan, "plan must not be null");
         Durations.positive("timeout", timeout);
-        return await(engine.swapNow(plan), timeout);
+        return await(engine.swapNow(null, plan), timeout);
+    }
+
+    /**
+     * Blocking form of {@link #swap(Release, Plan)}; see {@link #swapAndWait(Plan, Duration)}.
+     *
+     * @param release what the new instances run
+     * @param plan    how to replace the instances
+     * @param timeout how long to wait; positive
+     * @return the result, whatever the outcome
+     * @throws NullPointerException when an argument is null
+     */
+    public SwapResult swapAndWait(Release release, Plan plan, Duration timeout) {
+        Objects.requireNonNull(release, "release must not be null");
+        Objects.requireNonNull(plan, "plan must not be null");
+        Durations.positive("timeout", timeout);
+        return await(engine.swapNow(release, plan), timeout);
     }
 
     private static SwapResult await(SwapEngine.Submitted submitted, Duration timeout) {
@@ -318,7 +429,7 @@ public final class Orchestrator implements AutoCloseable {
      */
     public static final class Builder {
         private final String group;
-        private final Launcher launcher;
+        private final Release release;
         private final Router router;
         private Scheduler scheduler = Scheduler.system();
         private Executor executor;
@@ -335,13 +446,13 @@ public final class Orchestrator implements AutoCloseable {
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private OnClose onClose = OnClose.DESTROY_LAUNCHED;
 
-        private Builder(String group, Launcher launcher, Router router) {
+        private Builder(String group, Release release, Router router) {
             Objects.requireNonNull(group, "group must not be null");
             if (group.isBlank()) {
                 throw new IllegalArgumentException("group must not be blank, but was '" + group + "'");
             }
             this.group = group;
-            this.launcher = Objects.requireNonNull(launcher, "launcher must not be null");
+            this.release = Objects.requireNonNull(release, "release must not be null");
             this.router = Objects.requireNonNull(router, "router must not be null");
         }
 
@@ -504,7 +615,7 @@ public final class Orchestrator implements AutoCloseable {
         public Orchestrator build() {
             boolean owns = executor == null;
             Executor chosen = owns ? defaultExecutor(group) : executor;
-            return new Orchestrator(new Settings(group, launcher, router, scheduler, chosen, owns, registry,
+            return new Orchestrator(new Settings(group, release, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
                     drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose));
         }

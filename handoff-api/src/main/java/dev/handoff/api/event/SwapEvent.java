@@ -13,11 +13,12 @@ import java.util.Optional;
  * @param step       the step
  * @param phase      what happened to it
  * @param instanceId the instance the step acts on
+ * @param release    the label of the release that instance runs
  * @param at         when, on the orchestrator's clock
  * @param elapsed    since the step started (zero for {@link Phase#STARTED})
  * @param failure    the cause, for {@link Phase#FAILED}
  */
-public record SwapEvent(String swapId, SwapStep step, Phase phase, String instanceId, Instant at,
+public record SwapEvent(String swapId, SwapStep step, Phase phase, String instanceId, String release, Instant at,
                         Duration elapsed, Optional<Throwable> failure) {
 
     /** What happened to the step. */
@@ -36,6 +37,7 @@ public record SwapEvent(String swapId, SwapStep step, Phase phase, String instan
         Objects.requireNonNull(step, "step");
         Objects.requireNonNull(phase, "phase");
         Objects.requireNonNull(instanceId, "instanceId");
+        Objects.requireNonNull(release, "release");
         Objects.requireNonNull(at, "at");
         Objects.requireNonNull(elapsed, "elapsed");
         Objects.requireNonNull(failure, "failure");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.handoff.api.Plan;
+import dev.handoff.api.Release;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.Lifecycle;
@@ -75,7 +76,13 @@ class OrchestratorValidationTest {
     void nullArgumentsAreNamed() {
         assertThatThrownBy(() -> Orchestrator.builder(null, launcher, router)).isInstanceOf(NullPointerException.class)
                 .hasMessage("group must not be null");
-        assertThatThrownBy(() -> Orchestrator.builder("web", null, router)).isInstanceOf(NullPointerException.class)
+        assertThatThrownBy(() -> Orchestrator.builder("web", (Launcher) null, router))
+                .isInstanceOf(NullPointerException.class).hasMessage("launcher must not be null");
+        assertThatThrownBy(() -> Orchestrator.builder("web", (Release) null, router))
+                .isInstanceOf(NullPointerException.class).hasMessage("release must not be null");
+        assertThatThrownBy(() -> Release.of("2.0 beta", launcher)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("label must be 1 to 128 characters without white space, but was '2.0 beta'");
+        assertThatThrownBy(() -> Release.of("2.0", null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("launcher must not be null");
         assertThatThrownBy(() -> Orchestrator.builder("web", launcher, null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("router must not be null");

@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-/** Log lines and listener calls of a swap carry its id in the MDC under {@code handoff.swap}. */
+/**
+ * Log lines and listener calls of a swap carry its id in the MDC under {@code handoff.swap}, and the release it deploys
+ * under {@code handoff.release}.
+ */
 class SwapMdcTest {
 
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
@@ -67,7 +70,9 @@ class SwapMdcTest {
                     .toList();
             assertThat(swapLines).isNotEmpty()
                     .allSatisfy(line -> assertThat(line.getMDCPropertyMap())
-                            .containsEntry("handoff.swap", result.swapId()));
+                            .containsEntry("handoff.swap", result.swapId())
+                            .containsEntry("handoff.release", result.release()));
+            assertThat(MDC.get("handoff.release")).isNull();
         } finally {
             MDC.remove("handoff.swap");
         }

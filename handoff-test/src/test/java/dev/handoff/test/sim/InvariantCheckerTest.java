@@ -29,11 +29,11 @@ class InvariantCheckerTest {
     }
 
     private void event(String swap, SwapStep step, SwapEvent.Phase phase, String instance) {
-        checker.onStep(new SwapEvent(swap, step, phase, instance, clock.now(), Duration.ZERO, Optional.empty()));
+        checker.onStep(new SwapEvent(swap, step, phase, instance, "initial", clock.now(), Duration.ZERO, Optional.empty()));
     }
 
     private void end(String swap, Plan plan) {
-        checker.onSwapEnd(new SwapResult(swap, plan, SwapOutcome.COMMITTED, clock.now(), Duration.ZERO, List.of(),
+        checker.onSwapEnd(new SwapResult(swap, plan, "initial", SwapOutcome.COMMITTED, clock.now(), Duration.ZERO, List.of(),
                 List.of(), List.of(), 0, Optional.empty()));
     }
 

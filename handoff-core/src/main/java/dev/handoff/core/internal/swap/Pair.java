@@ -68,10 +68,10 @@ final class Pair {
     void launch() {
         phase = Phase.LAUNCHING;
         swap.launching();
-        newId = swap.engine.reserveId();
+        newId = swap.engine.reserveId(swap.release);
         swap.launched.add(newId);
         current = swap.begin(SwapStep.LAUNCH, newId);
-        launchStage = Wait.call(() -> settings.launcher().launch(newId), "Launcher.launch");
+        launchStage = Wait.call(() -> swap.release.launcher().launch(newId), "Launcher.launch");
         await(launchStage, settings.launchTimeout(), SwapStep.LAUNCH, newId, this::launched);
     }
 

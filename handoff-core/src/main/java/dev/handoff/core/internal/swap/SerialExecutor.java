@@ -19,6 +19,8 @@ import org.slf4j.MDC;
 public final class SerialExecutor {
     /** The MDC key carrying the swap id around each task. */
     public static final String MDC_KEY = "handoff.swap";
+    /** The MDC key carrying the label of the release the swap deploys around each task. */
+    public static final String MDC_RELEASE_KEY = "handoff.release";
 
     private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
 
@@ -32,11 +34,12 @@ public final class SerialExecutor {
     }
 
     /**
-     * @param swapId put in the MDC under {@value #MDC_KEY} while the task runs
-     * @param task   what to run
+     * @param swapId  put in the MDC under {@value #MDC_KEY} while the task runs
+     * @param release put in the MDC under {@value #MDC_RELEASE_KEY} while the task runs; null for none
+     * @param task    what to run
      */
-    public void execute(String swapId, Runnable task) {
-        queue.add(new Task(swapId, task));
+    public void execute(String swapId, String release, Runnable task) {
+        queue.add(new Task(swapId, release, task));
         schedule();
     }
 
@@ -68,20 +71,27 @@ public final class SerialExecutor {
 
     private static void run(Task task) {
         String previous = MDC.get(MDC_KEY);
+        String previousRelease = MDC.get(MDC_RELEASE_KEY);
         MDC.put(MDC_KEY, task.swapId);
+        restore(MDC_RELEASE_KEY, task.release);
         try {
             task.runnable.run();
         } catch (RuntimeException | Error e) {
             LOG.error("unexpected failure in orchestrator task of swap {}", task.swapId, e);
         } finally {
-            if (previous == null) {
-                MDC.remove(MDC_KEY);
-            } else {
-                MDC.put(MDC_KEY, previous);
-            }
+            restore(MDC_KEY, previous);
+            restore(MDC_RELEASE_KEY, previousRelease);
         }
     }
 
-    private record Task(String swapId, Runnable runnable) {
+    private static void restore(String key, String value) {
+        if (value == null) {
+            MDC.remove(key);
+        } else {
+            MDC.put(key, value);
+        }
+    }
+
+    private record Task(String swapId, String release, Runnable runnable) {
     }
 }

@@ -1,7 +1,7 @@
 package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.event.SwapListener;
-import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.Release;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.Scheduler;
@@ -16,7 +16,7 @@ import java.util.concurrent.Executor;
  * <p>Not API.
  *
  * @param group            the group's name
- * @param launcher         step 1
+ * @param release          the release the group runs at first (its launcher is step 1)
  * @param router           steps 3 and 4
  * @param scheduler        time and timeouts
  * @param executor         where SPI calls and continuations run
@@ -34,7 +34,7 @@ import java.util.concurrent.Executor;
  * @param verifyTimeout    bound on a canary's verification gate
  * @param onClose          what close does with the group's instances
  */
-public record Settings(String group, Launcher launcher, Router router, Scheduler scheduler, Executor executor,
+public record Settings(String group, Release release, Router router, Scheduler scheduler, Executor executor,
                        boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
                        Duration launchTimeout, Duration readyTimeout, Duration attachTimeout,
                        Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,

@@ -1,7 +1,9 @@
 package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.HandoffException;
+import dev.handoff.api.Member;
 import dev.handoff.api.Plan;
+import dev.handoff.api.Release;
 import dev.handoff.api.SwapInProgressException;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
@@ -14,9 +16,11 @@ import dev.handoff.core.Scheduler;
 import dev.handoff.core.internal.Durations;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SwapEngine {
     static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
+    /** How many releases the history keeps. */
+    static final int HISTORY = 10;
 
     final Settings settings;
     final SerialExecutor serial;
@@ -49,6 +55,10 @@ public final class SwapEngine {
     private final Set<String> aliveIds = new HashSet<>();
     /** Ids of the members adopted rather than launched: the close policy may leave them. */
     private final Set<String> adoptedIds = new HashSet<>();
+    /** The release every alive (or launching) instance runs, by id. */
+    private final Map<String, Release> releaseOfId = new HashMap<>();
+    /** Releases the group was switched to, oldest first; the last one is the release it runs now. */
+    private final ArrayDeque<Release> history = new ArrayDeque<>();
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     /** Confined to the serial executor: runs started and not ended. */
     private final List<SwapRun> running = new ArrayList<>();
@@ -64,6 +74,7 @@ public final class SwapEngine {
         this.settings = settings;
         this.serial = new SerialExecutor(settings.executor());
         this.metrics = new SwapMetrics(settings.registry(), settings.group());
+        this.history.add(settings.release());
     }
 
     /**
@@ -94,6 +105,7 @@ public final class SwapEngine {
                 members.put(ids.get(i), handles.get(i));
                 aliveIds.add(ids.get(i));
                 adoptedIds.add(ids.get(i));
+                releaseOfId.put(ids.get(i), history.getLast());
             }
         }
     }
@@ -130,9 +142,9 @@ public final class SwapEngine {
             String id = settings.group() + "/start-" + (++startCount);
             holder = id;
             active++;
-            run = new SwapRun(this, id, Plan.start(), List.of(), count, new CompletableFuture<>());
+            run = new SwapRun(this, id, history.getLast(), Plan.start(), List.of(), count, new CompletableFuture<>());
         }
-        serial.execute(run.id, run::start);
+        run.execute(run::start);
         return new Submitted(run.id, run.result);
     }
 
@@ -141,24 +153,63 @@ public final class SwapEngine {
      * @param waitIfBusy queue behind a swap holding the group instead of failing fast
      * @return the swap's result
      */
-    public CompletionStage<SwapResult> swap(Plan plan, boolean waitIfBusy) {
+    public CompletionStage<SwapResult> swap(Release release, Plan plan, boolean waitIfBusy) {
         if (!waitIfBusy) {
-            return swapNow(plan).result();
+            return swapNow(release, plan).result();
         }
         Objects.requireNonNull(plan, "plan must not be null");
         SwapRun run;
         synchronized (lock) {
             checkOpen();
+            Release target = release != null ? release : history.getLast();
             validate(plan);
             if (holder != null) {
-                Queued queued = new Queued(plan, new CompletableFuture<>());
+                Queued queued = new Queued(release, plan, new CompletableFuture<>());
                 queue.add(queued);
                 return queued.result;
             }
-            run = newRun(plan, new CompletableFuture<>());
+            run = newRun(target, plan, new CompletableFuture<>());
         }
-        serial.execute(run.id, run::start);
+        run.execute(run::start);
         return run.result;
+    }
+
+    /**
+     * @return the release before the one the group runs now (the one {@code swapBack} deploys)
+     * @throws IllegalStateException when the group has run one release only
+     */
+    public Release previousRelease() {
+        synchronized (lock) {
+            if (history.size() < 2) {
+                throw new IllegalStateException("group '" + settings.group() + "' has no previous release: it has"
+                        + " run only '" + history.getLast().label() + "'");
+            }
+            List<Release> releases = List.copyOf(history);
+            return releases.get(releases.size() - 2);
+        }
+    }
+
+    /** @return the releases the group was switched to, oldest first; the last is the one it runs now */
+    public List<Release> releases() {
+        synchronized (lock) {
+            return List.copyOf(history);
+        }
+    }
+
+    /** @return the group's members now, with the release each runs */
+    public List<Member> members() {
+        synchronized (lock) {
+            List<Member> list = new ArrayList<>(members.size());
+            members.forEach((id, handle) -> list.add(new Member(handle, releaseOfId.get(id))));
+            return list;
+        }
+    }
+
+    /** @return the release the instance of that id runs, or null when it is not alive in the group */
+    Release releaseOf(String instanceId) {
+        synchronized (lock) {
+            return releaseOfId.get(instanceId);
+        }
     }
 
     /**
@@ -167,7 +218,7 @@ public final class SwapEngine {
      * @param plan the plan
      * @return the swap's id and result
      */
-    public Submitted swapNow(Plan plan) {
+    public Submitted swapNow(Release release, Plan plan) {
         Objects.requireNonNull(plan, "plan must not be null");
         SwapRun run;
         synchronized (lock) {
@@ -176,9 +227,9 @@ public final class SwapEngine {
             if (holder != null) {
                 throw new SwapInProgressException(settings.group(), holder);
             }
-            run = newRun(plan, new CompletableFuture<>());
+            run = newRun(release != null ? release : history.getLast(), plan, new CompletableFuture<>());
         }
-        serial.execute(run.id, run::start);
+        run.execute(run::start);
         return new Submitted(run.id, run.result);
     }
 
@@ -246,7 +297,7 @@ public final class SwapEngine {
 
             @Override
             public void execute(Runnable task) {
-                serial.execute(closeId, task);
+                serial.execute(closeId, null, task);
             }
         };
         LOG.info("closing group '{}': destroying {} instance(s) ({})", settings.group(), handles.size(),
@@ -323,12 +374,12 @@ public final class SwapEngine {
     }
 
     /** Must hold the lock. */
-    private SwapRun newRun(Plan plan, CompletableFuture<SwapResult> result) {
+    private SwapRun newRun(Release release, Plan plan, CompletableFuture<SwapResult> result) {
         String id = settings.group() + "/swap-" + (++swapCount);
         holder = id;
         active++;
         List<Lifecycle> olds = List.copyOf(members.values());
-        return new SwapRun(this, id, plan, olds, olds.size(), result);
+        return new SwapRun(this, id, release, plan, olds, olds.size(), result);
     }
 
     /** Serial executor: a run's steps 1 to 4 are over; the next queued swap may start. */
@@ -342,7 +393,8 @@ public final class SwapEngine {
             while (next == null && (queued = queue.poll()) != null) {
                 try {
                     validate(queued.plan);
-                    next = newRun(queued.plan, queued.result);
+                    next = newRun(queued.release != null ? queued.release : history.getLast(), queued.plan,
+                            queued.result);
                 } catch (RuntimeException e) {
                     invalid.add(queued);
                     reasons.add(e);
@@ -354,7 +406,7 @@ public final class SwapEngine {
         }
         if (next != null) {
             SwapRun run = next;
-            serial.execute(run.id, run::start);
+            run.execute(run::start);
         }
     }
 
@@ -385,7 +437,10 @@ public final class SwapEngine {
     /** Serial executor. */
     void runEnded(SwapRun run, SwapResult result) {
         running.remove(run);
-        metrics.swapEnded(run.plan, result.outcome(), result.duration());
+        if (result.outcome() != SwapOutcome.ROLLED_BACK) {
+            switchedTo(run.release);
+        }
+        metrics.swapEnded(run.plan, run.release, result.outcome(), result.duration());
         for (SwapListener listener : settings.listeners()) {
             try {
                 listener.onSwapEnd(result);
@@ -400,6 +455,18 @@ public final class SwapEngine {
             run.result.completeExceptionally(describe("starting group '" + settings.group() + "' failed", cause));
         } else {
             run.result.complete(result);
+        }
+    }
+
+    /** The cut-over of a swap (or a start) happened: the group runs {@code release} now. */
+    private void switchedTo(Release release) {
+        synchronized (lock) {
+            if (!history.getLast().equals(release)) {
+                history.add(release);
+                while (history.size() > HISTORY) {
+                    history.removeFirst();
+                }
+            }
         }
     }
 
@@ -427,14 +494,18 @@ public final class SwapEngine {
         }
     }
 
-    /** @return a fresh instance id, reserved until {@link #instanceGone(String)} */
-    String reserveId() {
+    /**
+     * @param release the release the new instance will run
+     * @return a fresh instance id, reserved until {@link #instanceGone(String)}
+     */
+    String reserveId(Release release) {
         synchronized (lock) {
             String id;
             do {
                 id = settings.group() + "-" + (++instanceCount);
             } while (aliveIds.contains(id));
             aliveIds.add(id);
+            releaseOfId.put(id, release);
             return id;
         }
     }
@@ -443,6 +514,7 @@ public final class SwapEngine {
         synchronized (lock) {
             aliveIds.remove(id);
             adoptedIds.remove(id);
+            releaseOfId.remove(id);
         }
     }
 
@@ -506,7 +578,8 @@ public final class SwapEngine {
         return new HandoffException(message + ": " + cause, cause);
     }
 
-    private record Queued(Plan plan, CompletableFuture<SwapResult> result) {
+    /** @param release the release asked for; null for the one the group runs when the swap's turn comes */
+    private record Queued(Release release, Plan plan, CompletableFuture<SwapResult> result) {
     }
 
     /**

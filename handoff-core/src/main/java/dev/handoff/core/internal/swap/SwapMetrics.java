@@ -1,6 +1,7 @@
 package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.Plan;
+import dev.handoff.api.Release;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapStep;
 import dev.handoff.core.HandoffMetrics;
@@ -58,7 +59,7 @@ final class SwapMetrics {
                 .record(duration);
     }
 
-    void swapEnded(Plan plan, SwapOutcome outcome, Duration duration) {
+    void swapEnded(Plan plan, Release release, SwapOutcome outcome, Duration duration) {
         if (registry == null) {
             return;
         }
@@ -69,6 +70,7 @@ final class SwapMetrics {
                 .tag(HandoffMetrics.TAG_GROUP, group)
                 .tag(HandoffMetrics.TAG_PLAN, planTag(plan))
                 .tag(HandoffMetrics.TAG_OUTCOME, outcomeTag)
+                .tag(HandoffMetrics.TAG_RELEASE, release.label())
                 .register(registry)
                 .increment();
         Timer.builder(HandoffMetrics.SWAP_DURATION)
@@ -76,6 +78,7 @@ final class SwapMetrics {
                 .tag(HandoffMetrics.TAG_GROUP, group)
                 .tag(HandoffMetrics.TAG_PLAN, planTag(plan))
                 .tag(HandoffMetrics.TAG_OUTCOME, outcomeTag)
+                .tag(HandoffMetrics.TAG_RELEASE, release.label())
                 .register(registry)
                 .record(duration);
     }

@@ -1,6 +1,7 @@
 package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.Plan;
+import dev.handoff.api.Release;
 import dev.handoff.api.StepTiming;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
@@ -38,6 +39,8 @@ final class SwapRun implements Wait.Context {
     final String id;
     final Plan plan;
     final CompletableFuture<SwapResult> result;
+    /** What this swap deploys. */
+    final Release release;
     private final List<Lifecycle> olds;
     private final int size;
     /** New instances to start: one per old instance, or, for a start, the count asked for. */
@@ -72,9 +75,10 @@ final class SwapRun implements Wait.Context {
     /** Re-admissions in progress: the group stays held (or is taken back) until they have re-attached. */
     private int readmissions;
 
-    SwapRun(SwapEngine engine, String id, Plan plan, List<Lifecycle> olds, int pairCount,
+    SwapRun(SwapEngine engine, String id, Release release, Plan plan, List<Lifecycle> olds, int pairCount,
             CompletableFuture<SwapResult> result) {
         this.engine = engine;
+        this.release = release;
         this.settings = engine.settings;
         this.id = id;
         this.plan = plan;
@@ -96,7 +100,13 @@ final class SwapRun implements Wait.Context {
 
     @Override
     public void execute(Runnable task) {
-        engine.serial.execute(id, task);
+        engine.serial.execute(id, release.label(), task);
+    }
+
+    /** @return the label of the release the instance runs (the swap's own for an instance no longer tracked) */
+    private String releaseOf(String instanceId) {
+        Release of = engine.releaseOf(instanceId);
+        return (of != null ? of : release).label();
     }
 
     Instant now() {
@@ -340,7 +350,7 @@ final class SwapRun implements Wait.Context {
         for (StepRecord record : steps) {
             timings.add(record.toTiming(end));
         }
-        SwapResult swapResult = new SwapResult(id, plan, outcome, start, Duration.between(start, end), timings,
+        SwapResult swapResult = new SwapResult(id, plan, release.label(), outcome, start, Duration.between(start, end), timings,
                 launched, retired, abandoned, Optional.ofNullable(primary));
         if (outcome == SwapOutcome.COMMITTED && primary == null) {
             SwapEngine.LOG.info("swap {} COMMITTED in {}", id, swapResult.duration());
@@ -355,7 +365,8 @@ final class SwapRun implements Wait.Context {
         StepRecord record = new StepRecord(step, instanceId, now());
         steps.add(record);
         SwapEngine.LOG.debug("{} {} started", step, instanceId);
-        engine.emit(new SwapEvent(id, step, SwapEvent.Phase.STARTED, instanceId, record.start, Duration.ZERO,
+        engine.emit(new SwapEvent(id, step, SwapEvent.Phase.STARTED, instanceId, releaseOf(instanceId), record.start,
+                Duration.ZERO,
                 Optional.empty()));
         return record;
     }
@@ -376,7 +387,8 @@ final class SwapRun implements Wait.Context {
                     failure.toString());
         }
         engine.emit(new SwapEvent(id, record.step,
-                failure == null ? SwapEvent.Phase.COMPLETED : SwapEvent.Phase.FAILED, record.instanceId, at,
+                failure == null ? SwapEvent.Phase.COMPLETED : SwapEvent.Phase.FAILED, record.instanceId,
+                releaseOf(record.instanceId), at,
                 record.duration, Optional.ofNullable(failure)));
     }
 }
