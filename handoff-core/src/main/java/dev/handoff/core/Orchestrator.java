@@ -163,7 +163,60 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
-     * Registers instances that already run and are attached to the router as the group's members.
+     * Joins instances that already run (a server or a consumer your program started) to the group: waits until each
+     * is ready (the ready timeout), has the router attach it (the attach timeout), then makes it a member running
+     * {@link #release()}. Holds the group meanwhile, like a swap's steps 1 to 4. All or nothing: when one is not ready
+     * in time or cannot be attached, the ones attached are detached again and every instance is left to its owner
+     * (nothing is destroyed). Members joined this way are adopted ones: {@link #close()} leaves them by default.
+     *
+     * @param timeout how long to wait; positive
+     * @param instances the instances, not attached to the router yet
+     * @throws HandoffException         when an instance could not join (the message names it and why)
+     * @throws WaitTimeoutException     when the join has not ended within {@code timeout} (it goes on and ends by
+     *                                  its own deadlines)
+     * @throws NullPointerException     when an argument, an instance or its id is null
+     * @throws IllegalArgumentException when an instance's id is already in the group (or given twice), or the
+     *                                  timeout is not positive
+     * @throws IllegalStateException    when the orchestrator is closed
+     * @throws SwapInProgressException  when a swap holds the group
+     */
+    public void joinAndWait(Duration timeout, Lifecycle... instances) {
+        Durations.positive("timeout", timeout);
+        Objects.requireNonNull(instances, "instances must not be null");
+        SwapEngine.Joining joining = engine.join(Arrays.asList(instances));
+        String what = joining.id();
+        try {
+            joining.joined().toCompletableFuture().get(Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new WaitTimeoutException(what, timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HandoffException("interrupted while waiting for " + what + "; it goes on", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime
+                    : new HandoffException(what + " failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Asynchronous form of {@link #joinAndWait(Duration, Lifecycle...)}.
+     *
+     * @param instances the instances, not attached to the router yet
+     * @return completes when they are members; exceptionally (a {@link HandoffException} naming why) when they could
+     *     not join, and then they are left to their owner, detached
+     * @throws NullPointerException     when the array, an instance or its id is null
+     * @throws IllegalArgumentException when an instance's id is already in the group (or given twice)
+     * @throws IllegalStateException    when the orchestrator is closed
+     * @throws SwapInProgressException  when a swap holds the group
+     */
+    public CompletionStage<Void> join(Lifecycle... instances) {
+        Objects.requireNonNull(instances, "instances must not be null");
+        return engine.join(Arrays.asList(instances)).joined();
+    }
+
+    /**
+     * Registers instances that already run <em>and are already attached to the router</em> as the group's members,
+     * at once (for instances you attached yourself; {@link #join(Lifecycle...)} attaches them for you).
      *
      * @param instances the instances
      * @throws NullPointerException     when the array, an instance or its id is null

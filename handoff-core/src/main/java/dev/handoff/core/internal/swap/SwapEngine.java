@@ -65,6 +65,7 @@ public final class SwapEngine {
     private String holder;
     private long swapCount;
     private long startCount;
+    private long joinCount;
     private long instanceCount;
     private int active;
     private boolean closed;
@@ -83,29 +84,166 @@ public final class SwapEngine {
      * @param handles the instances
      */
     public void adopt(List<Lifecycle> handles) {
-        List<String> ids = new ArrayList<>(handles.size());
-        for (int i = 0; i < handles.size(); i++) {
-            Lifecycle handle = Objects.requireNonNull(handles.get(i), "instances[" + i + "] must not be null");
-            ids.add(Objects.requireNonNull(handle.id(), "instances[" + i + "].id() must not be null"));
-        }
+        List<String> ids = checkedIds(handles);
         synchronized (lock) {
             checkOpen();
             if (holder != null) {
                 throw new IllegalStateException("cannot adopt instances into group '" + settings.group()
                         + "' while " + holder + " holds it");
             }
-            Set<String> seen = new HashSet<>();
-            for (String id : ids) {
-                if (aliveIds.contains(id) || !seen.add(id)) {
-                    throw new IllegalArgumentException("instance '" + id + "' is already in group '"
-                            + settings.group() + "': an instance cannot be adopted twice");
-                }
-            }
+            checkNew(ids);
             for (int i = 0; i < handles.size(); i++) {
                 members.put(ids.get(i), handles.get(i));
                 aliveIds.add(ids.get(i));
                 adoptedIds.add(ids.get(i));
                 releaseOfId.put(ids.get(i), history.getLast());
+            }
+        }
+    }
+
+    /**
+     * Joins running instances to the group: waits for each to be ready (the ready timeout), has the router attach
+     * it (the attach timeout), then makes it a member that runs the group's current release, as adopted. Holds the
+     * group meanwhile, like a swap's steps 1 to 4. All or nothing: when one fails, those already attached are
+     * detached (bounded by the detach timeout) and every instance is left to its owner, untouched otherwise.
+     *
+     * @param handles the instances, not attached
+     * @return its id and a stage that completes when they are members, or exceptionally naming the failure
+     */
+    public Joining join(List<Lifecycle> handles) {
+        List<String> ids = checkedIds(handles);
+        String joinId;
+        synchronized (lock) {
+            checkOpen();
+            if (holder != null) {
+                throw new SwapInProgressException(settings.group(), holder);
+            }
+            checkNew(ids);
+            joinId = settings.group() + "/join-" + (++joinCount);
+            holder = joinId;
+            active++;
+            ids.forEach(aliveIds::add);
+        }
+        CompletableFuture<Void> joined = new CompletableFuture<>();
+        Release release = releases().get(releases().size() - 1);
+        Wait.Context context = contextOf(joinId, release.label());
+        List<Lifecycle> attached = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        int[] pending = {handles.size()};
+        Runnable oneDone = () -> {
+            if (--pending[0] > 0) {
+                return;
+            }
+            if (failures.isEmpty()) {
+                synchronized (lock) {
+                    for (int i = 0; i < handles.size(); i++) {
+                        members.put(ids.get(i), handles.get(i));
+                        adoptedIds.add(ids.get(i));
+                        releaseOfId.put(ids.get(i), release);
+                    }
+                }
+                LOG.info("{}: instance(s) {} joined group '{}' (release {})", joinId, ids, settings.group(), release);
+                endJoin(joined, null);
+                return;
+            }
+            Throwable cause = failures.get(0);
+            failures.subList(1, failures.size()).forEach(cause::addSuppressed);
+            LOG.warn("instance(s) {} could not join group '{}': {}; detaching the ones attached", ids,
+                    settings.group(), cause.toString());
+            detachAll(context, attached, () -> {
+                synchronized (lock) {
+                    ids.forEach(aliveIds::remove);
+                }
+                endJoin(joined, describe("instance(s) " + ids + " could not join group '" + settings.group()
+                        + "'; they are left to their owner", cause));
+            });
+        };
+        context.execute(() -> {
+            for (int i = 0; i < handles.size(); i++) {
+                Lifecycle handle = handles.get(i);
+                String id = ids.get(i);
+                Wait.on(context, Wait.call(handle::whenReady, "Lifecycle.whenReady"), settings.readyTimeout(),
+                        SwapStep.AWAIT_READY, id, (ready, notReady) -> {
+                            if (notReady != null) {
+                                failures.add(notReady);
+                                oneDone.run();
+                                return;
+                            }
+                            Wait.on(context, Wait.call(() -> settings.router().attach(handle), "Router.attach"),
+                                    settings.attachTimeout(), SwapStep.ATTACH, id, (done, notAttached) -> {
+                                        if (notAttached != null) {
+                                            failures.add(notAttached);
+                                        }
+                                        attached.add(handle);
+                                        oneDone.run();
+                                    });
+                        });
+            }
+        });
+        return new Joining(joinId, joined);
+    }
+
+    /** Serial executor: detaches each instance, bounded, then runs {@code then}. */
+    private void detachAll(Wait.Context context, List<Lifecycle> handles, Runnable then) {
+        int[] pending = {handles.size()};
+        if (handles.isEmpty()) {
+            then.run();
+            return;
+        }
+        for (Lifecycle handle : handles) {
+            String id = idOf(handle);
+            Wait.on(context, Wait.call(() -> settings.router().detach(handle), "Router.detach"),
+                    settings.detachTimeout(), SwapStep.ROLLBACK, id, (ignored, failure) -> {
+                        if (failure != null) {
+                            LOG.error("could not detach instance {} after its join failed", id, failure);
+                        }
+                        if (--pending[0] == 0) {
+                            then.run();
+                        }
+                    });
+        }
+    }
+
+    private void endJoin(CompletableFuture<Void> joined, Throwable failure) {
+        finishedActivity();
+        release();
+        if (failure == null) {
+            joined.complete(null);
+        } else {
+            joined.completeExceptionally(failure);
+        }
+    }
+
+    private Wait.Context contextOf(String taskId, String releaseLabel) {
+        return new Wait.Context() {
+            @Override
+            public Scheduler scheduler() {
+                return settings.scheduler();
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                serial.execute(taskId, releaseLabel, task);
+            }
+        };
+    }
+
+    private static List<String> checkedIds(List<Lifecycle> handles) {
+        List<String> ids = new ArrayList<>(handles.size());
+        for (int i = 0; i < handles.size(); i++) {
+            Lifecycle handle = Objects.requireNonNull(handles.get(i), "instances[" + i + "] must not be null");
+            ids.add(Objects.requireNonNull(handle.id(), "instances[" + i + "].id() must not be null"));
+        }
+        return ids;
+    }
+
+    /** Must hold the lock. */
+    private void checkNew(List<String> ids) {
+        Set<String> seen = new HashSet<>();
+        for (String id : ids) {
+            if (aliveIds.contains(id) || !seen.add(id)) {
+                throw new IllegalArgumentException("instance '" + id + "' is already in group '"
+                        + settings.group() + "': an instance cannot be adopted twice");
             }
         }
     }
@@ -288,18 +426,7 @@ public final class SwapEngine {
             shutdownExecutor();
             return CompletableFuture.completedFuture(null);
         }
-        String closeId = settings.group() + "/close";
-        Wait.Context context = new Wait.Context() {
-            @Override
-            public Scheduler scheduler() {
-                return settings.scheduler();
-            }
-
-            @Override
-            public void execute(Runnable task) {
-                serial.execute(closeId, null, task);
-            }
-        };
+        Wait.Context context = contextOf(settings.group() + "/close", null);
         LOG.info("closing group '{}': destroying {} instance(s) ({})", settings.group(), handles.size(),
                 settings.onClose());
         List<CompletableFuture<Void>> each = new ArrayList<>(handles.size());
@@ -580,6 +707,15 @@ public final class SwapEngine {
 
     /** @param release the release asked for; null for the one the group runs when the swap's turn comes */
     private record Queued(Release release, Plan plan, CompletableFuture<SwapResult> result) {
+    }
+
+    /**
+     * A join that has started.
+     *
+     * @param id     its id ({@code <group>/join-<n>}), in its log lines
+     * @param joined completes when the instances are members
+     */
+    public record Joining(String id, CompletionStage<Void> joined) {
     }
 
     /**
