@@ -25,6 +25,9 @@ package dev.handoff.core;
  *   <tr><td>{@value #DESTROY_FAILURES}</td><td>counter ({@value #UNIT_FAILURES})</td><td>{@value #TAG_GROUP}</td>
  *       <td>destroys that threw, failed or timed out (old instances, rolled-back and late-arriving new ones, and
  *       the instances destroyed by {@link Orchestrator#close()})</td></tr>
+ *   <tr><td>{@value #MEMBERS_FAILED}</td><td>counter ({@value #UNIT_INSTANCES})</td><td>{@value #TAG_GROUP}</td>
+ *       <td>members that failed between swaps: detached, and replaced unless the orchestrator only reports
+ *       (replacements run as {@code plan=start})</td></tr>
  * </table>
  *
  * <table>
@@ -70,6 +73,8 @@ public final class HandoffMetrics {
     public static final String WORK_ABANDONED = "handoff.work.abandoned";
     /** Counter: destroys that failed. */
     public static final String DESTROY_FAILURES = "handoff.destroy.failures";
+    /** Counter: members that failed between swaps and were taken out of the group (and replaced, by default). */
+    public static final String MEMBERS_FAILED = "handoff.members.failed";
     /** Gauge: work in flight in one tracker of one instance. */
     public static final String IN_FLIGHT = "handoff.inflight";
     /** Function counter: releases refused by one tracker of one instance. */
@@ -110,6 +115,8 @@ public final class HandoffMetrics {
     public static final String UNIT_SWAPS = "swaps";
     /** Base unit of {@value #WORK_ABANDONED} and {@value #IN_FLIGHT}. */
     public static final String UNIT_WORK = "units";
+    /** Base unit of {@value #MEMBERS_FAILED}. */
+    public static final String UNIT_INSTANCES = "instances";
     /** Base unit of {@value #RELEASE_ERRORS}. */
     public static final String UNIT_ERRORS = "errors";
     /** Base unit of {@value #JETTY_CONNECTIONS_OPEN}. */

@@ -108,6 +108,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the result, bounded by the caller's timeout, and throw unchecked exceptions ({@link WaitTimeoutException} when the
  * wait gives up: the swap is not cancelled, it goes on and ends by its own deadlines).
  *
+ * <p><b>Supervision.</b> Between swaps the orchestrator watches every member ({@link Lifecycle#failure()}: a process
+ * that exited, a lifecycle gone FAILED, a consumer that lost its broker, a child whose control channel broke). A
+ * member that fails is taken out of the group and detached from the router at once, destroyed, reported (an ERROR
+ * line, {@value HandoffMetrics#MEMBERS_FAILED}, {@link SwapListener#onMemberFailure}) and, by default, replaced: a run
+ * of {@link Plan#start()} with id {@code <group>/heal-<n>} launches the release the group runs until the group has
+ * its size again (set by {@code start}, grown by {@code join} and {@code adopt}). Replacements that fail, or die young,
+ * back off (see {@link Builder#replaceBackoff(Duration, Duration)}), so a crash loop or a broker that is down does
+ * not spin; once the broker is back, the replacement connects and the group consumes again with no call from you.
+ * {@link Builder#onMemberFailure(OnMemberFailure)} can make it only report. While a swap runs (up to its last old
+ * instance destroyed) its own failure watch has the say (it re-admits an old instance when a new one fails); the
+ * supervisor looks again when the swap has ended.
+ *
  * <p><b>Closing.</b> {@link #close()} destroys the instances the orchestrator launched (see
  * {@link Builder#onClose(OnClose)}), bounded by the destroy timeout.
  *
@@ -464,6 +476,17 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /** What {@link #close()} does with the group's instances. */
+    /** What the orchestrator does with a member that fails between swaps. */
+    public enum OnMemberFailure {
+        /**
+         * Take it out of the group, detach and destroy it, report it, and launch a replacement (of the release the
+         * group runs) to restore the group's size, backing off while replacements fail or die young.
+         */
+        REPLACE,
+        /** Take it out of the group, detach and destroy it, and report it; replace nothing. */
+        REPORT
+    }
+
     public enum OnClose {
         /**
          * The default: destroy the members this orchestrator launched (by {@link #start(int)} or a swap); leave the
@@ -498,6 +521,9 @@ public final class Orchestrator implements AutoCloseable {
         private Duration destroyTimeout = Duration.ofSeconds(30);
         private Duration verifyTimeout = Duration.ofSeconds(60);
         private OnClose onClose = OnClose.DESTROY_LAUNCHED;
+        private OnMemberFailure onMemberFailure = OnMemberFailure.REPLACE;
+        private Duration replaceBackoffMin = Duration.ofSeconds(1);
+        private Duration replaceBackoffMax = Duration.ofSeconds(30);
 
         private Builder(String group, Release release, Router router) {
             Objects.requireNonNull(group, "group must not be null");
@@ -664,13 +690,44 @@ public final class Orchestrator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param policy what to do with a member that fails between swaps; default {@link OnMemberFailure#REPLACE}
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder onMemberFailure(OnMemberFailure policy) {
+            this.onMemberFailure = Objects.requireNonNull(policy, "onMemberFailure must not be null");
+            return this;
+        }
+
+        /**
+         * @param min the wait before another replacement after one failed, or died within {@code max} of its start
+         *            (a crash loop, a broker that is down); it doubles at each such failure; default 1 s
+         * @param max the longest wait; a replacement that lives longer than this counts as healthy and the wait
+         *            starts again from zero; default 30 s
+         * @return this builder
+         * @throws NullPointerException     when an argument is null
+         * @throws IllegalArgumentException when not positive, or {@code min > max}
+         */
+        public Builder replaceBackoff(Duration min, Duration max) {
+            Durations.positive("replaceBackoff min", min);
+            Durations.positive("replaceBackoff max", max);
+            if (min.compareTo(max) > 0) {
+                throw new IllegalArgumentException("replaceBackoff min must be <= max, but was " + min + " > " + max);
+            }
+            this.replaceBackoffMin = min;
+            this.replaceBackoffMax = max;
+            return this;
+        }
+
         /** @return a new orchestrator with these settings and an empty group */
         public Orchestrator build() {
             boolean owns = executor == null;
             Executor chosen = owns ? defaultExecutor(group) : executor;
             return new Orchestrator(new Settings(group, release, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
-                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose));
+                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose, onMemberFailure,
+                    replaceBackoffMin, replaceBackoffMax));
         }
 
         private static ExecutorService defaultExecutor(String group) {

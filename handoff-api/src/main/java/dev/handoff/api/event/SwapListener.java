@@ -14,4 +14,13 @@ public interface SwapListener {
     /** @param result a swap ended */
     default void onSwapEnd(SwapResult result) {
     }
+
+    /**
+     * A member failed outside a swap's own watch: it is being detached and, unless the orchestrator only reports,
+     * replaced (the replacement runs as a start of its own, with the usual step events and result).
+     *
+     * @param failure which member, and why
+     */
+    default void onMemberFailure(MemberFailure failure) {
+    }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.handoff.core.process.ChildProcessLauncherTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The {@link Orchestrator} swapping real child JVMs. The router here only records which instances are attached:
@@ -98,6 +99,28 @@ class OrchestratedChildProcessTest {
         assertThat(replacement.id()).isNotEqualTo(old.id());
         assertThat(router.attached).containsExactly(replacement.id());
         assertThat(get(old.onExit())).isZero();
+        assertThat(get(replacement.status()).state()).isEqualTo(LifecycleState.READY);
+    }
+
+    @Test
+    void aMemberKilledWithSigkillBetweenSwapsIsDetachedAndReplacedByANewChild() throws Exception {
+        modes.add("ready");
+        modes.add("ready");
+        modes.add("ready");
+        Orchestrator group = orchestrator(Duration.ofSeconds(10));
+        get(group.start(2));
+        ChildProcessInstance victim = (ChildProcessInstance) group.instances().get(0);
+        ChildProcessInstance survivor = (ChildProcessInstance) group.instances().get(1);
+
+        // a real crash: SIGKILL by PID
+        new ProcessBuilder("kill", "-9", Long.toString(victim.processHandle().pid())).start().waitFor();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> group.instances().size() == 2
+                && !group.instances().contains(victim));
+        ChildProcessInstance replacement = (ChildProcessInstance) group.instances().get(1);
+        assertThat(group.instances()).containsExactly(survivor, replacement);
+        assertThat(router.attached).containsExactlyInAnyOrder(survivor.id(), replacement.id());
+        assertThat(get(victim.onExit())).isEqualTo(137);
         assertThat(get(replacement.status()).state()).isEqualTo(LifecycleState.READY);
     }
 

@@ -37,6 +37,7 @@ class FaultMatrixTest {
 
     private static final String NEW = "web-1";
     private static final String OLD = "old-1";
+    private static final String REPLACEMENT = "web-2";
     private static final Set<SwapStep> BACK_HALF =
             EnumSet.of(SwapStep.DETACH, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED, SwapStep.DESTROY);
 
@@ -109,8 +110,12 @@ class FaultMatrixTest {
             assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id()).containsExactly(OLD);
         } else {
             assertThat(old.destroyed()).isTrue();
-            assertThat(sim.router.attached()).containsExactly(NEW);
-            assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id()).containsExactly(NEW);
+            // A new instance that crashed after the cut-over is a member that failed: the supervisor replaced it.
+            String serving = sim.launcher.instance(NEW).crashed() ? REPLACEMENT : NEW;
+            assertThat(sim.router.attached()).containsExactly(serving);
+            assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id()).containsExactly(serving);
+            assertThat(sim.registry.find(HandoffMetrics.MEMBERS_FAILED).counter().count())
+                    .isEqualTo(serving.equals(REPLACEMENT) ? 1.0 : 0.0);
         }
         assertThat(old.cutByDestroy()).isZero();
         // nothing leaks: every launched instance that is not serving was destroyed (a late arrival too) or never
@@ -205,8 +210,8 @@ class FaultMatrixTest {
                                 SwapOutcome.ROLLED_BACK, step == SwapStep.DRAIN ? SwapStep.AWAIT_DRAINED : step,
                                 InstanceFailedException.class, true, true, 0, 0, EnumSet.of(SwapStep.DESTROY));
                     default:
-                        // The old instance's destroy has started: too late to re-admit it; the swap commits and
-                        // the crash of the new instance is the platform's to handle.
+                        // The old instance's destroy has started: too late to re-admit it; the swap commits, and
+                        // the supervisor replaces the crashed new member once the swap has ended.
                         return new Case("crash at DESTROY: committed", crash, healthy, 2, second, none,
                                 SwapOutcome.COMMITTED, null, null, false, false, 0, 0, Set.of(SwapStep.READMIT));
                 }

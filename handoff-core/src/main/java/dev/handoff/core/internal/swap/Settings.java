@@ -33,13 +33,17 @@ import java.util.concurrent.Executor;
  * @param destroyTimeout   bound on step 7 and on the destroy of a rollback
  * @param verifyTimeout    bound on a canary's verification gate
  * @param onClose          what close does with the group's instances
+ * @param onMemberFailure  what the supervisor does with a member that fails between swaps
+ * @param replaceBackoffMin the first wait before another replacement when one failed or died young
+ * @param replaceBackoffMax the longest such wait; also how long a replacement must live to count as healthy
  */
 public record Settings(String group, Release release, Router router, Scheduler scheduler, Executor executor,
                        boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
                        Duration launchTimeout, Duration readyTimeout, Duration attachTimeout,
                        Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,
                        Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout,
-                       Orchestrator.OnClose onClose) {
+                       Orchestrator.OnClose onClose, Orchestrator.OnMemberFailure onMemberFailure,
+                       Duration replaceBackoffMin, Duration replaceBackoffMax) {
     /** Copies the listener list. */
     public Settings {
         listeners = List.copyOf(listeners);

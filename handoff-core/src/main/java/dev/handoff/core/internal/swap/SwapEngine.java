@@ -66,6 +66,10 @@ public final class SwapEngine {
     private long swapCount;
     private long startCount;
     private long joinCount;
+    private long healCount;
+    /** The size the group should have: set by a start, grown by adopt and join; the supervisor restores it. */
+    private int targetSize;
+    private final Supervisor supervisor;
     private long instanceCount;
     private int active;
     private boolean closed;
@@ -76,6 +80,7 @@ public final class SwapEngine {
         this.serial = new SerialExecutor(settings.executor());
         this.metrics = new SwapMetrics(settings.registry(), settings.group());
         this.history.add(settings.release());
+        this.supervisor = new Supervisor(this);
     }
 
     /**
@@ -98,6 +103,10 @@ public final class SwapEngine {
                 adoptedIds.add(ids.get(i));
                 releaseOfId.put(ids.get(i), history.getLast());
             }
+            targetSize += handles.size();
+        }
+        for (int i = 0; i < handles.size(); i++) {
+            supervisor.watch(ids.get(i), handles.get(i));
         }
     }
 
@@ -141,6 +150,10 @@ public final class SwapEngine {
                         adoptedIds.add(ids.get(i));
                         releaseOfId.put(ids.get(i), release);
                     }
+                    targetSize += handles.size();
+                }
+                for (int i = 0; i < handles.size(); i++) {
+                    supervisor.watch(ids.get(i), handles.get(i));
                 }
                 LOG.info("{}: instance(s) {} joined group '{}' (release {})", joinId, ids, settings.group(), release);
                 endJoin(joined, null);
@@ -214,7 +227,7 @@ public final class SwapEngine {
         }
     }
 
-    private Wait.Context contextOf(String taskId, String releaseLabel) {
+    Wait.Context contextOf(String taskId, String releaseLabel) {
         return new Wait.Context() {
             @Override
             public Scheduler scheduler() {
@@ -392,6 +405,7 @@ public final class SwapEngine {
                 return;
             }
             closed = true;
+            serial.execute(settings.group() + "/close", null, supervisor::close);
             dropped = new ArrayList<>(queue);
             queue.clear();
             if (active == 0) {
@@ -534,6 +548,8 @@ public final class SwapEngine {
         if (next != null) {
             SwapRun run = next;
             run.execute(run::start);
+        } else if (!isBusy()) {
+            supervisor.groupReleased();
         }
     }
 
@@ -567,6 +583,11 @@ public final class SwapEngine {
         if (result.outcome() != SwapOutcome.ROLLED_BACK) {
             switchedTo(run.release);
         }
+        if (run.plan.kind() == Plan.Kind.START && !run.heal && result.outcome() == SwapOutcome.COMMITTED) {
+            synchronized (lock) {
+                targetSize = members.size();
+            }
+        }
         metrics.swapEnded(run.plan, run.release, result.outcome(), result.duration());
         for (SwapListener listener : settings.listeners()) {
             try {
@@ -576,6 +597,9 @@ public final class SwapEngine {
             }
         }
         finishedActivity();
+        if (!isBusy()) {
+            supervisor.groupReleased();
+        }
         if (run.plan.kind() == Plan.Kind.START && result.outcome() != SwapOutcome.COMMITTED) {
             // A swap that rolls back leaves the group serving as before; a start that does leaves no group at all.
             Throwable cause = result.cause().orElseGet(() -> new IllegalStateException("no cause was recorded"));
@@ -672,6 +696,66 @@ public final class SwapEngine {
         synchronized (lock) {
             members.put(id, handle);
         }
+        supervisor.watch(id, handle);
+    }
+
+    /** @return whether {@code handle} is the member of that id now */
+    boolean isMember(String id, Lifecycle handle) {
+        synchronized (lock) {
+            return members.get(id) == handle;
+        }
+    }
+
+    boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    /**
+     * @return whether a swap, start, join or replacement holds the group or still runs (a swap watches its new
+     *     instances until its old ones are destroyed, to re-admit them if needed)
+     */
+    boolean isBusy() {
+        synchronized (lock) {
+            return holder != null || active > 0;
+        }
+    }
+
+    /** @return the members by id, a snapshot */
+    Map<String, Lifecycle> membersSnapshot() {
+        synchronized (lock) {
+            return new LinkedHashMap<>(members);
+        }
+    }
+
+    /** @return how many instances the group lacks to be of its size */
+    int missing() {
+        synchronized (lock) {
+            return targetSize - members.size();
+        }
+    }
+
+    /**
+     * Serial executor: starts a replacement of {@code count} failed members, a run of {@link Plan#start()} that does
+     * not change the group's size.
+     *
+     * @return the run, or null when the group is held or closed
+     */
+    Submitted healRun(int count) {
+        SwapRun run;
+        synchronized (lock) {
+            if (holder != null || closed) {
+                return null;
+            }
+            String id = settings.group() + "/heal-" + (++healCount);
+            holder = id;
+            active++;
+            run = new SwapRun(this, id, history.getLast(), Plan.start(), List.of(), count, new CompletableFuture<>());
+            run.heal = true;
+        }
+        run.execute(run::start);
+        return new Submitted(run.id, run.result);
     }
 
     void removeMember(String id) {

@@ -21,6 +21,7 @@ final class SwapMetrics {
     private final String group;
     private final Counter abandoned;
     private final Counter destroyFailures;
+    private final Counter membersFailed;
 
     SwapMetrics(MeterRegistry registry, String group) {
         this.registry = registry;
@@ -28,6 +29,7 @@ final class SwapMetrics {
         if (registry == null) {
             abandoned = null;
             destroyFailures = null;
+            membersFailed = null;
         } else {
             abandoned = Counter.builder(HandoffMetrics.WORK_ABANDONED)
                     .description("Units of work abandoned when an instance was forced to stop at its drain deadline")
@@ -37,6 +39,11 @@ final class SwapMetrics {
             destroyFailures = Counter.builder(HandoffMetrics.DESTROY_FAILURES)
                     .description("Instance destroys that threw, failed or timed out")
                     .baseUnit(HandoffMetrics.UNIT_FAILURES)
+                    .tag(HandoffMetrics.TAG_GROUP, group)
+                    .register(registry);
+            membersFailed = Counter.builder(HandoffMetrics.MEMBERS_FAILED)
+                    .description("Members that failed between swaps and were taken out of the group")
+                    .baseUnit(HandoffMetrics.UNIT_INSTANCES)
                     .tag(HandoffMetrics.TAG_GROUP, group)
                     .register(registry);
         }
@@ -92,6 +99,12 @@ final class SwapMetrics {
     void destroyFailed() {
         if (destroyFailures != null) {
             destroyFailures.increment();
+        }
+    }
+
+    void memberFailed() {
+        if (membersFailed != null) {
+            membersFailed.increment();
         }
     }
 }

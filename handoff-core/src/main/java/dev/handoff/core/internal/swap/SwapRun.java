@@ -41,6 +41,8 @@ final class SwapRun implements Wait.Context {
     final CompletableFuture<SwapResult> result;
     /** What this swap deploys. */
     final Release release;
+    /** A supervisor's replacement of failed members: a start that keeps the group's size. */
+    boolean heal;
     private final List<Lifecycle> olds;
     private final int size;
     /** New instances to start: one per old instance, or, for a start, the count asked for. */
