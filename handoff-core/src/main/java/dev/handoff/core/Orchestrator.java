@@ -109,7 +109,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * wait gives up: the swap is not cancelled, it goes on and ends by its own deadlines).
  *
  * <p><b>Supervision.</b> Between swaps the orchestrator watches every member ({@link Lifecycle#failure()}: a process
- * that exited, a lifecycle gone FAILED, a consumer that lost its broker, a child whose control channel broke). A
+ * that exited, a lifecycle gone FAILED, a consumer that lost its broker, a child whose control channel broke; and a
+ * member that left READY for longer than {@link Builder#readinessLossThreshold(Duration)}). A
  * member that fails is taken out of the group and detached from the router at once, destroyed, reported (an ERROR
  * line, {@value HandoffMetrics#MEMBERS_FAILED}, {@link SwapListener#onMemberFailure}) and, by default, replaced: a run
  * of {@link Plan#start()} with id {@code <group>/heal-<n>} launches the release the group runs until the group has
@@ -524,6 +525,7 @@ public final class Orchestrator implements AutoCloseable {
         private OnMemberFailure onMemberFailure = OnMemberFailure.REPLACE;
         private Duration replaceBackoffMin = Duration.ofSeconds(1);
         private Duration replaceBackoffMax = Duration.ofSeconds(30);
+        private Duration readinessLossThreshold = Duration.ofSeconds(30);
 
         private Builder(String group, Release release, Router router) {
             Objects.requireNonNull(group, "group must not be null");
@@ -720,6 +722,20 @@ public final class Orchestrator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param threshold how long a member may stay out of READY between swaps (its lifecycle moved to DRAINING,
+         *                  say, by someone other than this orchestrator) before the supervisor counts it as failed;
+         *                  default 30 s. Pull-based readiness checks ({@code isReady()} false while the state is
+         *                  READY) are a probe's business, not counted here.
+         * @return this builder
+         * @throws NullPointerException     when null
+         * @throws IllegalArgumentException when not positive
+         */
+        public Builder readinessLossThreshold(Duration threshold) {
+            this.readinessLossThreshold = Durations.positive("readinessLossThreshold", threshold);
+            return this;
+        }
+
         /** @return a new orchestrator with these settings and an empty group */
         public Orchestrator build() {
             boolean owns = executor == null;
@@ -727,7 +743,7 @@ public final class Orchestrator implements AutoCloseable {
             return new Orchestrator(new Settings(group, release, router, scheduler, chosen, owns, registry,
                     listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
                     drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose, onMemberFailure,
-                    replaceBackoffMin, replaceBackoffMax));
+                    replaceBackoffMin, replaceBackoffMax, readinessLossThreshold));
         }
 
         private static ExecutorService defaultExecutor(String group) {

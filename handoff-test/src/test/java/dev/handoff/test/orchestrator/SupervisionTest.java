@@ -152,6 +152,27 @@ class SupervisionTest {
     }
 
     @Test
+    void aMemberThatLeavesReadyForLongerThanTheThresholdIsReplacedAndOneThatComesBackIsKept() {
+        build(index -> Script.healthy(), builder -> builder.readinessLossThreshold(Duration.ofSeconds(5)));
+        clock.runUntil(orchestrator.start(2));
+        SimulatedInstance wanders = member(0);
+        SimulatedInstance returns = member(1);
+
+        // someone else tells both to stop accepting (a platform's SIGTERM, an operator)
+        wanders.stopAccepting();
+        returns.stopAccepting();
+        clock.advance(Duration.ofSeconds(2));
+        returns.resumeAccepting();
+        clock.advance(Duration.ofSeconds(4));
+
+        assertThat(orchestrator.instances()).hasSize(2).contains(returns).doesNotContain(wanders);
+        assertThat(failures).singleElement().satisfies(failure -> {
+            assertThat(failure.instanceId()).isEqualTo(wanders.id());
+            assertThat(failure.cause()).hasMessageContaining("has not been READY for PT5S");
+        });
+    }
+
+    @Test
     void aMemberThatDiesWhileASwapHoldsTheGroupIsLeftToThatSwapThenCheckedWhenItLetsGo() {
         build(index -> index == 2 ? Script.builder().readyDelay(Duration.ofSeconds(5)).build() : Script.healthy(),
                 builder -> { });

@@ -36,6 +36,7 @@ import java.util.concurrent.Executor;
  * @param onMemberFailure  what the supervisor does with a member that fails between swaps
  * @param replaceBackoffMin the first wait before another replacement when one failed or died young
  * @param replaceBackoffMax the longest such wait; also how long a replacement must live to count as healthy
+ * @param readinessLossThreshold how long a member may stay out of READY between swaps before it counts as failed
  */
 public record Settings(String group, Release release, Router router, Scheduler scheduler, Executor executor,
                        boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
@@ -43,7 +44,7 @@ public record Settings(String group, Release release, Router router, Scheduler s
                        Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,
                        Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout,
                        Orchestrator.OnClose onClose, Orchestrator.OnMemberFailure onMemberFailure,
-                       Duration replaceBackoffMin, Duration replaceBackoffMax) {
+                       Duration replaceBackoffMin, Duration replaceBackoffMax, Duration readinessLossThreshold) {
     /** Copies the listener list. */
     public Settings {
         listeners = List.copyOf(listeners);

@@ -1,6 +1,7 @@
 package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Release;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
@@ -15,7 +16,8 @@ import java.time.Instant;
 
 /**
  * Watches every member of a group between swaps. A member whose {@link Lifecycle#failure()} completes (a process that
- * exited, a lifecycle gone FAILED, a consumer that lost its broker, a child whose control channel broke) is taken out
+ * exited, a lifecycle gone FAILED, a consumer that lost its broker, a child whose control channel broke), or that left
+ * READY and is not READY again within the readiness-loss threshold (told by its state listeners), is taken out
  * of the group at once, detached from the router (bounded), destroyed (bounded), reported (an ERROR line, the
  * members-failed counter, {@link SwapListener#onMemberFailure}) and, unless the orchestrator only reports, replaced:
  * a run of {@code Plan.start()} (id {@code <group>/heal-<n>}) launches what the group lacks, after a back-off that
@@ -41,10 +43,38 @@ final class Supervisor {
         this.settings = engine.settings;
     }
 
-    /** Any thread: watches a new member until it fails; a member no longer in the group by then is ignored. */
+    /**
+     * Any thread: watches a new member until it fails, or leaves READY for longer than the readiness-loss threshold;
+     * a member no longer in the group by then is ignored.
+     */
     void watch(String id, Lifecycle member) {
         Wait.call(member::failure, "Lifecycle.failure").whenComplete((ignored, failure) -> engine.serial.execute(
                 settings.group() + "/supervision", null, () -> failed(id, member, failure)));
+        member.addListener((from, to) -> {
+            if (from == LifecycleState.READY && to != LifecycleState.READY && !to.isTerminal()) {
+                engine.serial.execute(settings.group() + "/supervision", null, () -> leftReady(id, member));
+            }
+        });
+    }
+
+    /**
+     * Serial executor: a member left READY while no run retires it (a run takes its old instances out of the group
+     * before it tells them to stop accepting). If it is not READY again within the threshold, it is failed.
+     */
+    private void leftReady(String id, Lifecycle member) {
+        if (!engine.isMember(id, member) || engine.isBusy() || engine.isClosed()) {
+            return;
+        }
+        Duration threshold = settings.readinessLossThreshold();
+        SwapEngine.LOG.warn("member {} of group '{}' left READY ({}); failing it unless it is READY again within {}",
+                id, settings.group(), member.state(), threshold);
+        settings.scheduler().schedule(threshold, () -> engine.serial.execute(settings.group() + "/supervision", null,
+                () -> {
+                    if (member.state() != LifecycleState.READY && !member.state().isTerminal()) {
+                        failed(id, member, new IllegalStateException("instance " + id + " has not been READY for "
+                                + threshold + " (it is " + member.state() + ")"));
+                    }
+                }));
     }
 
     private void failed(String id, Lifecycle member, Throwable failure) {
@@ -105,8 +135,11 @@ final class Supervisor {
     /** Serial executor: no run is left; check for members that failed meanwhile and for missing ones. */
     void groupReleased() {
         for (var member : engine.membersSnapshot().entrySet()) {
-            if (Wait.call(member.getValue()::failure, "Lifecycle.failure").toCompletableFuture().isDone()) {
-                failed(member.getKey(), member.getValue(), null);
+            var failure = Wait.call(member.getValue()::failure, "Lifecycle.failure").toCompletableFuture();
+            if (failure.isDone()) {
+                failed(member.getKey(), member.getValue(), failure.handle((ignored, cause) -> cause).join());
+            } else if (member.getValue().state() != LifecycleState.READY) {
+                leftReady(member.getKey(), member.getValue());
             }
         }
         if (settings.onMemberFailure() == Orchestrator.OnMemberFailure.REPLACE) {
