@@ -27,9 +27,12 @@ import java.util.function.Consumer;
  * meters of a tracker created later) until {@link #close()}, which removes every meter this binder registered,
  * e.g. when the instance is destroyed.
  *
+ * <p><b>Adapters</b> extend it to bind their own meters beside the lifecycle's ({@link #bindMore}); {@link #close()}
+ * removes those too.
+ *
  * <p>Thread-safe.
  */
-public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
+public class LifecycleMetrics implements MeterBinder, AutoCloseable {
 
     private final InstanceLifecycle lifecycle;
     private final Tags tags;
@@ -62,7 +65,7 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
      * @throws NullPointerException when {@code registry} is null
      */
     @Override
-    public void bindTo(MeterRegistry registry) {
+    public final void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry must not be null");
         Binding binding = new Binding(registry);
         for (LifecycleState state : LifecycleState.values()) {
@@ -73,13 +76,25 @@ public final class LifecycleMetrics implements MeterBinder, AutoCloseable {
                     .description("1 when the instance is in this lifecycle state, 0 otherwise")
                     .register(registry));
         }
+        bindMore(registry, tags, binding.meters::add);
         bindings.add(binding);
         lifecycle.watchTrackers(binding).forEach(binding);
     }
 
+    /**
+     * An adapter's own meters: called once per {@link #bindTo}, after the lifecycle's meters are registered.
+     *
+     * @param registry where to register
+     * @param tags     the tags every meter of this binder carries (the instance's id and the extra tags)
+     * @param keep     give it every meter registered, so that {@link #close()} removes it
+     */
+    protected void bindMore(MeterRegistry registry, Tags tags, Consumer<Meter> keep) {
+        // the lifecycle's meters only
+    }
+
     /** Removes every meter this binder registered, from every registry it was bound to. Idempotent. */
     @Override
-    public void close() {
+    public final void close() {
         for (Binding binding : bindings) {
             lifecycle.unwatchTrackers(binding);
             binding.meters.forEach(binding.registry::remove);

@@ -8,13 +8,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Binds the gauges of one {@link JettyHandoff} to a Micrometer registry: those of its lifecycle
@@ -36,12 +32,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>The gauges hold the handoff weakly, as Micrometer's gauges do, and {@link #close()} removes every meter this
  * binder registered. Thread-safe.
  */
-public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
+public final class JettyHandoffMetrics extends LifecycleMetrics {
 
     private final JettyHandoff handoff;
-    private final Tags tags;
-    private final LifecycleMetrics lifecycleMetrics;
-    private final Map<MeterRegistry, List<Meter>> bindings = new ConcurrentHashMap<>();
 
     /** @param handoff the installed handoff whose gauges to bind */
     public JettyHandoffMetrics(JettyHandoff handoff) {
@@ -54,43 +47,24 @@ public final class JettyHandoffMetrics implements MeterBinder, AutoCloseable {
      * @throws NullPointerException when an argument is null
      */
     public JettyHandoffMetrics(JettyHandoff handoff, Iterable<Tag> extraTags) {
-        this.handoff = Objects.requireNonNull(handoff, "handoff must not be null");
-        Objects.requireNonNull(extraTags, "extraTags must not be null");
-        this.lifecycleMetrics = new LifecycleMetrics(handoff, extraTags);
-        this.tags = Tags.of(extraTags).and(HandoffMetrics.TAG_INSTANCE, handoff.id());
+        super(Objects.requireNonNull(handoff, "handoff must not be null"), extraTags);
+        this.handoff = handoff;
     }
 
-    /**
-     * Registers the lifecycle's gauges, the late requests' gauge and the open connections' gauge.
-     *
-     * @param registry where to register
-     * @throws NullPointerException when {@code registry} is null
-     */
+    /** The late requests' gauge and the open connections' gauge. */
     @Override
-    public void bindTo(MeterRegistry registry) {
-        Objects.requireNonNull(registry, "registry must not be null");
-        lifecycleMetrics.bindTo(registry);
-        List<Meter> meters = bindings.computeIfAbsent(registry, ignored -> new CopyOnWriteArrayList<>());
-        meters.add(Gauge.builder(HandoffMetrics.IN_FLIGHT, handoff, current -> current.handler().lateInFlight())
+    protected void bindMore(MeterRegistry registry, Tags tags, Consumer<Meter> keep) {
+        keep.accept(Gauge.builder(HandoffMetrics.IN_FLIGHT, handoff, current -> current.handler().lateInFlight())
                 .tags(tags)
                 .tag(HandoffMetrics.TAG_TRACKER, HandoffMetrics.TRACKER_LATE_REQUESTS)
                 .baseUnit(HandoffMetrics.UNIT_WORK)
                 .description("Requests that arrived after the intake closed and are still running")
                 .register(registry));
-        meters.add(Gauge.builder(HandoffMetrics.JETTY_CONNECTIONS_OPEN, handoff, JettyHandoff::openApplicationConnections)
+        keep.accept(Gauge.builder(HandoffMetrics.JETTY_CONNECTIONS_OPEN, handoff,
+                        JettyHandoff::openApplicationConnections)
                 .tags(tags)
                 .baseUnit(HandoffMetrics.UNIT_CONNECTIONS)
                 .description("Application connections that may still bring a request")
                 .register(registry));
-    }
-
-    /** Removes every meter this binder registered, from every registry it was bound to. Idempotent. */
-    @Override
-    public void close() {
-        lifecycleMetrics.close();
-        bindings.forEach((registry, meters) -> {
-            meters.forEach(registry::remove);
-            bindings.remove(registry, meters);
-        });
     }
 }

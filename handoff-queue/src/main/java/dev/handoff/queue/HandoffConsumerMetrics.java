@@ -8,13 +8,10 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -34,7 +31,7 @@ import java.util.function.ToLongFunction;
  * <p>The meters hold the consumer weakly, as Micrometer's do, and {@link #close()} removes every meter this binder
  * registered. Thread-safe.
  */
-public final class HandoffConsumerMetrics implements MeterBinder, AutoCloseable {
+public final class HandoffConsumerMetrics extends LifecycleMetrics {
 
     private static final Map<String, ToLongFunction<HandoffConsumer.Stats>> OUTCOMES = Map.of(
             "acked", HandoffConsumer.Stats::acked,
@@ -46,9 +43,6 @@ public final class HandoffConsumerMetrics implements MeterBinder, AutoCloseable 
             "ack_failed", HandoffConsumer.Stats::ackFailed);
 
     private final HandoffConsumer consumer;
-    private final Tags tags;
-    private final LifecycleMetrics lifecycleMetrics;
-    private final Map<MeterRegistry, List<Meter>> bindings = new ConcurrentHashMap<>();
 
     /**
      * @param consumer the consumer whose meters to bind
@@ -64,39 +58,19 @@ public final class HandoffConsumerMetrics implements MeterBinder, AutoCloseable 
      * @throws NullPointerException when an argument is null
      */
     public HandoffConsumerMetrics(HandoffConsumer consumer, Iterable<Tag> extraTags) {
-        this.consumer = Objects.requireNonNull(consumer, "consumer must not be null");
-        Objects.requireNonNull(extraTags, "extraTags must not be null");
-        this.lifecycleMetrics = new LifecycleMetrics(consumer, extraTags);
-        this.tags = Tags.of(extraTags).and(HandoffMetrics.TAG_INSTANCE, consumer.id());
+        super(Objects.requireNonNull(consumer, "consumer must not be null"), extraTags);
+        this.consumer = consumer;
     }
 
-    /**
-     * Registers the lifecycle's meters and one {@value HandoffMetrics#QUEUE_JOBS} counter per outcome.
-     *
-     * @param registry where to register
-     * @throws NullPointerException when {@code registry} is null
-     */
+    /** One {@value HandoffMetrics#QUEUE_JOBS} counter per outcome. */
     @Override
-    public void bindTo(MeterRegistry registry) {
-        Objects.requireNonNull(registry, "registry must not be null");
-        lifecycleMetrics.bindTo(registry);
-        List<Meter> meters = bindings.computeIfAbsent(registry, ignored -> new CopyOnWriteArrayList<>());
-        OUTCOMES.forEach((outcome, count) -> meters.add(
+    protected void bindMore(MeterRegistry registry, Tags tags, Consumer<Meter> keep) {
+        OUTCOMES.forEach((outcome, count) -> keep.accept(
                 FunctionCounter.builder(HandoffMetrics.QUEUE_JOBS, consumer, bound -> count.applyAsLong(bound.stats()))
                         .tags(tags)
                         .tag(HandoffMetrics.TAG_OUTCOME, outcome)
                         .baseUnit(HandoffMetrics.UNIT_JOBS)
                         .description("Jobs settled by the consumer, by outcome")
                         .register(registry)));
-    }
-
-    /** Removes every meter this binder registered, from every registry it was bound to. Idempotent. */
-    @Override
-    public void close() {
-        lifecycleMetrics.close();
-        bindings.forEach((registry, meters) -> {
-            meters.forEach(registry::remove);
-            bindings.remove(registry, meters);
-        });
     }
 }
