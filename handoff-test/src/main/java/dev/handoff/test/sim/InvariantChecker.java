@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  *       canary plans), and the instances of the swap that are alive (its N old ones and those it launched, until
  *       destroyed) never exceed {@code N + plan.maxSurge(N)} (2N for blue-green).
  *       A crash is the fault under test: from a crash until the swap re-admits or rolls back, capacity is not
- *       checked, and a crashed instance left attached lowers the requirement by one.</li>
+ *       checked, and each crashed instance among the swap's old ones or left attached lowers the requirement by one
+ *       (a dead old instance's capacity is gone; a crashed new one rolled back is not, its old one serves on).</li>
  *   <li><b>No loss.</b> No unit of work was cut off by a destroy without being counted abandoned; no instance the
  *       router could reach refused work; no instance was attached while not ready. Work lost in a crash is the
  *       fault under test and is not a violation.</li>
@@ -222,13 +223,10 @@ public final class InvariantChecker implements SwapListener {
         synchronized (this) {
             refreshInstances();
             int readyAttached = 0;
-            int crashedAttached = 0;
             for (String id : router.attached()) {
                 SimulatedInstance instance = instances.get(id);
                 if (instance != null && instance.isReady()) {
                     readyAttached++;
-                } else if (instance != null && instance.crashed()) {
-                    crashedAttached++;
                 }
             }
             boolean newCrash = false;
@@ -245,13 +243,18 @@ public final class InvariantChecker implements SwapListener {
                     track.exempt = true;
                 }
                 int alive = 0;
+                int crashedCounted = 0;
                 for (SimulatedInstance instance : instances.values()) {
                     if (instance.isAlive()
                             && (track.olds.contains(instance.id()) || track.launched.contains(instance.id()))) {
                         alive++;
                     }
+                    if (instance.crashed()
+                            && (track.olds.contains(instance.id()) || router.isAttached(instance.id()))) {
+                        crashedCounted++;
+                    }
                 }
-                track.samples.add(new Sample(sequence, readyAttached, crashedAttached, alive,
+                track.samples.add(new Sample(sequence, readyAttached, crashedCounted, alive,
                         track.exempt || track.handedOver));
             }
         }
@@ -269,7 +272,7 @@ public final class InvariantChecker implements SwapListener {
         boolean capacityReported = false;
         boolean aliveReported = false;
         for (Sample sample : track.samples) {
-            if (!capacityReported && !sample.exempt && sample.readyAttached < minReady - sample.crashedAttached) {
+            if (!capacityReported && !sample.exempt && sample.readyAttached < minReady - sample.crashed) {
                 violations.add("swap " + track.id + " (" + plan + ", N=" + size + "): only " + sample.readyAttached
                         + " ready instance(s) attached after event #" + sample.sequence + "; at least " + minReady
                         + " required");
@@ -358,6 +361,6 @@ public final class InvariantChecker implements SwapListener {
         }
     }
 
-    private record Sample(long sequence, int readyAttached, int crashedAttached, int alive, boolean exempt) {
+    private record Sample(long sequence, int readyAttached, int crashed, int alive, boolean exempt) {
     }
 }
