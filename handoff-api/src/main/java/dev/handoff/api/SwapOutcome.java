@@ -2,7 +2,7 @@ package dev.handoff.api;
 
 /** How a swap ended. There is no other end: a swap is never left half-done. */
 public enum SwapOutcome {
-    /** Every new instance serves, every old instance drained in time and was destroyed. */
+    /** Every new instance serves, every old instance drained in time (or was found dead) and was destroyed. */
     COMMITTED,
     /** A failure before the cut-over was final: new instances were destroyed, old ones serve as before. */
     ROLLED_BACK,

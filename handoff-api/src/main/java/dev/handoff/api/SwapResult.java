@@ -22,7 +22,7 @@ import java.util.Optional;
  * @param abandoned  units of work abandoned at drain deadlines, summed over the old instances (and any new instance
  *                   that served and was then rolled back)
  * @param cause      why the swap rolled back or was forced; for a COMMITTED swap, a failure reported after the
- *                   cut-over (a destroy that threw); empty when nothing failed. Further failures (a destroy that
+ *                   cut-over (a destroy that threw, an old instance found dead); empty when nothing failed. Further failures (a destroy that
  *                   threw during rollback, say) are attached to it as suppressed exceptions.
  */
 public record SwapResult(String swapId, Plan plan, String release, SwapOutcome outcome, Instant start, Duration duration,

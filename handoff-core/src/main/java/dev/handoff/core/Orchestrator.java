@@ -71,6 +71,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       destroyed, and the swap ends {@code ROLLED_BACK}. The re-admission window also closes when the group's next
  *       swap starts: from then on the group belongs to that swap. A re-admission holds the group like steps 1 to 4
  *       do (a swap asked for meanwhile fails fast or waits), so the next swap sees the group as re-admitted.</li>
+ *   <li>A <b>dead old instance</b> (its {@link Lifecycle#failure()} completed, or it is FAILED, or STOPPED without
+ *       the orchestrator having destroyed it) is already retired. Found dead when its retirement starts (step 4), or
+ *       dying during steps 4 to 6, it is never asked to stop accepting, drain or resume accepting: the router detaches
+ *       it (bounded; unless the detach was confirmed already), it is destroyed (bounded; a failure reported as below)
+ *       and counted in {@link SwapResult#retired()}, and its new instance stays. The swap goes on and, if nothing
+ *       else failed, ends {@code COMMITTED} (or {@code FORCED}, if it died after being forced), its cause a
+ *       {@link dev.handoff.api.InstanceFailedException} naming the dead instance. A healthy new instance is never
+ *       rolled back because its old one is dead: a blue-green or rolling plan that rolls back for another reason
+ *       keeps an attached new instance whose old one is dead. If the new instance fails too before the old one's
+ *       destroy starts, the re-admission rule applies with nothing to re-admit: the new one is rolled back, the old
+ *       one detached and destroyed, {@code ROLLED_BACK}. A dead old instance whose replacement fails in steps 1 to 3
+ *       is left as any old instance then is, a member still: the next swap retires it.</li>
  *   <li>At the drain deadline the old instance is forced to stop; the abandoned work is counted in
  *       {@link SwapResult#abandoned()} and the outcome is {@code FORCED}.</li>
  *   <li>A destroy that throws, fails or times out is reported, never swallowed: in the result's cause (or

@@ -1,11 +1,13 @@
 package dev.handoff.test.sim;
 
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Checks the brief's invariants over a simulated run. Register it as a listener of the orchestrator
@@ -27,13 +31,19 @@ import java.util.Set;
  *       canary plans), and the instances of the swap that are alive (its N old ones and those it launched, until
  *       destroyed) never exceed {@code N + plan.maxSurge(N)} (2N for blue-green).
  *       A crash is the fault under test: from a crash until the swap re-admits or rolls back, capacity is not
- *       checked, and a crashed instance left attached lowers the requirement by one.</li>
+ *       checked, and each crashed instance among the swap's old ones or left attached lowers the requirement by one
+ *       (a dead old instance's capacity is gone; a crashed new one rolled back is not, its old one serves on).</li>
  *   <li><b>No loss.</b> No unit of work was cut off by a destroy without being counted abandoned; no instance the
  *       router could reach refused work; no instance was attached while not ready. Work lost in a crash is the
  *       fault under test and is not a violation.</li>
  *   <li><b>No intermediate state.</b> Every swap that started ended, with an outcome; no two swaps were between
  *       steps 1 and 4 at the same time.</li>
  *   <li><b>Every wait bounded.</b> Every step that started ended (COMPLETED or FAILED) before its swap ended.</li>
+ *   <li><b>Never empty.</b> Whatever a swap's outcome, and whatever died: when a swap ends with no other swap
+ *       running, and again when {@link #violations()} is read, if a healthy instance exists (READY, not crashed, not
+ *       destroyed) at least one healthy instance is attached, and the group (the orchestrator's members, when given
+ *       with {@link #group(Supplier)}) is not empty. A crashed instance is never asked to stop accepting, drain or
+ *       resume accepting.</li>
  * </ul>
  *
  * <p>Thread-safe.
@@ -52,6 +62,7 @@ public final class InvariantChecker implements SwapListener {
     private final Set<String> rolledBack = new HashSet<>();
     private final List<String> violations = new ArrayList<>();
     private final List<SwapResult> results = new ArrayList<>();
+    private Supplier<? extends Collection<? extends Lifecycle>> members;
     private long sequence;
 
     /**
@@ -80,6 +91,19 @@ public final class InvariantChecker implements SwapListener {
             }
             instance.addObserver(this::sample);
         }
+        return this;
+    }
+
+    /**
+     * Checks the group too: with it, "never empty" also requires the orchestrator's members not to be empty while a
+     * healthy instance exists.
+     *
+     * @param members the group's members now, e.g. {@code orchestrator::instances}
+     * @return this checker
+     * @throws NullPointerException when null
+     */
+    public synchronized InvariantChecker group(Supplier<? extends Collection<? extends Lifecycle>> members) {
+        this.members = Objects.requireNonNull(members, "members must not be null");
         return this;
     }
 
@@ -138,7 +162,42 @@ public final class InvariantChecker implements SwapListener {
             Track track = tracks.computeIfAbsent(result.swapId(), id -> new Track(id, ++sequence, currentOlds(id)));
             track.result = result;
             evaluate(track);
+            if (tracks.values().stream().allMatch(each -> each.result != null)) {
+                neverEmpty("after swap " + result.swapId() + " ended " + result.outcome()).ifPresent(violations::add);
+            }
         }
+    }
+
+    /**
+     * Must hold the lock.
+     *
+     * @param when when the check runs, for the message
+     * @return the violation of "never empty", if any: a healthy instance exists, and none is attached or the group
+     *     is empty
+     */
+    private Optional<String> neverEmpty(String when) {
+        refreshInstances();
+        List<String> healthy = new ArrayList<>();
+        List<String> healthyAttached = new ArrayList<>();
+        for (SimulatedInstance instance : instances.values()) {
+            if (instance.isReady() && !instance.crashed() && !instance.destroyed()) {
+                healthy.add(instance.id());
+                if (router.isAttached(instance.id())) {
+                    healthyAttached.add(instance.id());
+                }
+            }
+        }
+        if (healthy.isEmpty()) {
+            return Optional.empty();
+        }
+        if (healthyAttached.isEmpty()) {
+            return Optional.of(when + ": healthy instance(s) " + healthy + " exist, but none is attached (attached: "
+                    + router.attached() + ")");
+        }
+        if (members != null && members.get().isEmpty()) {
+            return Optional.of(when + ": the group is empty while healthy instance(s) " + healthy + " run");
+        }
+        return Optional.empty();
     }
 
     private Set<String> currentOlds(String swapId) {
@@ -164,13 +223,10 @@ public final class InvariantChecker implements SwapListener {
         synchronized (this) {
             refreshInstances();
             int readyAttached = 0;
-            int crashedAttached = 0;
             for (String id : router.attached()) {
                 SimulatedInstance instance = instances.get(id);
                 if (instance != null && instance.isReady()) {
                     readyAttached++;
-                } else if (instance != null && instance.crashed()) {
-                    crashedAttached++;
                 }
             }
             boolean newCrash = false;
@@ -187,13 +243,18 @@ public final class InvariantChecker implements SwapListener {
                     track.exempt = true;
                 }
                 int alive = 0;
+                int crashedCounted = 0;
                 for (SimulatedInstance instance : instances.values()) {
                     if (instance.isAlive()
                             && (track.olds.contains(instance.id()) || track.launched.contains(instance.id()))) {
                         alive++;
                     }
+                    if (instance.crashed()
+                            && (track.olds.contains(instance.id()) || router.isAttached(instance.id()))) {
+                        crashedCounted++;
+                    }
                 }
-                track.samples.add(new Sample(sequence, readyAttached, crashedAttached, alive,
+                track.samples.add(new Sample(sequence, readyAttached, crashedCounted, alive,
                         track.exempt || track.handedOver));
             }
         }
@@ -211,7 +272,7 @@ public final class InvariantChecker implements SwapListener {
         boolean capacityReported = false;
         boolean aliveReported = false;
         for (Sample sample : track.samples) {
-            if (!capacityReported && !sample.exempt && sample.readyAttached < minReady - sample.crashedAttached) {
+            if (!capacityReported && !sample.exempt && sample.readyAttached < minReady - sample.crashed) {
                 violations.add("swap " + track.id + " (" + plan + ", N=" + size + "): only " + sample.readyAttached
                         + " ready instance(s) attached after event #" + sample.sequence + "; at least " + minReady
                         + " required");
@@ -257,8 +318,10 @@ public final class InvariantChecker implements SwapListener {
                         + " by its destroy without being counted abandoned");
             }
             all.addAll(instance.attachedWhileNotReady());
+            all.addAll(instance.callsAfterCrash());
         }
         all.addAll(router.refusals());
+        neverEmpty("at the end").ifPresent(all::add);
         return all;
     }
 
@@ -298,6 +361,6 @@ public final class InvariantChecker implements SwapListener {
         }
     }
 
-    private record Sample(long sequence, int readyAttached, int crashedAttached, int alive, boolean exempt) {
+    private record Sample(long sequence, int readyAttached, int crashed, int alive, boolean exempt) {
     }
 }

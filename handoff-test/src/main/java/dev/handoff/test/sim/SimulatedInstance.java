@@ -33,6 +33,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@code DRAINING} (work is still admitted until {@link #drain()} closes the intake), the drain to {@code DRAINED},
  * {@link #destroy()} to {@code STOPPED}; a crash (scripted, or {@link #crash()}) to {@code FAILED}.
  *
+ * <p>A crashed instance behaves like a dead process: {@link #failure()} completes, {@link #isReady()} is false,
+ * {@link #stopAccepting()}, {@link #drain()} (one in progress too) and {@link #resumeAccepting()} fail with an
+ * {@link InstanceFailedException} naming the crash, and {@link #destroy()} succeeds, releasing nothing (unless the
+ * script makes it throw or hang); {@link #callsAfterCrash()} records every such call. A destroyed instance refuses
+ * those calls too, naming its state.
+ *
  * <p>Thread-safe; callbacks (stage completions, timers) run on the thread that advances the clock.
  */
 public final class SimulatedInstance implements Lifecycle {
@@ -70,6 +76,7 @@ public final class SimulatedInstance implements Lifecycle {
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final List<Transition> history = new ArrayList<>();
     private final List<String> attachedWhileNotReady = new ArrayList<>();
+    private final List<String> callsAfterCrash = new ArrayList<>();
     private final Map<Long, Unit> pending = new LinkedHashMap<>();
     private final List<Scheduler.Cancellable> timers = new ArrayList<>();
 
@@ -78,6 +85,7 @@ public final class SimulatedInstance implements Lifecycle {
     private boolean destroyed;
     private boolean crashed;
     private boolean failedToStart;
+    private InstanceFailedException crashCause;
     private long nextUnit;
     private long submitted;
     private long served;
@@ -246,7 +254,8 @@ public final class SimulatedInstance implements Lifecycle {
 
     /**
      * Crashes the instance now: FAILED, its work in flight lost (counted in {@link #lostInCrash()}), its
-     * {@link #failure()} stage completed. A no-op once STOPPED or FAILED.
+     * {@link #failure()} stage completed, a drain in progress failed; from then on it answers like a dead process
+     * (see the class comment). A no-op once STOPPED or FAILED.
      */
     public void crash() {
         List<Unit> lost;
@@ -262,8 +271,12 @@ public final class SimulatedInstance implements Lifecycle {
             lostInCrash += lost.size();
             cancelTimers();
         }
-        release(lost);
         InstanceFailedException cause = new InstanceFailedException(id, "simulated crash", null);
+        synchronized (this) {
+            crashCause = cause;
+        }
+        // After the cause is set: releasing the work completes a drain in progress, which must fail naming it.
+        release(lost);
         started.completeExceptionally(cause);
         ready.completeExceptionally(cause);
         failure.completeExceptionally(cause);
@@ -284,6 +297,9 @@ public final class SimulatedInstance implements Lifecycle {
     public CompletionStage<Void> stopAccepting() {
         boolean moved = false;
         synchronized (this) {
+            if (state.isTerminal()) {
+                return refused("stop accepting");
+            }
             if (state == LifecycleState.READY || state == LifecycleState.STARTING) {
                 move(LifecycleState.DRAINING);
                 moved = true;
@@ -301,6 +317,9 @@ public final class SimulatedInstance implements Lifecycle {
             if (state == LifecycleState.READY) {
                 return CompletableFuture.completedFuture(null);
             }
+            if (state.isTerminal()) {
+                return refused("resume accepting");
+            }
             if (state != LifecycleState.DRAINING && state != LifecycleState.DRAINED) {
                 return CompletableFuture.failedFuture(new IllegalStateException("instance " + id + " is " + state
                         + " and cannot resume accepting"));
@@ -317,8 +336,7 @@ public final class SimulatedInstance implements Lifecycle {
         CompletionStage<Void> drained;
         synchronized (this) {
             if (state.isTerminal()) {
-                return CompletableFuture.failedFuture(new IllegalStateException("instance " + id + " is " + state
-                        + " and cannot drain"));
+                return refused("drain");
             }
             if (state == LifecycleState.READY || state == LifecycleState.STARTING) {
                 move(LifecycleState.DRAINING);
@@ -341,8 +359,10 @@ public final class SimulatedInstance implements Lifecycle {
         CompletableFuture<Void> result = new CompletableFuture<>();
         drained.whenComplete((ignored, error) -> {
             boolean moved = false;
+            InstanceFailedException crash;
             synchronized (this) {
-                if (state == LifecycleState.DRAINING && tracker.isClosed()) {
+                crash = crashCause;
+                if (crash == null && state == LifecycleState.DRAINING && tracker.isClosed()) {
                     move(LifecycleState.DRAINED);
                     moved = true;
                 }
@@ -350,9 +370,29 @@ public final class SimulatedInstance implements Lifecycle {
             if (moved) {
                 changed();
             }
-            result.complete(null);
+            if (crash != null) {
+                // The work was lost in the crash, not finished: a dead process never signals drain-complete.
+                result.completeExceptionally(crashed("drain", crash));
+            } else {
+                result.complete(null);
+            }
         });
         return result;
+    }
+
+    /** Must hold the lock; the state is STOPPED or FAILED. @return a stage failed the way a dead process fails */
+    private <T> CompletionStage<T> refused(String call) {
+        if (crashCause != null) {
+            callsAfterCrash.add("instance " + id + " was asked to " + call + " at " + clock.elapsed()
+                    + ", after it crashed");
+            return CompletableFuture.failedFuture(crashed(call, crashCause));
+        }
+        return CompletableFuture.failedFuture(new IllegalStateException("instance " + id + " is " + state
+                + " and cannot " + call));
+    }
+
+    private InstanceFailedException crashed(String call, InstanceFailedException crash) {
+        return new InstanceFailedException(id, "cannot " + call + ": it crashed (simulated crash)", crash);
     }
 
     @Override
@@ -424,6 +464,14 @@ public final class SimulatedInstance implements Lifecycle {
     /** @return descriptions of each time a router attached this instance while it was not READY (should be none) */
     public synchronized List<String> attachedWhileNotReady() {
         return List.copyOf(attachedWhileNotReady);
+    }
+
+    /**
+     * @return descriptions of each call to stop accepting, drain or resume accepting made after the crash (should be
+     *     none: a dead instance is never asked to)
+     */
+    public synchronized List<String> callsAfterCrash() {
+        return List.copyOf(callsAfterCrash);
     }
 
     /** @return units submitted (admitted or refused) */

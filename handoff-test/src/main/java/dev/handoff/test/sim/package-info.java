@@ -7,11 +7,11 @@
  *       the test says so;</li>
  *   <li>{@link dev.handoff.test.sim.SimulatedInstance}: an instance following a script (start and readiness delays,
  *       faults: fails to start, never ready, crashes while serving, hangs in drain, destroy throws or hangs) and
- *       recording its lifecycle and its work;</li>
+ *       recording its lifecycle and its work; once crashed it answers like a dead process;</li>
  *   <li>{@link dev.handoff.test.sim.SimulatedLauncher} and {@link dev.handoff.test.sim.SimulatedRouter}: the SPIs on
  *       the virtual clock, with scripted traffic and router faults;</li>
  *   <li>{@link dev.handoff.test.sim.InvariantChecker}: the brief's invariants (capacity, no loss, no intermediate
- *       state, every wait bounded), asserted after a run.</li>
+ *       state, every wait bounded, never empty), asserted after a run.</li>
  * </ul>
  *
  * <pre>{@code

@@ -3,6 +3,7 @@ package dev.handoff.test.orchestrator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Plan;
 import dev.handoff.api.StepTimeoutException;
@@ -28,10 +29,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Each of the seven steps x each fault of the simulation kit, on a one-for-one swap of {@code old-1} (serving two
  * units of work of 1 s) by {@code web-1}. The fault sits on the instance the step acts on: steps 1 to 3 on the new
- * instance, steps 4 to 7 on the old one (a crash is always the new instance's: the old one crashing is not a fault
- * of the swap). Where a pair cannot occur, the case says why and asserts the nearest meaningful case.
+ * instance, steps 4 to 7 on the old one (in {@link #faultAtStep} a crash is the new instance's). Where a pair cannot
+ * occur, the case says why and asserts the nearest meaningful case. Then crashes of the old instance (between swaps
+ * and at each step), and of both.
  *
- * <p>Every case asserts the outcome, the events, the metrics and the invariants.
+ * <p>Every case asserts the outcome, the events, the metrics and the invariants, "never empty" among them.
  */
 class FaultMatrixTest {
 
@@ -124,6 +126,156 @@ class FaultMatrixTest {
                 .allMatch(instance -> instance.destroyed() || !instance.isAlive());
         // invariants
         sim.checker.assertHolds();
+    }
+
+    /** @return null (the old instance dies between swaps), then each of the seven steps */
+    static Stream<SwapStep> deathSteps() {
+        List<SwapStep> steps = new ArrayList<>();
+        steps.add(null);
+        steps.addAll(EnumSet.range(SwapStep.LAUNCH, SwapStep.DESTROY));
+        return steps.stream();
+    }
+
+    /**
+     * The old instance dies (between swaps, or when a step starts), its replacement healthy: no stop-accepting or drain
+     * reaches the corpse, its replacement is kept, the swap commits and records the death (unless the old instance
+     * died as its destroy started, which changes nothing).
+     */
+    @ParameterizedTest(name = "old crashes at {0}")
+    @MethodSource("deathSteps")
+    void oldCrashes(SwapStep step) {
+        Sim sim = new Sim(Duration.ofMillis(100), Duration.ZERO, builder -> { });
+        SimulatedInstance old = sim.adopt(1, Script.healthy()).get(0);
+        old.submit(Duration.ofSeconds(1));
+        old.submit(Duration.ofSeconds(1));
+        if (step == null) {
+            // dead before the swap reaches it: as the swap starts, before the supervisor can see it
+            sim.crashWhen(SwapStep.LAUNCH, old);
+        } else {
+            sim.crashWhen(step, old);
+        }
+
+        SwapResult result = sim.swap(Plan.oneForOne());
+        sim.clock.runUntilIdle();
+
+        assertThat(old.crashed()).isTrue();
+        assertThat(result.outcome()).as(sim.log().toString()).isEqualTo(SwapOutcome.COMMITTED);
+        // a death heard during the drain ends that step FAILED; found before it, there is no drain at all
+        boolean diedDraining = step == SwapStep.DRAIN || step == SwapStep.AWAIT_DRAINED;
+        if (diedDraining) {
+            assertThat(sim.happened(step, Phase.FAILED)).as(sim.log().toString()).isTrue();
+            assertThat(sim.events).filteredOn(event -> event.phase() == Phase.FAILED).hasSize(1);
+        } else {
+            assertThat(sim.events).noneMatch(event -> event.phase() == Phase.FAILED);
+        }
+        if (step == null || step.number() <= SwapStep.DETACH.number()) {
+            assertThat(sim.happened(SwapStep.DRAIN, Phase.STARTED)).as(sim.log().toString()).isFalse();
+        }
+        if (step == SwapStep.DESTROY) {
+            assertThat(result.cause()).isEmpty();
+        } else {
+            assertThat(result.cause()).get().isInstanceOfSatisfying(InstanceFailedException.class,
+                    cause -> assertThat(cause.instanceId()).isEqualTo(OLD));
+        }
+        assertThat(sim.happened(SwapStep.READMIT, Phase.STARTED)).isFalse();
+        assertThat(sim.happened(SwapStep.ROLLBACK, Phase.STARTED)).isFalse();
+        assertThat(result.retired()).containsExactly(OLD);
+        assertThat(result.abandoned()).isZero();
+        assertThat(sim.swaps("committed")).isEqualTo(1.0);
+        assertThat(sim.destroyFailures()).isZero();
+        assertThat(old.destroyed()).isTrue();
+        assertThat(old.callsAfterCrash()).isEmpty();
+        assertThat(sim.launcher.instance(NEW).isReady()).isTrue();
+        assertThat(sim.router.attached()).containsExactly(NEW);
+        assertThat(sim.orchestrator.instances()).extracting(Lifecycle::id).containsExactly(NEW);
+        sim.checker.assertHolds();
+    }
+
+    /** What is left when both instances crash. */
+    record BothCase(String why, SwapOutcome outcome) {
+    }
+
+    static Stream<Arguments> bothCrash() {
+        List<Arguments> cells = new ArrayList<>();
+        for (SwapStep newStep : EnumSet.range(SwapStep.LAUNCH, SwapStep.DESTROY)) {
+            cells.add(Arguments.of(newStep, null));
+        }
+        for (SwapStep step : EnumSet.range(SwapStep.DETACH, SwapStep.DESTROY)) {
+            cells.add(Arguments.of(step, step));
+        }
+        return cells.stream();
+    }
+
+    /**
+     * Both crash: the new instance at {@code newStep}, the old one between swaps ({@code oldStep} null) or at the same
+     * step. The existing rules apply, with nothing to re-admit, and no healthy instance is ever left out.
+     */
+    @ParameterizedTest(name = "new crashes at {0}, old at {1}")
+    @MethodSource("bothCrash")
+    void bothCrash(SwapStep newStep, SwapStep oldStep) {
+        BothCase expected = bothCaseFor(newStep, oldStep);
+        Sim sim = new Sim(Duration.ofMillis(100), Duration.ZERO, builder -> { });
+        sim.scripts.put(0, Script.builder().crashAt(newStep).build());
+        SimulatedInstance old = sim.adopt(1, Script.healthy()).get(0);
+        old.submit(Duration.ofSeconds(1));
+        if (oldStep == null) {
+            sim.crashWhen(SwapStep.LAUNCH, old);
+        } else {
+            sim.crashWhen(oldStep, old);
+        }
+
+        SwapResult result = sim.swap(Plan.oneForOne());
+        sim.clock.runUntilIdle();
+
+        assertThat(result.outcome()).as(expected.why() + ", in " + sim.log()).isEqualTo(expected.outcome());
+        if (oldStep == SwapStep.DESTROY) {
+            // both died once the old instance's destroy had started: nothing to act on, nothing recorded
+            assertThat(result.cause()).isEmpty();
+        } else {
+            assertThat(result.cause()).get().isInstanceOf(InstanceFailedException.class);
+        }
+        assertThat(sim.happened(SwapStep.READMIT, Phase.STARTED)).as(sim.log().toString()).isFalse();
+        assertThat(old.callsAfterCrash()).isEmpty();
+        if (newStep != SwapStep.LAUNCH) {
+            assertThat(sim.launcher.instance(NEW).callsAfterCrash()).isEmpty();
+        }
+        // whatever the swap left (dead members included; a crash scripted for a step the swap skips never happens),
+        // the supervisor then retires every dead member and restores the group's size with a healthy instance
+        assertThat(old.destroyed()).as("old destroyed").isTrue();
+        assertThat(sim.launcher.launched()).filteredOn(SimulatedInstance::crashed)
+                .allMatch(SimulatedInstance::destroyed);
+        assertThat(sim.orchestrator.instances()).singleElement()
+                .satisfies(member -> assertThat(member.isReady()).isTrue());
+        assertThat(sim.router.attached()).containsExactlyElementsOf(
+                sim.orchestrator.instances().stream().map(Lifecycle::id).toList());
+        sim.checker.assertHolds();
+    }
+
+    private static BothCase bothCaseFor(SwapStep newStep, SwapStep oldStep) {
+        if (oldStep == null) {
+            switch (newStep) {
+                case LAUNCH:
+                case AWAIT_READY:
+                case ATTACH:
+                    return new BothCase("the replacement fails at " + newStep + ": rolled back, the dead old instance"
+                            + " untouched (a member still, for the next swap)", SwapOutcome.ROLLED_BACK);
+                case DETACH:
+                    return new BothCase("the replacement fails as the dead old instance is retired: nothing to"
+                            + " re-admit, both removed", SwapOutcome.ROLLED_BACK);
+                case DRAIN:
+                case AWAIT_DRAINED:
+                    return new BothCase("a dead old instance is not drained: the replacement's crash step never"
+                            + " comes", SwapOutcome.COMMITTED);
+                default:
+                    return new BothCase("the replacement fails after the dead old instance's destroy started: too"
+                            + " late to roll back, committed", SwapOutcome.COMMITTED);
+            }
+        }
+        if (oldStep == SwapStep.DESTROY) {
+            return new BothCase("both fail as the old instance's destroy starts: too late to roll back, committed",
+                    SwapOutcome.COMMITTED);
+        }
+        return new BothCase("both fail at " + oldStep + ": nothing to re-admit, both removed", SwapOutcome.ROLLED_BACK);
     }
 
     private static Case caseFor(SwapStep step, Fault fault) {

@@ -2,6 +2,7 @@ package dev.handoff.test.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.handoff.api.Lifecycle;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
@@ -16,14 +17,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Rolling swaps of 50 simulated instances under traffic, with random (seeded) {@code maxSurge} and
- * {@code maxUnavailable}, and faults injected at random steps on the new and the old instances: the invariants hold
- * in every run, among them never fewer than {@code N - maxUnavailable} ready instances attached and never more than
- * {@code N + maxSurge} alive.
+ * {@code maxUnavailable}, and faults injected at random steps on the new and the old instances, crashes of members
+ * among them (between swaps, at a step of their retirement, or at any time during a swap): the invariants hold in
+ * every run, among them never fewer than {@code N - maxUnavailable} ready instances attached, never more than
+ * {@code N + maxSurge} alive, and never a healthy instance left with none attached or an empty group.
  */
 class RandomizedRollingTest {
 
     private static final List<SwapStep> CRASH_STEPS = List.of(SwapStep.AWAIT_READY, SwapStep.ATTACH, SwapStep.DETACH,
             SwapStep.DRAIN, SwapStep.AWAIT_DRAINED, SwapStep.DESTROY);
+    private static final List<SwapStep> RETIREMENT_STEPS = List.of(SwapStep.DETACH, SwapStep.DRAIN,
+            SwapStep.AWAIT_DRAINED, SwapStep.DESTROY);
 
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
@@ -42,7 +46,9 @@ class RandomizedRollingTest {
         }
 
         int swaps = 3;
+        int crashedMembers = 0;
         for (int i = 0; i < swaps; i++) {
+            crashedMembers += crashSomeMembers(sim, random);
             Plan plan = randomRolling(random);
             // waits its turn behind a replacement of members that crashed after the previous swap
             SwapResult result = sim.clock.runUntil(sim.orchestrator.swap(plan, true));
@@ -52,13 +58,39 @@ class RandomizedRollingTest {
         sim.router.stopTraffic();
         sim.clock.runUntilIdle();
 
+        sim.checker.assertHolds();
         assertThat(sim.ended).filteredOn(result -> result.swapId().contains("/swap-")).hasSize(swaps);
         assertThat(sim.launcher.launched()).as("faults were injected")
                 .anyMatch(instance -> !instance.script().faults().isEmpty());
+        assertThat(crashedMembers).as("members were crashed").isPositive();
         assertThat(sim.router.attached()).isNotEmpty();
         assertThat(sim.orchestrator.instances()).extracting(handle -> handle.id())
                 .containsExactlyInAnyOrderElementsOf(sim.router.attached());
-        sim.checker.assertHolds();
+    }
+
+    /**
+     * Picks a few members to die: now (between swaps), when a step of their retirement starts, or at a random time
+     * during the next swap.
+     *
+     * @return how many were picked
+     */
+    private static int crashSomeMembers(Sim sim, Random random) {
+        int picked = 0;
+        for (Lifecycle member : sim.orchestrator.instances()) {
+            SimulatedInstance instance = (SimulatedInstance) member;
+            int draw = random.nextInt(100);
+            if (draw < 2) {
+                instance.crash();
+            } else if (draw < 5) {
+                sim.crashWhen(RETIREMENT_STEPS.get(random.nextInt(RETIREMENT_STEPS.size())), instance);
+            } else if (draw < 7) {
+                sim.clock.schedule(Duration.ofMillis(random.nextInt(20_000)), instance::crash);
+            } else {
+                continue;
+            }
+            picked++;
+        }
+        return picked;
     }
 
     /**

@@ -40,6 +40,7 @@ final class Sim {
     final List<SwapEvent> events = new CopyOnWriteArrayList<>();
     final List<SwapResult> ended = new CopyOnWriteArrayList<>();
     final List<SimulatedInstance> adopted = new CopyOnWriteArrayList<>();
+    private final List<Crash> crashes = new CopyOnWriteArrayList<>();
     final Orchestrator orchestrator;
 
     Sim() {
@@ -75,6 +76,9 @@ final class Sim {
                     @Override
                     public void onStep(SwapEvent event) {
                         events.add(event);
+                        if (event.phase() == SwapEvent.Phase.STARTED) {
+                            crashesAt(event);
+                        }
                     }
 
                     @Override
@@ -84,6 +88,40 @@ final class Sim {
                 });
         configure.accept(builder);
         orchestrator = builder.build();
+        checker.group(orchestrator::instances);
+    }
+
+    /**
+     * Crashes an instance (an old one, typically) when a step starts: one of its own (steps 4 to 7, READMIT), or, for
+     * steps 1 to 3, that step of any instance (its replacement's, in a one-for-one swap).
+     *
+     * @param step     the step
+     * @param instance the instance to crash
+     * @param delay    how long after the step starts
+     */
+    void crashWhen(SwapStep step, SimulatedInstance instance, Duration delay) {
+        crashes.add(new Crash(step, instance, delay));
+    }
+
+    void crashWhen(SwapStep step, SimulatedInstance instance) {
+        crashWhen(step, instance, Duration.ZERO);
+    }
+
+    private void crashesAt(SwapEvent event) {
+        boolean anyInstance = event.step().number() >= 1 && event.step().number() <= 3;
+        for (Crash crash : crashes) {
+            if (crash.step() == event.step() && (anyInstance || crash.instance().id().equals(event.instanceId()))
+                    && crashes.remove(crash)) {
+                if (crash.delay().isZero()) {
+                    crash.instance().crash();
+                } else {
+                    clock.schedule(crash.delay(), crash.instance()::crash);
+                }
+            }
+        }
+    }
+
+    private record Crash(SwapStep step, SimulatedInstance instance, Duration delay) {
     }
 
     /** Starts instances by script, attaches them, adopts them into the group. */

@@ -45,10 +45,59 @@ class InvariantCheckerTest {
         event("s1", SwapStep.DETACH, SwapEvent.Phase.COMPLETED, "a");
         end("s1", Plan.oneForOne());
 
-        assertThat(checker.violations()).singleElement().asString()
+        assertThat(checker.violations()).first().asString()
                 .contains("only 0 ready instance(s) attached", "at least 1 required");
         assertThatThrownBy(checker::assertHolds).isInstanceOf(AssertionError.class)
-                .hasMessageContaining("1 invariant violation(s)");
+                .hasMessageContaining("3 invariant violation(s)");
+    }
+
+    @Test
+    void aHealthyInstanceLeftWithoutAnyAttachedBreaksNeverEmpty() {
+        // given a healthy instance that the router no longer reaches, and a crashed one it still does
+        SimulatedInstance healthy = attached("a");
+        SimulatedInstance dead = attached("b");
+        dead.crash();
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.STARTED, "a");
+        clock.runUntil(router.detach(healthy));
+        event("s1", SwapStep.DETACH, SwapEvent.Phase.COMPLETED, "a");
+
+        // when the swap ends
+        end("s1", Plan.rolling(0, 1));
+
+        // then
+        assertThat(checker.violations())
+                .contains("after swap s1 ended COMMITTED: healthy instance(s) [a] exist, but none is attached"
+                        + " (attached: [b])")
+                .contains("at the end: healthy instance(s) [a] exist, but none is attached (attached: [b])");
+    }
+
+    @Test
+    void aGroupLeftEmptyWhileAHealthyInstanceRunsBreaksNeverEmpty() {
+        attached("a");
+        checker.group(List::of);
+
+        assertThat(checker.violations()).containsExactly("at the end: the group is empty while healthy instance(s)"
+                + " [a] run");
+    }
+
+    @Test
+    void aDeadInstanceAskedToStopAcceptingOrDrainIsReported() {
+        SimulatedInstance dead = attached("a");
+        dead.crash();
+        dead.stopAccepting();
+        dead.drain();
+
+        assertThat(checker.violations()).containsExactly(
+                "instance a was asked to stop accepting at PT0S, after it crashed",
+                "instance a was asked to drain at PT0S, after it crashed");
+    }
+
+    @Test
+    void aGroupWithNoHealthyInstanceMayBeEmpty() {
+        attached("a").crash();
+        checker.group(List::of);
+
+        assertThat(checker.violations()).isEmpty();
     }
 
     @Test

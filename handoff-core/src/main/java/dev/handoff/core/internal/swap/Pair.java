@@ -2,6 +2,7 @@ package dev.handoff.core.internal.swap;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.VerificationGate;
 import dev.handoff.api.Lifecycle;
@@ -22,12 +23,18 @@ import java.util.function.BiConsumer;
  * re-admission holds the group (taking it back if its run had released it) until the old instance is attached again,
  * so no swap starts on a group about to change.
  *
+ * <p>A dead old instance (its {@code failure()} completed, or FAILED, or STOPPED without this pair destroying it) is
+ * already retired: found dead at step 4, or dying during steps 4 to 6, it is <i>buried</i>: never asked to stop
+ * accepting, drain or resume accepting, detached from the router (bounded, unless already confirmed) and destroyed
+ * (bounded), and its new instance stays. Only when the new instance fails too within the window are both removed
+ * (the new one rolled back, as the re-admission rule would, with nothing to re-admit).
+ *
  * <p>Not API. Confined to the serial executor (the failure watch only hands over to it).
  */
 final class Pair {
     private enum Phase {
         NEW, LAUNCHING, AWAITING_READY, ATTACHING, VERIFYING, ATTACHED, DETACHING, DRAINING, FORCING, DRAINED,
-        DESTROYING, READMITTING, ROLLING_BACK, DONE
+        BURYING, DESTROYING, READMITTING, ROLLING_BACK, DONE
     }
 
     private final SwapRun swap;
@@ -45,6 +52,13 @@ final class Pair {
     private Wait wait;
     private int generation;
     private FailureWatch watch;
+    /** Watches the old instance's {@code failure()} until its destroy starts; null without an old instance. */
+    private final OldWatch oldWatch;
+    /** The router confirmed the old instance's detach (and no re-admission attached it since). */
+    private boolean oldDetached;
+    /** A {@code Router.detach} of the old instance is in flight at step 4. */
+    private boolean routerDetaching;
+    private boolean deathReported;
     private boolean attachCalled;
     private boolean newFailed;
     private boolean windowOpen;
@@ -61,6 +75,7 @@ final class Pair {
         this.oldId = old == null ? null : old.id();
         this.index = index;
         this.retireFirst = retireFirst;
+        this.oldWatch = old == null ? null : OldWatch.watch(this, old);
     }
 
     // ---- steps 1 to 3: the new instance ----
@@ -204,21 +219,36 @@ final class Pair {
         windowOpen = fresh != null;
         swap.engine.removeMember(oldId);
         current = swap.begin(SwapStep.DETACH, oldId);
-        Router router = settings.router();
+        if (oldIsDead()) {
+            bury();
+            return;
+        }
         await(Wait.call(old::stopAccepting, "Lifecycle.stopAccepting"), settings.detachTimeout(),
                 SwapStep.DETACH, oldId, (ignored, failure) -> {
-                    if (failure != null) {
+                    if (oldIsDead()) {
+                        bury();
+                    } else if (failure != null) {
                         detachFailed(failure);
-                        return;
+                    } else {
+                        detachFromRouter();
                     }
-                    await(Wait.call(() -> router.detach(old), "Router.detach"), settings.detachTimeout(),
-                            SwapStep.DETACH, oldId, (ignoredToo, detachFailure) -> {
-                                if (detachFailure != null) {
-                                    detachFailed(detachFailure);
-                                    return;
-                                }
-                                afterPropagationDelay(this::detached);
-                            });
+                });
+    }
+
+    private void detachFromRouter() {
+        routerDetaching = true;
+        await(Wait.call(() -> settings.router().detach(old), "Router.detach"), settings.detachTimeout(),
+                SwapStep.DETACH, oldId, (ignored, failure) -> {
+                    routerDetaching = false;
+                    oldDetached = failure == null;
+                    if (oldIsDead()) {
+                        // Died meanwhile: no propagation delay to wait out for a corpse.
+                        bury();
+                    } else if (failure != null) {
+                        detachFailed(failure);
+                    } else {
+                        afterPropagationDelay(this::detached);
+                    }
                 });
     }
 
@@ -270,12 +300,17 @@ final class Pair {
     private void drain() {
         phase = Phase.DRAINING;
         current = swap.begin(SwapStep.DRAIN, oldId);
+        if (oldIsDead()) {
+            swap.end(current, death());
+            bury();
+            return;
+        }
         CompletionStage<Void> drained;
         try {
             drained = Objects.requireNonNull(old.drain(), "Lifecycle.drain returned null");
         } catch (RuntimeException e) {
             swap.end(current, e);
-            force(e);
+            forceOrBury(e);
             return;
         }
         swap.end(current, null);
@@ -285,9 +320,18 @@ final class Pair {
             if (failure == null) {
                 drained();
             } else {
-                force(failure);
+                forceOrBury(failure);
             }
         });
+    }
+
+    /** The drain failed or timed out: a live instance is forced to stop; a dead one has nothing left to abandon. */
+    private void forceOrBury(Throwable cause) {
+        if (oldIsDead()) {
+            bury();
+        } else {
+            force(cause);
+        }
     }
 
     private void force(Throwable cause) {
@@ -322,6 +366,11 @@ final class Pair {
     }
 
     private void drained() {
+        if (oldIsDead()) {
+            // Died while being forced: destroyed at once, not held at a blue-green barrier that may never open.
+            bury();
+            return;
+        }
         phase = Phase.DRAINED;
         swap.readyToDestroy(this);
     }
@@ -329,6 +378,7 @@ final class Pair {
     void destroyOld() {
         phase = Phase.DESTROYING;
         closeWindow();
+        oldWatch.pair = null;
         current = swap.begin(SwapStep.DESTROY, oldId);
         await(Wait.call(old::destroy, "Lifecycle.destroy"), settings.destroyTimeout(), SwapStep.DESTROY, oldId,
                 (ignored, failure) -> {
@@ -353,6 +403,142 @@ final class Pair {
                 });
     }
 
+    // ---- a dead old instance ----
+
+    /**
+     * @return whether the old instance is dead: its {@code failure()} completed, or it is FAILED, or STOPPED (asked
+     *     only before this pair destroys it, so a STOPPED instance stopped without the orchestrator)
+     */
+    private boolean oldIsDead() {
+        return old != null && (oldWatch.dead || isDead(old));
+    }
+
+    private boolean newIsDead() {
+        return fresh != null && (newFailed || watch != null && watch.fired || isDead(fresh));
+    }
+
+    private static boolean isDead(Lifecycle instance) {
+        LifecycleState state;
+        try {
+            state = instance.state();
+        } catch (RuntimeException e) {
+            return false;
+        }
+        return state == LifecycleState.FAILED || state == LifecycleState.STOPPED;
+    }
+
+    /** @return why the old instance is dead, to end the step it died in */
+    private InstanceFailedException death() {
+        Throwable cause = oldWatch.cause;
+        if (cause instanceof InstanceFailedException failed && oldId.equals(failed.instanceId())) {
+            return failed;
+        }
+        return new InstanceFailedException(oldId, "dead (" + stateOf(old) + ")", cause);
+    }
+
+    private static String stateOf(Lifecycle instance) {
+        try {
+            return String.valueOf(instance.state());
+        } catch (RuntimeException e) {
+            return "state unknown: " + e;
+        }
+    }
+
+    /** The old instance's {@code failure()} completed: act on it where waiting for it would be pointless. */
+    private void oldDied() {
+        switch (phase) {
+            case DETACHING -> {
+                // Waiting for stop-accepting or the propagation delay: neither matters for a corpse. An answer of
+                // the router is awaited: its continuation buries the instance.
+                if (!routerDetaching) {
+                    dropWait();
+                    bury();
+                }
+            }
+            case DRAINING -> {
+                abortCurrent(death());
+                bury();
+            }
+            default -> {
+                // Earlier: seen at step 4. FORCING: bounded, then buried. DRAINED: buried by an abort, else destroyed
+                // at once or at the blue-green barrier. Later: nothing left to ask of it.
+            }
+        }
+    }
+
+    /**
+     * The old instance is dead, so it is already retired: no stop-accepting, drain or re-admission. It is detached
+     * from the router (bounded, unless confirmed already) and destroyed (bounded); its new instance stays. If the new
+     * instance is dead too, within the re-admission window, both go.
+     */
+    private void bury() {
+        if (!cleanup && windowOpen && newIsDead() && swap.mayReadmit()) {
+            Throwable cause = new InstanceFailedException(newId, "dead (" + stateOf(fresh) + ") beside its dead"
+                    + " predecessor " + oldId, null);
+            abortCurrent(cause);
+            bothFailed(cause);
+            return;
+        }
+        reportDeath();
+        phase = Phase.BURYING;
+        boolean detachOpen = current != null && !current.ended && current.step == SwapStep.DETACH;
+        if (oldDetached) {
+            if (detachOpen) {
+                swap.end(current, null);
+            }
+            buried();
+            return;
+        }
+        if (!detachOpen) {
+            current = swap.begin(SwapStep.DETACH, oldId);
+        }
+        await(Wait.call(() -> settings.router().detach(old), "Router.detach"), settings.detachTimeout(),
+                SwapStep.DETACH, oldId, (ignored, failure) -> {
+                    swap.end(current, failure);
+                    oldDetached = failure == null;
+                    if (failure != null) {
+                        swap.problem(SwapEngine.describe("the router did not detach dead instance '" + oldId
+                                + "'; destroying it anyway", failure));
+                    }
+                    buried();
+                });
+    }
+
+    private void buried() {
+        destroyOld();
+        if (!retireFirst && !cleanup) {
+            swap.pairFrontDone(this);
+        }
+    }
+
+    /** Records once, in the result and the log, that the old instance was found dead. */
+    private void reportDeath() {
+        if (deathReported) {
+            return;
+        }
+        deathReported = true;
+        SwapStep step = current != null ? current.step : SwapStep.DETACH;
+        InstanceFailedException dead = new InstanceFailedException(oldId, "found dead at " + step + " ("
+                + stateOf(old) + "): retired without stop-accepting, drain or re-admission", oldWatch.cause);
+        SwapEngine.LOG.warn("instance {} is dead ({}); detaching and destroying it", oldId, stateOf(old));
+        swap.problem(dead);
+        swap.oldBuried(this);
+    }
+
+    /**
+     * The new instance failed before its old one was destroyed, and the old one is dead: nothing to re-admit. The
+     * new one is rolled back (the group held while it leaves), then the old one is buried.
+     */
+    private void bothFailed(Throwable cause) {
+        newFailed = true;
+        failing(cause);
+        reportDeath();
+        swap.readmissionStarted();
+        cleanup = true;
+        rollback(cause);
+        swap.readmissionEnded();
+    }
+
     // ---- failure, re-admission, rollback ----
 
     private void newFailed(Throwable failure) {
@@ -367,10 +553,14 @@ final class Pair {
                 abortCurrent(cause);
                 rollback(cause);
             }
-            case DETACHING, DRAINING, FORCING, DRAINED -> {
+            case DETACHING, DRAINING, FORCING, DRAINED, BURYING -> {
                 if (windowOpen && swap.mayReadmit()) {
                     abortCurrent(cause);
-                    readmit(cause);
+                    if (oldIsDead()) {
+                        bothFailed(cause);
+                    } else {
+                        readmit(cause);
+                    }
                 } else {
                     SwapEngine.LOG.warn("instance {} failed after a later swap started; not re-admitting {}", newId,
                             oldId, cause);
@@ -389,18 +579,34 @@ final class Pair {
                 destroyIfItArrivesLate();
                 noInstance(cause);
             }
-            case AWAITING_READY, ATTACHING, VERIFYING, ATTACHED -> {
+            case AWAITING_READY, ATTACHING, VERIFYING -> {
                 abortCurrent(cause);
                 rollback(cause);
             }
+            case ATTACHED -> {
+                if (oldIsDead()) {
+                    // Nothing to return to in the dead old instance's place: the new one stays, the old one goes.
+                    detachOld();
+                } else {
+                    abortCurrent(cause);
+                    rollback(cause);
+                }
+            }
             case DETACHING, DRAINING, FORCING, DRAINED -> {
-                if (windowOpen && swap.mayReadmit()) {
+                if (oldIsDead()) {
+                    // Nothing to re-admit: the new instance stays. The old one is buried as its own steps find it
+                    // dead; one waiting at the blue-green barrier (which a rollback never opens), now.
+                    if (phase == Phase.DRAINED) {
+                        bury();
+                    }
+                } else if (windowOpen && swap.mayReadmit()) {
                     abortCurrent(cause);
                     readmit(cause);
                 }
             }
             default -> {
-                // NEW cannot be aborted (it has done nothing); DESTROYING and later are past the point of return.
+                // NEW cannot be aborted (it has done nothing); BURYING goes on (the new instance stays); DESTROYING
+                // and later are past the point of return.
             }
         }
     }
@@ -419,14 +625,22 @@ final class Pair {
         windowOpen = false;
         swap.readmissionStarted();
         current = swap.begin(SwapStep.READMIT, oldId);
+        if (oldIsDead()) {
+            readmitFailed(death());
+            return;
+        }
         await(Wait.call(old::resumeAccepting, "Lifecycle.resumeAccepting"), settings.attachTimeout(),
                 SwapStep.READMIT, oldId, (ignored, failure) -> {
                     if (failure != null) {
-                        readmitFailed(failure);
+                        readmitFailed(oldIsDead() ? death() : failure);
                         return;
                     }
+                    oldDetached = false;
                     await(Wait.call(() -> settings.router().attach(old), "Router.attach"), settings.attachTimeout(),
                             SwapStep.READMIT, oldId, (ignoredToo, attachFailure) -> {
+                                if (attachFailure == null && oldIsDead()) {
+                                    attachFailure = death();
+                                }
                                 if (attachFailure != null) {
                                     undoReattach(attachFailure);
                                     return;
@@ -448,6 +662,8 @@ final class Pair {
                 SwapStep.READMIT, oldId, (ignored, detachFailure) -> {
                     if (detachFailure != null) {
                         failure.addSuppressed(detachFailure);
+                    } else {
+                        oldDetached = true;
                     }
                     readmitFailed(failure);
                 });
@@ -455,8 +671,8 @@ final class Pair {
 
     private void readmitFailed(Throwable failure) {
         swap.end(current, failure);
-        swap.problem(SwapEngine.describe("re-admission of instance '" + oldId + "' failed; it is drained and"
-                + " destroyed instead", failure));
+        swap.problem(SwapEngine.describe("re-admission of instance '" + oldId + "' failed; it is "
+                + (oldIsDead() ? "dead, and destroyed" : "drained and destroyed") + " instead", failure));
         cleanup = true;
         afterReadmit();
     }
@@ -489,7 +705,7 @@ final class Pair {
                     if (failure != null) {
                         rollbackProblem(failure);
                     }
-                    if (newFailed) {
+                    if (newIsDead()) {
                         destroyNew();
                     } else {
                         afterPropagationDelay(this::drainNew);
@@ -548,7 +764,9 @@ final class Pair {
     }
 
     private void afterRollback() {
-        if (cleanup) {
+        if (cleanup && oldIsDead()) {
+            bury();
+        } else if (cleanup) {
             drain();
         } else {
             finishRolledBack();
@@ -563,6 +781,9 @@ final class Pair {
     private void finish() {
         phase = Phase.DONE;
         closeWindow();
+        if (oldWatch != null) {
+            oldWatch.pair = null;
+        }
         swap.pairFinished();
     }
 
@@ -588,29 +809,73 @@ final class Pair {
     }
 
     private void abortCurrent(Throwable cause) {
+        dropWait();
+        if (current != null) {
+            swap.end(current, cause);
+        }
+    }
+
+    /** Drops the wait in progress (its continuation never runs), leaving its step open. */
+    private void dropWait() {
         generation++;
         if (wait != null) {
             wait.cancel();
             wait = null;
-        }
-        if (current != null) {
-            swap.end(current, cause);
         }
     }
 
     /** Hands a new instance's failure to its pair, until the pair lets go (window closed). */
     private static final class FailureWatch {
         volatile Pair pair;
+        volatile boolean fired;
 
         FailureWatch(Pair pair) {
             this.pair = pair;
         }
 
         void fire(Throwable cause) {
+            fired = true;
             Pair target = pair;
             if (target != null) {
                 Throwable unwrapped = cause == null ? null : Wait.unwrap(cause);
                 target.swap.execute(() -> target.newFailed(unwrapped));
+            }
+        }
+    }
+
+    /**
+     * Watches an old instance's {@code failure()} from the start of its pair: records the death (read by
+     * {@link #oldIsDead()}) and hands it to the pair until the pair lets go (its destroy started, or it finished).
+     */
+    private static final class OldWatch {
+        volatile Pair pair;
+        volatile boolean dead;
+        volatile Throwable cause;
+
+        private OldWatch(Pair pair) {
+            this.pair = pair;
+        }
+
+        static OldWatch watch(Pair pair, Lifecycle old) {
+            OldWatch watch = new OldWatch(pair);
+            CompletionStage<Void> failure;
+            try {
+                failure = Objects.requireNonNull(old.failure(), "Lifecycle.failure returned null");
+            } catch (RuntimeException e) {
+                // Unlike a new instance, an old one that cannot be watched is not taken for dead: its steps tell.
+                SwapEngine.LOG.warn("cannot watch instance {} for failures", SwapEngine.idOf(old), e);
+                return watch;
+            }
+            failure.whenComplete((ignored, failed) -> watch.fire(failed));
+            return watch;
+        }
+
+        void fire(Throwable failed) {
+            cause = failed == null ? null : Wait.unwrap(failed);
+            dead = true;
+            Pair target = pair;
+            if (target != null) {
+                target.swap.execute(target::oldDied);
             }
         }
     }

@@ -69,6 +69,8 @@ final class SwapRun implements Wait.Context {
     private int frontReported;
     private int attachedCount;
     private final List<Pair> awaitingDestroy = new ArrayList<>();
+    /** Old instances found dead: destroyed at once, they do not hold the blue-green barrier. */
+    private int buried;
     /** Pairs that retire their old instance first and have not yet attached its replacement (or rolled back). */
     private int retiring;
     private boolean waitingForRoom;
@@ -233,8 +235,23 @@ final class SwapRun implements Wait.Context {
             return;
         }
         awaitingDestroy.add(pair);
-        if (haltCause == null && awaitingDestroy.size() == size) {
-            for (Pair each : List.copyOf(awaitingDestroy)) {
+        destroyAtBarrier();
+    }
+
+    /** A pair's old instance was found dead: it is destroyed at once, and the blue-green barrier no longer waits. */
+    void oldBuried(Pair pair) {
+        if (allAtOnce) {
+            awaitingDestroy.remove(pair);
+            buried++;
+            destroyAtBarrier();
+        }
+    }
+
+    private void destroyAtBarrier() {
+        if (haltCause == null && !awaitingDestroy.isEmpty() && awaitingDestroy.size() + buried == size) {
+            List<Pair> due = List.copyOf(awaitingDestroy);
+            awaitingDestroy.clear();
+            for (Pair each : due) {
                 each.destroyOld();
             }
         }
