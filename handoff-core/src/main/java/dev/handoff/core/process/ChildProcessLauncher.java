@@ -56,6 +56,7 @@ public final class ChildProcessLauncher implements Launcher {
     private final ProcessBuilder.Redirect output;
     private final Path socketParent;
     private final Duration exitTimeout;
+    private final Duration writeTimeout;
 
     private ChildProcessLauncher(Builder builder) {
         this.javaBinary = builder.javaBinary;
@@ -69,6 +70,7 @@ public final class ChildProcessLauncher implements Launcher {
         this.output = builder.output;
         this.socketParent = builder.socketParent;
         this.exitTimeout = builder.exitTimeout;
+        this.writeTimeout = builder.writeTimeout;
     }
 
     /** @return a builder; set either {@link Builder#mainClass} or {@link Builder#jar} */
@@ -100,7 +102,8 @@ public final class ChildProcessLauncher implements Launcher {
                 process.directory(workingDirectory.toFile());
             }
             process.redirectOutput(output).redirectError(output);
-            return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout));
+            return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
+                    writeTimeout));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();
@@ -148,6 +151,7 @@ public final class ChildProcessLauncher implements Launcher {
         private ProcessBuilder.Redirect output = ProcessBuilder.Redirect.INHERIT;
         private Path socketParent = Path.of(System.getProperty("java.io.tmpdir"));
         private Duration exitTimeout = Duration.ofSeconds(5);
+        private Duration writeTimeout = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -309,6 +313,20 @@ public final class ChildProcessLauncher implements Launcher {
          */
         public Builder exitTimeout(Duration timeout) {
             this.exitTimeout = Durations.positive("exitTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one line to a child (a command, an ERROR) may wait to be written; a child that
+         *                has not read its control channel for that long (its socket's buffer stays full) is
+         *                disconnected and fails ({@link ChildProcessInstance#failure()}). Writes never block the
+         *                caller: they are queued and written by a thread of each child's own. 5 seconds by default
+         * @return this builder
+         * @throws NullPointerException     when {@code timeout} is null
+         * @throws IllegalArgumentException when {@code timeout} is not positive
+         */
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = Durations.positive("writeTimeout", timeout);
             return this;
         }
 

@@ -58,6 +58,12 @@ public final class TestChild {
             case "intermediate":
                 intermediate();
                 break;
+            case "flood":
+                flood();
+                break;
+            case "deaf":
+                deaf();
+                break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
         }
@@ -148,6 +154,33 @@ public final class TestChild {
         channel.writeLine("HELLO 1 not-the-token");
         System.out.println("parent answered: " + channel.readLine());
         System.out.println("then: " + channel.readLine());
+        liveOut();
+    }
+
+    /**
+     * Says HELLO, then writes lines the parent must reject in a loop and never reads again: the parent's answers
+     * pile up unread. Lives on once the parent has disconnected it.
+     */
+    private static void flood() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        try {
+            while (true) {
+                channel.writeLine("NONSENSE");
+            }
+        } catch (IOException e) {
+            System.out.println("disconnected: " + e);
+        }
+        liveOut();
+    }
+
+    /** Says HELLO and READY, then never reads nor writes again, as if its agent's thread were stuck. */
+    private static void deaf() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        channel.writeLine("READY");
         liveOut();
     }
 

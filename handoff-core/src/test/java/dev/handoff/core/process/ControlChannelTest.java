@@ -1,0 +1,184 @@
+package dev.handoff.core.process;
+
+import dev.handoff.api.InstanceFailedException;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleState;
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.spi.Router;
+import dev.handoff.core.Orchestrator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static dev.handoff.core.process.ChildProcessLauncherTest.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The control channel never blocks the orchestrator: real child JVMs that flood the parent with lines, or stop
+ * reading what the parent writes, are disconnected and failed, and the swap or start that involves them ends by its
+ * own deadlines with its defined outcome.
+ */
+class ControlChannelTest {
+
+    /** Bounds every wait of these tests; well beyond the deadlines of the orchestrator under test. */
+    private static final Duration BOUND = Duration.ofSeconds(30);
+
+    @TempDir
+    Path logs;
+
+    private final Deque<String> modes = new ArrayDeque<>();
+    private final List<ChildProcessInstance> children = Collections.synchronizedList(new ArrayList<>());
+    private final AttachedSet router = new AttachedSet();
+    private final ExecutorService background = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "control-channel-test");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private Orchestrator orchestrator;
+
+    @AfterEach
+    void killEverything() throws Exception {
+        // Killed first, by pid: a parent blocked writing to a child is released only when the child goes away.
+        for (ChildProcessInstance child : List.copyOf(children)) {
+            child.processHandle().destroyForcibly();
+            child.processHandle().onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        }
+        if (orchestrator != null) {
+            orchestrator.close();
+        }
+        background.shutdownNow();
+    }
+
+    private final Launcher launcher = instanceId -> {
+        String mode;
+        synchronized (modes) {
+            mode = modes.removeFirst();
+        }
+        return ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments(mode)
+                .output(ProcessBuilder.Redirect.appendTo(logs.resolve(instanceId + ".log").toFile()))
+                .exitTimeout(Duration.ofSeconds(1))
+                .build()
+                .launch(instanceId)
+                .thenApply(handle -> {
+                    children.add((ChildProcessInstance) handle);
+                    return handle;
+                });
+    };
+
+    private Orchestrator orchestrator(String... childModes) {
+        modes.addAll(List.of(childModes));
+        orchestrator = Orchestrator.builder("channel", launcher, router)
+                .readyTimeout(Duration.ofSeconds(20))
+                .detachTimeout(Duration.ofSeconds(10))
+                .drainTimeout(Duration.ofSeconds(10))
+                .destroyTimeout(Duration.ofSeconds(10))
+                .build();
+        return orchestrator;
+    }
+
+    private static <T> T bounded(CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private ChildProcessInstance only(List<Lifecycle> instances) {
+        assertThat(instances).hasSize(1);
+        return (ChildProcessInstance) instances.get(0);
+    }
+
+    @Test
+    void aNewChildThatFloodsWithoutReadingIsDisconnectedAndTheSwapRollsBack() throws Exception {
+        // given a group of one child that serves
+        Orchestrator swaps = orchestrator("ready", "flood");
+        bounded(swaps.start(1));
+        ChildProcessInstance old = only(swaps.instances());
+
+        // when the swap's new child writes lines in a loop and never reads the parent's answers
+        SwapResult result = bounded(swaps.swap(Plan.oneForOne()));
+
+        // then the swap ends rolled back: the flooder failed, was disconnected and destroyed; the old child serves on
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.ROLLED_BACK);
+        ChildProcessInstance flooder = children.get(1);
+        assertThatThrownBy(() -> get(flooder.failure())).cause()
+                .isInstanceOf(InstanceFailedException.class)
+                .hasMessageContaining("disconnected");
+        assertThat(bounded(flooder.onExit())).as("destroyed by the rollback").isNotNull();
+        assertThat(only(swaps.instances())).isSameAs(old);
+        assertThat(router.attached).containsExactly(old.id());
+        assertThat(get(old.status()).state()).isEqualTo(LifecycleState.READY);
+    }
+
+    @Test
+    void aStartWhoseChildFloodsEndsAndLeavesNothingRunning() throws Exception {
+        Orchestrator group = orchestrator("flood");
+
+        CompletionStage<SwapResult> start = group.start(1);
+
+        assertThatThrownBy(() -> bounded(start)).cause().hasMessageContaining("disconnected");
+        assertThat(group.instances()).isEmpty();
+        assertThat(router.attached).isEmpty();
+        assertThat(bounded(children.get(0).onExit())).as("destroyed by the rollback").isNotNull();
+    }
+
+    @Test
+    void anOldChildThatStopsReadingIsFailedAndTheSwapStillEnds() throws Exception {
+        // given a group of one child that said READY and then stopped reading its control channel
+        Orchestrator swaps = orchestrator("deaf", "ready");
+        bounded(swaps.start(1));
+        ChildProcessInstance deaf = only(swaps.instances());
+
+        // when the parent has more to tell it than the socket holds (a monitor asking its status), and a swap runs
+        CompletableFuture<Void> asking = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 1_000; i++) {
+                deaf.status();
+            }
+        }, background);
+        SwapResult result = bounded(swaps.swap(Plan.oneForOne()));
+
+        // then the swap ended with one of its defined outcomes, nobody waited on the socket, and the deaf child
+        // was disconnected as failed and destroyed
+        assertThat(result.outcome()).isIn(SwapOutcome.COMMITTED, SwapOutcome.ROLLED_BACK, SwapOutcome.FORCED);
+        bounded(asking);
+        assertThatThrownBy(() -> get(deaf.failure())).cause()
+                .isInstanceOf(InstanceFailedException.class)
+                .hasMessageContaining("stopped reading");
+        assertThat(bounded(deaf.onExit())).isNotNull();
+    }
+
+    /** Attaches and detaches at once, remembering which instances are attached. */
+    private static final class AttachedSet implements Router {
+        final Set<String> attached = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public CompletionStage<Void> attach(Lifecycle instance) {
+            attached.add(instance.id());
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<Void> detach(Lifecycle instance) {
+            attached.remove(instance.id());
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+}
