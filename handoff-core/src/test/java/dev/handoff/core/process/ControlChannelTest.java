@@ -9,10 +9,17 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.handoff.core.internal.process.ChildProcess;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,10 +34,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.handoff.core.process.ChildProcessLauncherTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The control channel never blocks the orchestrator: real child JVMs that flood the parent with lines, or stop
@@ -54,9 +64,18 @@ class ControlChannelTest {
         return thread;
     });
     private Orchestrator orchestrator;
+    private final Logger parentLogger = (Logger) LoggerFactory.getLogger(ChildProcess.class);
+    private final ListAppender<ILoggingEvent> parentLog = new ListAppender<>();
+
+    @BeforeEach
+    void captureParentLogs() {
+        parentLog.start();
+        parentLogger.addAppender(parentLog);
+    }
 
     @AfterEach
     void killEverything() throws Exception {
+        parentLogger.detachAppender(parentLog);
         // Killed first, by pid: a parent blocked writing to a child is released only when the child goes away.
         for (ChildProcessInstance child : List.copyOf(children)) {
             child.processHandle().destroyForcibly();
@@ -97,6 +116,14 @@ class ControlChannelTest {
         return orchestrator;
     }
 
+    /** Launches one child outside an orchestrator. */
+    private ChildProcessInstance launch(String instanceId, String mode) throws Exception {
+        synchronized (modes) {
+            modes.add(mode);
+        }
+        return (ChildProcessInstance) bounded(launcher.launch(instanceId));
+    }
+
     private static <T> T bounded(CompletionStage<T> stage) throws Exception {
         return stage.toCompletableFuture().get(BOUND.toSeconds(), TimeUnit.SECONDS);
     }
@@ -121,7 +148,7 @@ class ControlChannelTest {
         ChildProcessInstance flooder = children.get(1);
         assertThatThrownBy(() -> get(flooder.failure())).cause()
                 .isInstanceOf(InstanceFailedException.class)
-                .hasMessageContaining("disconnected");
+                .hasMessageContaining("flooded its control channel");
         assertThat(bounded(flooder.onExit())).as("destroyed by the rollback").isNotNull();
         assertThat(only(swaps.instances())).isSameAs(old);
         assertThat(router.attached).containsExactly(old.id());
@@ -134,7 +161,7 @@ class ControlChannelTest {
 
         CompletionStage<SwapResult> start = group.start(1);
 
-        assertThatThrownBy(() -> bounded(start)).cause().hasMessageContaining("disconnected");
+        assertThatThrownBy(() -> bounded(start)).cause().hasMessageContaining("flooded its control channel");
         assertThat(group.instances()).isEmpty();
         assertThat(router.attached).isEmpty();
         assertThat(bounded(children.get(0).onExit())).as("destroyed by the rollback").isNotNull();
@@ -163,6 +190,47 @@ class ControlChannelTest {
                 .isInstanceOf(InstanceFailedException.class)
                 .hasMessageContaining("stopped reading");
         assertThat(bounded(deaf.onExit())).isNotNull();
+    }
+
+    @Test
+    void rejectedLinesAreAnsweredAndLoggedAtMostTenASecondAndTheRestIsCounted() throws Exception {
+        // given a child that sends 50 lines the parent must reject, all at once, then READY
+        ChildProcessInstance child = launch("burst", "burst");
+
+        // when it is asked for its status once it is ready (it reports how many ERRORs reached it before that)
+        bounded(child.whenReady());
+        assertThat(get(child.status()).state()).isEqualTo(LifecycleState.READY);
+
+        // then about ten were answered with ERROR and logged, the others were counted in one line, and a burst
+        // under the flood limit did not cost the child its place
+        await().atMost(BOUND).untilAsserted(() -> assertThat(childLog("burst"))
+                .contains("errors before the first command: "));
+        Matcher answered = Pattern.compile("errors before the first command: (\\d+)").matcher(childLog("burst"));
+        assertThat(answered.find()).isTrue();
+        int errors = Integer.parseInt(answered.group(1));
+        assertThat(errors).isBetween(10, 12);
+        Pattern counted = Pattern.compile(".*: (\\d+) more line\\(s\\) from child process \\d+ rejected in the last "
+                + "second, neither answered nor logged \\(at most 10 a second are\\)");
+        await().atMost(BOUND).untilAsserted(() -> assertThat(warnings())
+                .anyMatch(message -> counted.matcher(message).matches()));
+        long logged = warnings().stream().filter(message -> message.contains("rejected a line from child process"))
+                .count();
+        long unlogged = warnings().stream().map(counted::matcher).filter(Matcher::matches)
+                .mapToLong(match -> Long.parseLong(match.group(1))).sum();
+        assertThat(logged).isEqualTo(errors);
+        assertThat(logged + unlogged).isEqualTo(50);
+        assertThat(child.failure().toCompletableFuture()).isNotDone();
+        get(child.destroy());
+    }
+
+    private String childLog(String instanceId) throws Exception {
+        return Files.readString(logs.resolve(instanceId + ".log"));
+    }
+
+    private List<String> warnings() {
+        synchronized (parentLog) {
+            return parentLog.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     /** Attaches and detaches at once, remembering which instances are attached. */

@@ -64,6 +64,9 @@ public final class TestChild {
             case "deaf":
                 deaf();
                 break;
+            case "burst":
+                burst();
+                break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
         }
@@ -182,6 +185,39 @@ public final class TestChild {
         expect(channel.readLine(), "WELCOME 1");
         channel.writeLine("READY");
         liveOut();
+    }
+
+    /**
+     * Says HELLO, sends 50 lines the parent must reject at once, then READY; prints how many ERRORs reached it
+     * before the parent's first command, and answers commands as an agent would.
+     */
+    private static void burst() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        for (int i = 0; i < 50; i++) {
+            channel.writeLine("NONSENSE");
+        }
+        channel.writeLine("READY");
+        int errors = 0;
+        boolean reported = false;
+        String line;
+        while ((line = channel.readLine()) != null) {
+            if (line.startsWith("ERROR ")) {
+                errors++;
+                continue;
+            }
+            if (!reported) {
+                System.out.println("errors before the first command: " + errors);
+                System.out.flush();
+                reported = true;
+            }
+            channel.writeLine("STATUS in-flight=0 state=READY");
+            if (line.equals("EXIT")) {
+                System.exit(0);
+            }
+        }
+        System.exit(3);
     }
 
     /** Starts a grandchild through a launcher, prints its pid, and lives on. */

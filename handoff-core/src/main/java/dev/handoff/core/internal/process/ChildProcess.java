@@ -29,6 +29,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The parent's side of one child process: the process, its control channel and the state of the conversation.
@@ -40,7 +41,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@code handoff-child-<id>-writer}) ever writes to the socket: a command or an ERROR is queued, never written by
  * the caller, so neither the orchestrator's executor nor the reader waits on a child that does not read, and no lock
  * is held across a write. A line not written within the write timeout means the child stopped reading: it is
- * disconnected and failed. Every stage this class returns completes on a shared event thread, never on the reader
+ * disconnected and failed.
+ *
+ * <p>What a child can make the parent do is bounded too. A line the parent rejects, and an ERROR that answers no
+ * command, is <em>unsolicited</em>: a child that sends more than {@value #FLOOD_LINES_PER_SECOND} of them in a burst,
+ * or more than that a second for longer (a token bucket), floods: it is disconnected and failed. So is a child whose
+ * line runs past {@link LineChannel#MAX_DISCARDED_BYTES} without a terminator. Rejections are answered with ERROR and
+ * logged at WARN at most {@value #ERRORS_PER_SECOND} a second; the others are counted, and the count is logged once
+ * a second while there are any. Every stage this class returns completes on a shared event thread, never on the reader
  * thread or the process reaper, so that a caller's continuation cannot stall the channel. Thread-safe.
  */
 public final class ChildProcess implements ChildProcessInstance {
@@ -49,6 +57,10 @@ public final class ChildProcess implements ChildProcessInstance {
     static final Duration CONTROL_LOSS_GRACE = Duration.ofSeconds(2);
     /** How long {@link #destroy()} waits after SIGKILL before it reports the process as stuck. */
     static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    /** How many unsolicited lines a child may send in a burst, and a second; beyond, it floods. */
+    static final int FLOOD_LINES_PER_SECOND = 100;
+    /** How many rejected lines a second are answered with ERROR and logged; the others are counted. */
+    static final int ERRORS_PER_SECOND = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
     private static final Executor EVENTS = Executors.newCachedThreadPool(daemonThreads("handoff-child-events-"));
@@ -66,6 +78,14 @@ public final class ChildProcess implements ChildProcessInstance {
     private final CompletableFuture<Integer> exit;
     private final AtomicBoolean destroyRequested = new AtomicBoolean();
     private final AtomicBoolean refreshing = new AtomicBoolean();
+    /** Unsolicited lines: a child that runs out of them floods. Taken by the reader thread. */
+    private final Allowance unsolicited = new Allowance(FLOOD_LINES_PER_SECOND, System::nanoTime);
+    /** Rejections answered and logged. Taken by the reader thread. */
+    private final Allowance rejections = new Allowance(ERRORS_PER_SECOND, System::nanoTime);
+    /** Rejections neither answered nor logged since the last report. */
+    private final AtomicLong unreported = new AtomicLong();
+    /** Whether the agent sent its FAILED event (once). Confined to the reader thread. */
+    private boolean failedReported;
 
     private final Object lock = new Object();
     /** Null until the agent has connected and passed the handshake. Guarded by {@code lock}. */
@@ -373,19 +393,23 @@ public final class ChildProcess implements ChildProcessInstance {
                 handle(line);
             }
             connectionEnded("the agent closed the control channel");
+        } catch (LineChannel.EndlessLine e) {
+            flooded(e.getMessage());
         } catch (IOException e) {
             connectionEnded("the control channel failed: " + e.getMessage());
         }
     }
 
+    /** @return the next line, or null at the end of the stream or once the conversation is over */
     private String readLine(LineChannel connection) throws IOException {
-        while (true) {
+        while (!isClosed()) {
             try {
                 return connection.readLine();
             } catch (ProtocolViolation violation) {
                 reject(violation.getMessage());
             }
         }
+        return null;
     }
 
     /** Queues a line for the child; never blocks. The outbox exists: the agent has connected. */
@@ -449,7 +473,10 @@ public final class ChildProcess implements ChildProcessInstance {
             case Protocol.FAILED:
                 if (rest.isBlank()) {
                     reject("FAILED needs a reason");
+                } else if (failedReported) {
+                    reject("unexpected FAILED: the instance already reported FAILED");
                 } else {
+                    failedReported = true;
                     moveTo(LifecycleState.FAILED);
                     LOG.warn("instance {}: child process {} reported FAILED: {}", id, process.pid(), rest);
                     // The channel stays open: the orchestrator destroys the instance, by EXIT first.
@@ -517,7 +544,14 @@ public final class ChildProcess implements ChildProcessInstance {
         }
         // An ERROR is never answered, or two confused peers could reject each other's errors forever.
         if (pending == null) {
-            LOG.warn("instance {}: the agent reported an error: {}", id, reason);
+            if (!countUnsolicited()) {
+                return;
+            }
+            if (rejections.tryTake()) {
+                LOG.warn("instance {}: the agent reported an error: {}", id, reason);
+            } else {
+                countUnreported();
+            }
         } else {
             LOG.warn("instance {}: the agent rejected {}: {}", id, pending.command.wire(), reason);
             pending.reply.completeExceptionally(new HandoffException("instance " + id + ": the child rejected "
@@ -525,9 +559,51 @@ public final class ChildProcess implements ChildProcessInstance {
         }
     }
 
+    /** Answers a line the parent cannot take with ERROR, within the rate limit; a child that floods is dropped. */
     private void reject(String reason) {
-        LOG.warn("instance {}: rejected a line from child process {}: {}", id, process.pid(), reason);
-        reply(Protocol.error(reason));
+        if (!countUnsolicited()) {
+            return;
+        }
+        if (rejections.tryTake()) {
+            LOG.warn("instance {}: rejected a line from child process {}: {}", id, process.pid(), reason);
+            reply(Protocol.error(reason));
+        } else {
+            countUnreported();
+        }
+    }
+
+    /** @return false when the line was one too many: the child floods, and has been disconnected */
+    private boolean countUnsolicited() {
+        if (unsolicited.tryTake()) {
+            return true;
+        }
+        flooded("more than " + FLOOD_LINES_PER_SECOND + " lines a second that nobody asked for");
+        return false;
+    }
+
+    /** Counts a rejection neither answered nor logged; the first of a series schedules the report of the count. */
+    private void countUnreported() {
+        if (unreported.getAndIncrement() == 0) {
+            CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS, EVENTS).execute(this::reportUnreported);
+        }
+    }
+
+    private void reportUnreported() {
+        long count = unreported.getAndSet(0);
+        if (count > 0) {
+            LOG.warn("instance {}: {} more line(s) from child process {} rejected in the last second, neither answered"
+                    + " nor logged (at most {} a second are)", id, count, process.pid(), ERRORS_PER_SECOND);
+        }
+    }
+
+    private void flooded(String how) {
+        if (isClosed()) {
+            return;
+        }
+        LOG.warn("instance {}: child process {} floods its control channel ({}); disconnecting it", id,
+                process.pid(), how);
+        disconnect(new InstanceFailedException(id, "flooded its control channel (" + how + "); disconnected",
+                null));
     }
 
     // ---- endings ----------------------------------------------------------------------------------------------
