@@ -9,7 +9,9 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.handoff.core.internal.process.ChildProcess;
@@ -17,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
@@ -40,6 +44,7 @@ import java.util.regex.Pattern;
 import static dev.handoff.core.process.ChildProcessLauncherTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -71,11 +76,13 @@ class ControlChannelTest {
     void captureParentLogs() {
         parentLog.start();
         parentLogger.addAppender(parentLog);
+        parentLogger.setLevel(Level.DEBUG);
     }
 
     @AfterEach
     void killEverything() throws Exception {
         parentLogger.detachAppender(parentLog);
+        parentLogger.setLevel(null);
         // Killed first, by pid: a parent blocked writing to a child is released only when the child goes away.
         for (ChildProcessInstance child : List.copyOf(children)) {
             child.processHandle().destroyForcibly();
@@ -94,7 +101,7 @@ class ControlChannelTest {
         }
         return ChildProcessLauncher.builder()
                 .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
-                .arguments(mode)
+                .arguments(mode.split(" "))
                 .output(ProcessBuilder.Redirect.appendTo(logs.resolve(instanceId + ".log").toFile()))
                 .exitTimeout(Duration.ofSeconds(1))
                 .build()
@@ -220,6 +227,43 @@ class ControlChannelTest {
         assertThat(logged).isEqualTo(errors);
         assertThat(logged + unlogged).isEqualTo(50);
         assertThat(child.failure().toCompletableFuture()).isNotDone();
+        get(child.destroy());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"extra-word", "token-as-version", "misspelt", "token-alone", "wrong-version"})
+    void aMalformedHelloIsRejectedWithoutQuotingAnyOfTheToken(String variant) throws Exception {
+        // given a child that sends a malformed HELLO carrying its token
+        Path tokenFile = logs.resolve("token-" + variant);
+        ChildProcessInstance child = launch("hello-" + variant, "bad-hello " + variant + " " + tokenFile);
+
+        // when the parent rejects the handshake
+        Throwable failure = catchThrowable(() -> get(child.whenReady()));
+        await().atMost(BOUND).untilAsserted(() -> assertThat(childLog("hello-" + variant)).contains("then: null"));
+
+        // then neither the failure, nor a line the parent logged, nor its answer to the child quotes the token
+        String token = Files.readString(tokenFile);
+        assertThat(token).hasSize(64);
+        assertThat(failure).isNotNull().hasMessageContaining("handshake rejected");
+        List<String> texts = new ArrayList<>();
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            texts.add(String.valueOf(cause.getMessage()));
+        }
+        synchronized (parentLog) {
+            for (ILoggingEvent event : parentLog.list) {
+                texts.add(event.getFormattedMessage());
+                for (IThrowableProxy thrown = event.getThrowableProxy(); thrown != null; thrown = thrown.getCause()) {
+                    texts.add(String.valueOf(thrown.getMessage()));
+                }
+            }
+        }
+        texts.add(childLog("hello-" + variant));
+        assertThat(texts).anyMatch(text -> text.contains("handshake"));
+        for (int start = 0; start + 8 <= token.length(); start++) {
+            String piece = token.substring(start, start + 8);
+            assertThat(texts).as("a text quotes the token's characters %d to %d", start, start + 8)
+                    .noneMatch(text -> text.contains(piece));
+        }
         get(child.destroy());
     }
 

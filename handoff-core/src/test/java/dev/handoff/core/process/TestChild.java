@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -66,6 +68,9 @@ public final class TestChild {
                 break;
             case "burst":
                 burst();
+                break;
+            case "bad-hello":
+                badHello(args[1], Path.of(args[2]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -150,6 +155,40 @@ public final class TestChild {
             }
         }
         System.exit(3);
+    }
+
+    /**
+     * Writes its token to {@code tokenFile} (for the test to look for it), then sends a HELLO that carries the token
+     * but is malformed the way {@code variant} says, and prints the parent's answer.
+     */
+    private static void badHello(String variant, Path tokenFile) throws IOException, LineChannel.ProtocolViolation {
+        String token = System.getenv(Protocol.TOKEN_ENV);
+        Files.writeString(tokenFile, token);
+        String hello;
+        switch (variant) {
+            case "extra-word":
+                hello = "HELLO 1 " + token + " extra";
+                break;
+            case "token-as-version":
+                hello = "HELLO " + token + " 1";
+                break;
+            case "misspelt":
+                hello = "HELO 1 " + token;
+                break;
+            case "token-alone":
+                hello = token;
+                break;
+            case "wrong-version":
+                hello = "HELLO 2 " + token;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown variant " + variant);
+        }
+        LineChannel channel = connect();
+        channel.writeLine(hello);
+        System.out.println("parent answered: " + channel.readLine());
+        System.out.println("then: " + channel.readLine());
+        liveOut();
     }
 
     private static void badToken() throws IOException, LineChannel.ProtocolViolation {

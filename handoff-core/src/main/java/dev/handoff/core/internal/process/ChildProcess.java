@@ -431,13 +431,16 @@ public final class ChildProcess implements ChildProcessInstance {
             connectionEnded("the agent closed the control channel before its HELLO");
             return false;
         }
+        // The HELLO carries the token: no part of the line is quoted, in a log line, an exception or the ERROR.
         String[] words = hello.split(" ", -1);
         String problem = null;
-        if (words.length != 3 || !words[0].equals(Protocol.HELLO)) {
-            problem = "expected 'HELLO <version> <token>' first, but got '" + Protocol.shorten(hello) + "'";
+        if (words.length != 3) {
+            problem = "expected 'HELLO <version> <token>' first, but got a line of " + words.length + " word(s)";
+        } else if (!words[0].equals(Protocol.HELLO)) {
+            problem = "expected 'HELLO <version> <token>' first, but the first word is not HELLO";
         } else if (!words[1].equals(Integer.toString(Protocol.VERSION))) {
-            problem = "unsupported protocol version '" + Protocol.shorten(words[1]) + "'; this parent speaks "
-                    + Protocol.VERSION;
+            problem = "unsupported protocol version " + (words[1].matches("[0-9]{1,4}") ? words[1]
+                    : "(not a number of up to 4 digits)") + "; this parent speaks " + Protocol.VERSION;
         } else if (!socket.tokenMatches(words[2])) {
             problem = "wrong token";
         }
