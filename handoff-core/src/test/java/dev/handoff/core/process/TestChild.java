@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -68,6 +69,18 @@ public final class TestChild {
                 break;
             case "burst":
                 burst();
+                break;
+            case "exit-at-once":
+                System.exit(CRASH_STATUS);
+                break;
+            case "no-agent":
+                liveOut();
+                break;
+            case "attach-when-orphaned":
+                attachWhenOrphaned(Long.parseLong(args[1]));
+                break;
+            case "intermediate-early":
+                intermediateEarly(args[1], Path.of(args[2]));
                 break;
             case "bad-hello":
                 badHello(args[1], Path.of(args[2]));
@@ -268,6 +281,39 @@ public final class TestChild {
                 .build();
         Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
         grandchild.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
+        System.out.flush();
+        liveOut();
+    }
+
+    /** Waits until its parent has exited, then tries to attach (the parent's socket is gone) and exits. */
+    private static void attachWhenOrphaned(long parentPid) throws Exception {
+        // By pid: the parent may be gone before this JVM has started, and then parent() names another process.
+        Optional<ProcessHandle> parent = ProcessHandle.of(parentPid);
+        if (parent.isPresent()) {
+            parent.get().onExit().get(LIFETIME.toSeconds(), TimeUnit.SECONDS);
+        }
+        try {
+            ChildAgent.attach(InstanceLifecycle.newBuilder("orphan").build());
+            System.out.println("attached to a dead parent");
+        } catch (RuntimeException e) {
+            System.out.println("could not attach: " + e.getMessage());
+        }
+        System.exit(CRASH_STATUS);
+    }
+
+    /**
+     * Starts a grandchild in {@code mode} (its pid as the grandchild's second argument) through a launcher whose
+     * socket folders go into {@code socketParent}, prints the grandchild's pid at once (ready or not), and lives on.
+     */
+    private static void intermediateEarly(String mode, Path socketParent) throws Exception {
+        ChildProcessLauncher launcher = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments(mode, Long.toString(ProcessHandle.current().pid()))
+                .socketParent(socketParent)
+                .output(ProcessBuilder.Redirect.INHERIT)
+                .build();
+        Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
         System.out.flush();
         liveOut();
