@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Step 1 for instances that run as child JVMs: starts {@code java [jvm options] -cp <classpath> <main class>
@@ -57,6 +58,7 @@ public final class ChildProcessLauncher implements Launcher {
     private final Path socketParent;
     private final Duration exitTimeout;
     private final Duration writeTimeout;
+    private final List<Consumer<? super ChildProcessInstance>> afterExit;
 
     private ChildProcessLauncher(Builder builder) {
         this.javaBinary = builder.javaBinary;
@@ -71,6 +73,7 @@ public final class ChildProcessLauncher implements Launcher {
         this.socketParent = builder.socketParent;
         this.exitTimeout = builder.exitTimeout;
         this.writeTimeout = builder.writeTimeout;
+        this.afterExit = List.copyOf(builder.afterExit);
     }
 
     /** @return a builder; set either {@link Builder#mainClass} or {@link Builder#jar} */
@@ -103,7 +106,7 @@ public final class ChildProcessLauncher implements Launcher {
             }
             process.redirectOutput(output).redirectError(output);
             return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
-                    writeTimeout));
+                    writeTimeout, afterExit));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();
@@ -152,6 +155,7 @@ public final class ChildProcessLauncher implements Launcher {
         private Path socketParent = Path.of(System.getProperty("java.io.tmpdir"));
         private Duration exitTimeout = Duration.ofSeconds(5);
         private Duration writeTimeout = Duration.ofSeconds(5);
+        private final List<Consumer<? super ChildProcessInstance>> afterExit = new ArrayList<>();
 
         private Builder() {
         }
@@ -327,6 +331,22 @@ public final class ChildProcessLauncher implements Launcher {
          */
         public Builder writeTimeout(Duration timeout) {
             this.writeTimeout = Durations.positive("writeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Adds an action to run once for each child this launcher starts, after its process has exited, whatever
+         * the reason (destroyed, crashed, killed), e.g. to delete what the child left on disk. It runs on a JDK
+         * thread after the exit was handled ({@link ChildProcessInstance#failure()}, the stages waiting for
+         * answers), so it must be short; an exception it throws is logged and ignored. Actions run in the order
+         * added. When this JVM exits, its shutdown hook destroys the children but does not wait for these actions.
+         *
+         * @param action what to run, given the child that exited
+         * @return this builder
+         * @throws NullPointerException when {@code action} is null
+         */
+        public Builder afterExit(Consumer<? super ChildProcessInstance> action) {
+            afterExit.add(Objects.requireNonNull(action, "afterExit action must not be null"));
             return this;
         }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The parent's side of one child process: the process, its control channel and the state of the conversation.
@@ -70,6 +71,7 @@ public final class ChildProcess implements ChildProcessInstance {
     private final ControlSocket socket;
     private final Duration exitTimeout;
     private final Duration writeTimeout;
+    private final List<Consumer<? super ChildProcessInstance>> afterExit;
 
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
@@ -106,14 +108,16 @@ public final class ChildProcess implements ChildProcessInstance {
     private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
 
     private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout,
-                         Duration writeTimeout) {
+                         Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit) {
         this.id = id;
         this.process = process;
         this.socket = socket;
         this.exitTimeout = exitTimeout;
         this.writeTimeout = writeTimeout;
+        this.afterExit = List.copyOf(afterExit);
         this.exit = process.onExit().thenApply(ended -> {
             onProcessExit(ended.exitValue());
+            runAfterExit();
             return ended.exitValue();
         });
     }
@@ -128,11 +132,13 @@ public final class ChildProcess implements ChildProcessInstance {
      * @param exitTimeout  how long {@link #destroy()} waits after EXIT, and again after SIGTERM
      * @param writeTimeout how long one line to the child may take to be written before the child counts as no
      *                     longer reading
+     * @param afterExit    run once the process has exited and the exit has been handled, in order
      * @return the started child
      * @throws IOException when the process cannot be started (the socket is closed)
      */
     public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
-                                     Duration writeTimeout) throws IOException {
+                                     Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit)
+            throws IOException {
         Process process;
         try {
             process = builder.start();
@@ -141,7 +147,7 @@ public final class ChildProcess implements ChildProcessInstance {
             throw e;
         }
         LiveChildren.register(process);
-        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout, writeTimeout);
+        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout, writeTimeout, afterExit);
         Thread reader = new Thread(child::converse, "handoff-child-" + id);
         reader.setDaemon(true);
         reader.start();
@@ -695,6 +701,17 @@ public final class ChildProcess implements ChildProcessInstance {
         }
         moveTo(destroyRequested.get() ? LifecycleState.STOPPED : LifecycleState.FAILED);
         fail(cause);
+    }
+
+    private void runAfterExit() {
+        for (Consumer<? super ChildProcessInstance> action : afterExit) {
+            try {
+                action.accept(this);
+            } catch (RuntimeException e) {
+                LOG.warn("instance {}: an action after the exit of child process {} threw; ignored", id,
+                        process.pid(), e);
+            }
+        }
     }
 
     private void reportFailure(Throwable cause) {
