@@ -642,7 +642,9 @@ public final class ChildProcess implements ChildProcessInstance {
     /** Drops the channel at once, without flushing what waits to be written, and fails the instance. */
     private void disconnect(InstanceFailedException cause) {
         closeOutbox();
-        moveTo(LifecycleState.FAILED);
+        if (!destroyRequested.get()) {
+            moveTo(LifecycleState.FAILED);
+        }
         fail(cause);
     }
 
