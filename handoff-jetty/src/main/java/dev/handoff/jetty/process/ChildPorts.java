@@ -39,10 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}.
  *
- * <p>Nothing is left on disk. A child's file is deleted when the child's process has exited, however it ended
- * (destroyed, crashed, killed: {@link #configure} registers this with the launcher), and by the child itself when its
- * JVM shuts down. {@link #close()} deletes the folder and whatever is in it; so does a shutdown hook when this JVM
- * exits without closing (only a JVM killed without running hooks leaves the folder behind).
+ * <p>Nothing is left on disk. A child's file is deleted once the child's process has exited, however it ended
+ * (destroyed, crashed, killed: {@link #configure} registers this with the launcher); not before, since a child
+ * terminated by SIGTERM still serves while it drains. {@link #close()} deletes the folder and whatever is in it; so
+ * does a shutdown hook when this JVM exits without closing (only a JVM killed without running hooks leaves the
+ * folder behind).
  *
  * <p>Thread-safe.
  */
@@ -56,8 +57,6 @@ public final class ChildPorts implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildPorts.class);
     private static final int DELETE_ATTEMPTS = 3;
-    /** Set once the child side registered the hook that deletes its file. */
-    private static final AtomicBoolean CHILD_HOOK = new AtomicBoolean();
 
     private final Path folder;
     private final Thread deleteOnExit;
@@ -186,10 +185,6 @@ public final class ChildPorts implements AutoCloseable {
             throw new HandoffException("cannot report port " + port + " to the parent in " + target + ": "
                     + e.getMessage(), e);
         }
-        if (CHILD_HOOK.compareAndSet(false, true)) {
-            // The child's end: its file goes with its JVM, also when the parent is gone and cannot delete it.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(target), "handoff-forget-port"));
-        }
     }
 
     private static Path temporary(Path file) {
@@ -200,7 +195,7 @@ public final class ChildPorts implements AutoCloseable {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            // Best effort: the parent deletes the file too, after the child's exit.
+            // Best effort: the parent deletes it with the child's file, after the child's exit.
         }
     }
 
