@@ -14,6 +14,12 @@ import java.util.concurrent.CompletionStage;
  * fails with it. {@link #destroy()} asks the agent to {@code EXIT}, sends SIGTERM ({@code Process.destroy()})
  * after a bounded wait, then SIGKILL ({@code destroyForcibly()}); after a destroy, the exit is not a failure.
  *
+ * <p>The methods never wait on the child: commands are queued and written by a thread of the child's own. A child
+ * that stops reading its control channel (a line not written within the launcher's write timeout) or floods it
+ * (see the {@code dev.handoff.core.process} package) is disconnected: {@link #failure()} completes exceptionally with
+ * an {@code InstanceFailedException} saying which, {@link #state()} is {@code FAILED}, and every command still
+ * waiting for an answer fails with it; {@link #destroy()} then goes straight to SIGTERM.
+ *
  * <p>Thread-safe.
  */
 public interface ChildProcessInstance extends Lifecycle {

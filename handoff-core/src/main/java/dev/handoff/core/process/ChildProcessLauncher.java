@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Step 1 for instances that run as child JVMs: starts {@code java [jvm options] -cp <classpath> <main class>
@@ -56,6 +57,8 @@ public final class ChildProcessLauncher implements Launcher {
     private final ProcessBuilder.Redirect output;
     private final Path socketParent;
     private final Duration exitTimeout;
+    private final Duration writeTimeout;
+    private final List<Consumer<? super ChildProcessInstance>> afterExit;
 
     private ChildProcessLauncher(Builder builder) {
         this.javaBinary = builder.javaBinary;
@@ -69,6 +72,8 @@ public final class ChildProcessLauncher implements Launcher {
         this.output = builder.output;
         this.socketParent = builder.socketParent;
         this.exitTimeout = builder.exitTimeout;
+        this.writeTimeout = builder.writeTimeout;
+        this.afterExit = List.copyOf(builder.afterExit);
     }
 
     /** @return a builder; set either {@link Builder#mainClass} or {@link Builder#jar} */
@@ -100,7 +105,8 @@ public final class ChildProcessLauncher implements Launcher {
                 process.directory(workingDirectory.toFile());
             }
             process.redirectOutput(output).redirectError(output);
-            return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout));
+            return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
+                    writeTimeout, afterExit));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();
@@ -148,6 +154,8 @@ public final class ChildProcessLauncher implements Launcher {
         private ProcessBuilder.Redirect output = ProcessBuilder.Redirect.INHERIT;
         private Path socketParent = Path.of(System.getProperty("java.io.tmpdir"));
         private Duration exitTimeout = Duration.ofSeconds(5);
+        private Duration writeTimeout = Duration.ofSeconds(5);
+        private final List<Consumer<? super ChildProcessInstance>> afterExit = new ArrayList<>();
 
         private Builder() {
         }
@@ -309,6 +317,36 @@ public final class ChildProcessLauncher implements Launcher {
          */
         public Builder exitTimeout(Duration timeout) {
             this.exitTimeout = Durations.positive("exitTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one line to a child (a command, an ERROR) may wait to be written; a child that
+         *                has not read its control channel for that long (its socket's buffer stays full) is
+         *                disconnected and fails ({@link ChildProcessInstance#failure()}). Writes never block the
+         *                caller: they are queued and written by a thread of each child's own. 5 seconds by default
+         * @return this builder
+         * @throws NullPointerException     when {@code timeout} is null
+         * @throws IllegalArgumentException when {@code timeout} is not positive
+         */
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = Durations.positive("writeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Adds an action to run once for each child this launcher starts, after its process has exited, whatever
+         * the reason (destroyed, crashed, killed), e.g. to delete what the child left on disk. It runs on a JDK
+         * thread after the exit was handled ({@link ChildProcessInstance#failure()}, the stages waiting for
+         * answers), so it must be short; an exception it throws is logged and ignored. Actions run in the order
+         * added. When this JVM exits, its shutdown hook destroys the children but does not wait for these actions.
+         *
+         * @param action what to run, given the child that exited
+         * @return this builder
+         * @throws NullPointerException when {@code action} is null
+         */
+        public Builder afterExit(Consumer<? super ChildProcessInstance> action) {
+            afterExit.add(Objects.requireNonNull(action, "afterExit action must not be null"));
             return this;
         }
 

@@ -28,10 +28,27 @@
  * </pre>
  * The child answers every line it receives, except an ERROR, with exactly one reply, in order, so the parent
  * matches replies to commands by their order. A side that receives a malformed, over-long, unknown or
- * unexpected line (a second READY, a DRAINED nobody asked for, a STATUS nobody waits for) logs it and answers
- * {@code ERROR <reason>}, and carries on; an ERROR is never answered, so two confused peers cannot loop. After
- * {@code EXIT} the child replies and calls {@code System.exit(0)}. When the channel closes without an EXIT, the
- * child exits by itself: its parent is gone.
+ * unexpected line (a second READY or FAILED, a DRAINED nobody asked for, a STATUS nobody waits for) logs it and
+ * answers {@code ERROR <reason>}, and carries on; an ERROR is never answered, so two confused peers cannot loop.
+ * After {@code EXIT} the child replies and calls {@code System.exit(0)}. When the channel closes without an EXIT,
+ * the child exits by itself: its parent is gone.
+ *
+ * <h2>Limits: the channel never blocks the orchestrator</h2>
+ * The parent never writes to a child on the caller's thread: each child's lines are queued (at most 1,024) and
+ * written by a thread of its own, so a command returns at once and no lock is held across a write. A line not
+ * written within {@link dev.handoff.core.process.ChildProcessLauncher.Builder#writeTimeout(java.time.Duration)}
+ * means the child stopped reading: it is disconnected and fails
+ * ({@link dev.handoff.core.process.ChildProcessInstance#failure()}). A line the parent rejects, and an ERROR that
+ * answers no command, is unsolicited: a child that sends more than 100 of them in a burst, or more than 100 a second
+ * sustained, or a line running past 64 KiB without a terminator, floods, and is disconnected and failed too. At most
+ * 10 rejected lines a second per child are answered with ERROR and logged; the rest are counted, and the count is
+ * logged once a second. No log line, exception or ERROR quotes the HELLO line, which carries the token.
+ *
+ * <h2>Temporary files</h2>
+ * The socket's folder is deleted once the child connected, when the child ends before that, when this JVM shuts
+ * down, and by the child's agent when it finds the socket dead (its parent was killed before it connected).
+ * {@link dev.handoff.core.process.ChildProcessLauncher.Builder#afterExit} lets an integrator delete what a child
+ * leaves on disk once its process has exited.
  *
  * <h2>Process exits</h2>
  * The parent watches each child with {@link java.lang.Process#onExit()}: an exit nobody asked for fails the

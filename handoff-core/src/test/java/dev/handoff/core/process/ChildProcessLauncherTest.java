@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -194,6 +195,39 @@ class ChildProcessLauncherTest {
                 .contains("parent answered: ERROR wrong token")
                 .contains("then: null"));
         get(child.destroy());
+    }
+
+    @Test
+    void actionsAfterExitRunForEveryChildHoweverItEnds() throws Exception {
+        // given a launcher with two actions after exit, the first of which throws
+        List<String> exited = new CopyOnWriteArrayList<>();
+        ChildProcessLauncher.Builder builder = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .output(ProcessBuilder.Redirect.appendTo(logs.resolve("after-exit.log").toFile()))
+                .afterExit(child -> {
+                    throw new IllegalStateException("a broken action");
+                })
+                .afterExit(child -> exited.add(child.id() + " " + child.processHandle().isAlive()));
+        Lifecycle destroyed = get(builder.arguments("ready").build().launch("destroyed"));
+        launched.add(destroyed);
+        Lifecycle crashed = get(ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments("crash-before-ready")
+                .afterExit(child -> exited.add(child.id() + " " + child.processHandle().isAlive()))
+                .build().launch("crashed"));
+        launched.add(crashed);
+
+        // when one child is destroyed and the other crashes
+        get(destroyed.whenReady());
+        get(destroyed.destroy());
+        assertThatThrownBy(() -> get(crashed.whenReady())).cause().isInstanceOf(ChildProcessExitedException.class);
+
+        // then the actions ran for each, once it had exited
+        await().atMost(WAIT).untilAsserted(() -> assertThat(exited)
+                .containsExactlyInAnyOrder("destroyed false", "crashed false"));
+        assertThatThrownBy(() -> ChildProcessLauncher.builder().afterExit(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("afterExit action must not be null");
     }
 
     @Test

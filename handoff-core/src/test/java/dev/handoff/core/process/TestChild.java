@@ -11,8 +11,11 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,6 +60,30 @@ public final class TestChild {
                 break;
             case "intermediate":
                 intermediate();
+                break;
+            case "flood":
+                flood();
+                break;
+            case "deaf":
+                deaf();
+                break;
+            case "burst":
+                burst();
+                break;
+            case "exit-at-once":
+                System.exit(CRASH_STATUS);
+                break;
+            case "no-agent":
+                liveOut();
+                break;
+            case "attach-when-orphaned":
+                attachWhenOrphaned(Long.parseLong(args[1]));
+                break;
+            case "intermediate-early":
+                intermediateEarly(args[1], Path.of(args[2]));
+                break;
+            case "bad-hello":
+                badHello(args[1], Path.of(args[2]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -143,12 +170,106 @@ public final class TestChild {
         System.exit(3);
     }
 
+    /**
+     * Writes its token to {@code tokenFile} (for the test to look for it), then sends a HELLO that carries the token
+     * but is malformed the way {@code variant} says, and prints the parent's answer.
+     */
+    private static void badHello(String variant, Path tokenFile) throws IOException, LineChannel.ProtocolViolation {
+        String token = System.getenv(Protocol.TOKEN_ENV);
+        Files.writeString(tokenFile, token);
+        String hello;
+        switch (variant) {
+            case "extra-word":
+                hello = "HELLO 1 " + token + " extra";
+                break;
+            case "token-as-version":
+                hello = "HELLO " + token + " 1";
+                break;
+            case "misspelt":
+                hello = "HELO 1 " + token;
+                break;
+            case "token-alone":
+                hello = token;
+                break;
+            case "wrong-version":
+                hello = "HELLO 2 " + token;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown variant " + variant);
+        }
+        LineChannel channel = connect();
+        channel.writeLine(hello);
+        System.out.println("parent answered: " + channel.readLine());
+        System.out.println("then: " + channel.readLine());
+        liveOut();
+    }
+
     private static void badToken() throws IOException, LineChannel.ProtocolViolation {
         LineChannel channel = connect();
         channel.writeLine("HELLO 1 not-the-token");
         System.out.println("parent answered: " + channel.readLine());
         System.out.println("then: " + channel.readLine());
         liveOut();
+    }
+
+    /**
+     * Says HELLO, then writes lines the parent must reject in a loop and never reads again: the parent's answers
+     * pile up unread. Lives on once the parent has disconnected it.
+     */
+    private static void flood() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        try {
+            while (true) {
+                channel.writeLine("NONSENSE");
+            }
+        } catch (IOException e) {
+            System.out.println("disconnected: " + e);
+        }
+        liveOut();
+    }
+
+    /** Says HELLO and READY, then never reads nor writes again, as if its agent's thread were stuck. */
+    private static void deaf() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        channel.writeLine("READY");
+        liveOut();
+    }
+
+    /**
+     * Says HELLO, sends 50 lines the parent must reject at once, then READY; prints how many ERRORs reached it
+     * before the parent's first command, and answers commands as an agent would.
+     */
+    private static void burst() throws IOException, LineChannel.ProtocolViolation {
+        LineChannel channel = connect();
+        channel.writeLine("HELLO 1 " + System.getenv(Protocol.TOKEN_ENV));
+        expect(channel.readLine(), "WELCOME 1");
+        for (int i = 0; i < 50; i++) {
+            channel.writeLine("NONSENSE");
+        }
+        channel.writeLine("READY");
+        int errors = 0;
+        boolean reported = false;
+        String line;
+        while ((line = channel.readLine()) != null) {
+            if (line.startsWith("ERROR ")) {
+                errors++;
+                continue;
+            }
+            if (!reported) {
+                System.out.println("errors before the first command: " + errors);
+                System.out.flush();
+                reported = true;
+            }
+            channel.writeLine("STATUS in-flight=0 state=READY");
+            if (line.equals("EXIT")) {
+                System.exit(0);
+            }
+        }
+        System.exit(3);
     }
 
     /** Starts a grandchild through a launcher, prints its pid, and lives on. */
@@ -160,6 +281,39 @@ public final class TestChild {
                 .build();
         Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
         grandchild.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
+        System.out.flush();
+        liveOut();
+    }
+
+    /** Waits until its parent has exited, then tries to attach (the parent's socket is gone) and exits. */
+    private static void attachWhenOrphaned(long parentPid) throws Exception {
+        // By pid: the parent may be gone before this JVM has started, and then parent() names another process.
+        Optional<ProcessHandle> parent = ProcessHandle.of(parentPid);
+        if (parent.isPresent()) {
+            parent.get().onExit().get(LIFETIME.toSeconds(), TimeUnit.SECONDS);
+        }
+        try {
+            ChildAgent.attach(InstanceLifecycle.newBuilder("orphan").build());
+            System.out.println("attached to a dead parent");
+        } catch (RuntimeException e) {
+            System.out.println("could not attach: " + e.getMessage());
+        }
+        System.exit(CRASH_STATUS);
+    }
+
+    /**
+     * Starts a grandchild in {@code mode} (its pid as the grandchild's second argument) through a launcher whose
+     * socket folders go into {@code socketParent}, prints the grandchild's pid at once (ready or not), and lives on.
+     */
+    private static void intermediateEarly(String mode, Path socketParent) throws Exception {
+        ChildProcessLauncher launcher = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments(mode, Long.toString(ProcessHandle.current().pid()))
+                .socketParent(socketParent)
+                .output(ProcessBuilder.Redirect.INHERIT)
+                .build();
+        Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
         System.out.flush();
         liveOut();

@@ -17,7 +17,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How a parent learns the port of a web server it started as a child JVM: each child binds any free port (port 0,
@@ -33,17 +37,35 @@ import java.util.stream.Stream;
  * HaproxyRouter router = HaproxyRouter.builder(adminSocket, "app").addressResolver(ports::address).build();
  * }</pre>
  *
- * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}. Thread-safe.
+ * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}.
+ *
+ * <p>Nothing is left on disk. A child's file is deleted once the child's process has exited, however it ended
+ * (destroyed, crashed, killed: {@link #configure} registers this with the launcher); not before, since a child
+ * terminated by SIGTERM still serves while it drains. {@link #close()} deletes the folder and whatever is in it; so
+ * does a shutdown hook when this JVM exits without closing (only a JVM killed without running hooks leaves the
+ * folder behind).
+ *
+ * <p>Thread-safe.
  */
 public final class ChildPorts implements AutoCloseable {
 
     /** The environment variable naming the folder where children write their ports. */
     public static final String FOLDER_ENV = "HANDOFF_PORT_FOLDER";
 
+    /** The prefix of the folders {@link #create()} makes. */
+    public static final String FOLDER_PREFIX = "handoff-ports-";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChildPorts.class);
+    private static final int DELETE_ATTEMPTS = 3;
+
     private final Path folder;
+    private final Thread deleteOnExit;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ChildPorts(Path folder) {
         this.folder = folder;
+        this.deleteOnExit = new Thread(this::deleteFolder, "handoff-delete-ports");
+        Runtime.getRuntime().addShutdownHook(deleteOnExit);
     }
 
     /**
@@ -53,11 +75,24 @@ public final class ChildPorts implements AutoCloseable {
      * @throws UncheckedIOException when the folder cannot be created
      */
     public static ChildPorts create() {
+        return create(Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /**
+     * Creates a fresh private folder (mode 0700) in {@code parent}.
+     *
+     * @param parent where to create the folder
+     * @return the ports of the children configured with it
+     * @throws NullPointerException when {@code parent} is null
+     * @throws UncheckedIOException when the folder cannot be created
+     */
+    public static ChildPorts create(Path parent) {
+        Objects.requireNonNull(parent, "parent must not be null");
         try {
-            return new ChildPorts(Files.createTempDirectory("handoff-ports-",
+            return new ChildPorts(Files.createTempDirectory(parent, FOLDER_PREFIX,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a folder for the children's ports", e);
+            throw new UncheckedIOException("cannot create a folder for the children's ports in " + parent, e);
         }
     }
 
@@ -68,12 +103,31 @@ public final class ChildPorts implements AutoCloseable {
 
     /**
      * @param launcher a launcher builder
-     * @return the same builder, with {@value #FOLDER_ENV} in the children's environment
+     * @return the same builder, with {@value #FOLDER_ENV} in the children's environment, and the deletion of each
+     *     child's file once its process has exited
      * @throws NullPointerException when {@code launcher} is null
      */
     public ChildProcessLauncher.Builder configure(ChildProcessLauncher.Builder launcher) {
-        return Objects.requireNonNull(launcher, "launcher must not be null").environment(FOLDER_ENV,
-                folder.toString());
+        return Objects.requireNonNull(launcher, "launcher must not be null")
+                .environment(FOLDER_ENV, folder.toString())
+                .afterExit(child -> forget(child.id()));
+    }
+
+    /**
+     * Deletes the file of an instance whose process has ended; {@link #configure} makes the launcher call it after
+     * each child's exit. Does nothing when there is no file.
+     *
+     * @param instanceId the instance's id
+     * @throws NullPointerException when {@code instanceId} is null
+     */
+    public void forget(String instanceId) {
+        Path file = folder.resolve(fileName(Objects.requireNonNull(instanceId, "instanceId must not be null")));
+        try {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(temporary(file));
+        } catch (IOException e) {
+            LOG.warn("could not delete the port file {} of instance {}", file, instanceId, e);
+        }
     }
 
     /**
@@ -118,7 +172,7 @@ public final class ChildPorts implements AutoCloseable {
             return;
         }
         Path target = Path.of(folder).resolve(fileName(ChildAgent.instanceId().get()));
-        Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
+        Path temporary = temporary(target);
         try {
             Files.writeString(temporary, host + ":" + port + "\n", StandardCharsets.US_ASCII);
             try {
@@ -127,8 +181,21 @@ public final class ChildPorts implements AutoCloseable {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
+            deleteQuietly(temporary);
             throw new HandoffException("cannot report port " + port + " to the parent in " + target + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    private static Path temporary(Path file) {
+        return file.resolveSibling(file.getFileName() + ".tmp");
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // Best effort: the parent deletes it with the child's file, after the child's exit.
         }
     }
 
@@ -147,19 +214,41 @@ public final class ChildPorts implements AutoCloseable {
         return name.append(".port").toString();
     }
 
-    /** Deletes the folder and the ports in it. Idempotent. */
+    /**
+     * Deletes the folder and the ports in it, also those of children still running (a child that reports after
+     * this fails to). Idempotent.
+     *
+     * @throws UncheckedIOException when the folder cannot be deleted
+     */
     @Override
     public void close() {
-        if (!Files.exists(folder)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(folder)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+        if (closed.compareAndSet(false, true)) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(deleteOnExit);
+            } catch (IllegalStateException e) {
+                // Closed during the JVM's shutdown: the hook runs, or ran, and deletes the same folder.
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + folder, e);
         }
+        IOException failure = deleteFolder();
+        if (failure != null) {
+            throw new UncheckedIOException("cannot delete " + folder, failure);
+        }
+    }
+
+    /** @return null when the folder is gone, else the last failure; a file written meanwhile is retried */
+    private IOException deleteFolder() {
+        IOException failure = null;
+        for (int attempt = 0; attempt < DELETE_ATTEMPTS && Files.exists(folder); attempt++) {
+            try (Stream<Path> paths = Files.walk(folder)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+                return null;
+            } catch (IOException | UncheckedIOException e) {
+                failure = e instanceof IOException io ? io : ((UncheckedIOException) e).getCause();
+            }
+        }
+        return Files.exists(folder) ? failure : null;
     }
 
     @Override

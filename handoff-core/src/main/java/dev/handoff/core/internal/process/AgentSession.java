@@ -9,9 +9,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,9 +75,7 @@ public final class AgentSession implements AutoCloseable {
         }
         LineChannel channel;
         try {
-            SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
-            socket.connect(UnixDomainSocketAddress.of(path));
-            channel = new LineChannel(socket);
+            channel = new LineChannel(open(Path.of(path)));
             channel.writeLine(Protocol.hello(token));
         } catch (IOException e) {
             throw new HandoffException("cannot connect to the parent's control socket " + path + ": "
@@ -82,6 +85,46 @@ public final class AgentSession implements AutoCloseable {
         AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel);
         session.start();
         return session;
+    }
+
+    private static SocketChannel open(Path path) throws IOException {
+        SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            socket.connect(UnixDomainSocketAddress.of(path));
+            return socket;
+        } catch (ConnectException e) {
+            socket.close();
+            removeDeadSocket(path);
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Nobody listens on the parent's socket: the parent was killed before this agent connected (it removes the socket
+     * and its folder itself on every other path). Removes them, if they look like what a launcher creates, so that
+     * nothing is left in the temporary folder.
+     */
+    private static void removeDeadSocket(Path path) {
+        Path folder = path.getParent();
+        if (folder == null || !path.getFileName().toString().equals(ControlSocket.SOCKET_NAME)
+                || !folder.getFileName().toString().startsWith(ControlSocket.FOLDER_PREFIX)) {
+            return;
+        }
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            if (attributes.isOther()) {
+                Files.deleteIfExists(path);
+                Files.deleteIfExists(folder);
+                LOG.info("removed the dead control socket {} and its folder", path);
+            }
+        } catch (IOException e) {
+            // Not there, not ours or not empty: leave it.
+            LOG.debug("left the dead control socket {} in place", path, e);
+        }
     }
 
     private static void awaitWelcome(LineChannel channel, Duration timeout) {

@@ -29,6 +29,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The parent's side of one child process: the process, its control channel and the state of the conversation.
@@ -36,9 +38,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * protocol.
  *
  * <p>One thread per child ({@code handoff-child-<id>}) accepts the agent's connection, checks its HELLO and
- * then reads its lines until the channel closes. Commands are written by the calling thread. Every stage this
- * class returns completes on a shared event thread, never on the reader thread or the process reaper, so that a
- * caller's continuation cannot stall the channel. Thread-safe.
+ * then reads its lines until the channel closes. Nothing but that thread's own {@link Outbox} writer
+ * ({@code handoff-child-<id>-writer}) ever writes to the socket: a command or an ERROR is queued, never written by
+ * the caller, so neither the orchestrator's executor nor the reader waits on a child that does not read, and no lock
+ * is held across a write. A line not written within the write timeout means the child stopped reading: it is
+ * disconnected and failed.
+ *
+ * <p>What a child can make the parent do is bounded too. A line the parent rejects, and an ERROR that answers no
+ * command, is <em>unsolicited</em>: a child that sends more than {@value #FLOOD_LINES_PER_SECOND} of them in a burst,
+ * or more than that a second for longer (a token bucket), floods: it is disconnected and failed. So is a child whose
+ * line runs past {@link LineChannel#MAX_DISCARDED_BYTES} without a terminator. Rejections are answered with ERROR and
+ * logged at WARN at most {@value #ERRORS_PER_SECOND} a second; the others are counted, and the count is logged once
+ * a second while there are any. Every stage this class returns completes on a shared event thread, never on the reader
+ * thread or the process reaper, so that a caller's continuation cannot stall the channel. Thread-safe.
  */
 public final class ChildProcess implements ChildProcessInstance {
 
@@ -46,6 +58,10 @@ public final class ChildProcess implements ChildProcessInstance {
     static final Duration CONTROL_LOSS_GRACE = Duration.ofSeconds(2);
     /** How long {@link #destroy()} waits after SIGKILL before it reports the process as stuck. */
     static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    /** How many unsolicited lines a child may send in a burst, and a second; beyond, it floods. */
+    static final int FLOOD_LINES_PER_SECOND = 100;
+    /** How many rejected lines a second are answered with ERROR and logged; the others are counted. */
+    static final int ERRORS_PER_SECOND = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
     private static final Executor EVENTS = Executors.newCachedThreadPool(daemonThreads("handoff-child-events-"));
@@ -54,6 +70,8 @@ public final class ChildProcess implements ChildProcessInstance {
     private final Process process;
     private final ControlSocket socket;
     private final Duration exitTimeout;
+    private final Duration writeTimeout;
+    private final List<Consumer<? super ChildProcessInstance>> afterExit;
 
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
@@ -62,10 +80,20 @@ public final class ChildProcess implements ChildProcessInstance {
     private final CompletableFuture<Integer> exit;
     private final AtomicBoolean destroyRequested = new AtomicBoolean();
     private final AtomicBoolean refreshing = new AtomicBoolean();
+    /** Unsolicited lines: a child that runs out of them floods. Taken by the reader thread. */
+    private final Allowance unsolicited = new Allowance(FLOOD_LINES_PER_SECOND, System::nanoTime);
+    /** Rejections answered and logged. Taken by the reader thread. */
+    private final Allowance rejections = new Allowance(ERRORS_PER_SECOND, System::nanoTime);
+    /** Rejections neither answered nor logged since the last report. */
+    private final AtomicLong unreported = new AtomicLong();
+    /** Whether the agent sent its FAILED event (once). Confined to the reader thread. */
+    private boolean failedReported;
 
     private final Object lock = new Object();
     /** Null until the agent has connected and passed the handshake. Guarded by {@code lock}. */
     private LineChannel channel;
+    /** Null until the agent has connected; then what every line to the child goes through. Guarded by {@code lock}. */
+    private Outbox outbox;
     /** Commands sent and not yet answered, in the order sent. Guarded by {@code lock}. */
     private final ArrayDeque<Pending> awaitingReply = new ArrayDeque<>();
     /** Commands asked before the agent connected, in order. Guarded by {@code lock}. */
@@ -79,13 +107,17 @@ public final class ChildProcess implements ChildProcessInstance {
     private volatile LifecycleState lastState = LifecycleState.STARTING;
     private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
 
-    private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout) {
+    private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout,
+                         Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit) {
         this.id = id;
         this.process = process;
         this.socket = socket;
         this.exitTimeout = exitTimeout;
+        this.writeTimeout = writeTimeout;
+        this.afterExit = List.copyOf(afterExit);
         this.exit = process.onExit().thenApply(ended -> {
             onProcessExit(ended.exitValue());
+            runAfterExit();
             return ended.exitValue();
         });
     }
@@ -97,11 +129,15 @@ public final class ChildProcess implements ChildProcessInstance {
      * @param builder     the child's command line, environment and redirects, with the socket's path and token
      *                    already in its environment
      * @param socket      the control socket the agent will connect to; owned by the child from now on
-     * @param exitTimeout how long {@link #destroy()} waits after EXIT, and again after SIGTERM
+     * @param exitTimeout  how long {@link #destroy()} waits after EXIT, and again after SIGTERM
+     * @param writeTimeout how long one line to the child may take to be written before the child counts as no
+     *                     longer reading
+     * @param afterExit    run once the process has exited and the exit has been handled, in order
      * @return the started child
      * @throws IOException when the process cannot be started (the socket is closed)
      */
-    public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout)
+    public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
+                                     Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit)
             throws IOException {
         Process process;
         try {
@@ -111,7 +147,7 @@ public final class ChildProcess implements ChildProcessInstance {
             throw e;
         }
         LiveChildren.register(process);
-        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout);
+        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout, writeTimeout, afterExit);
         Thread reader = new Thread(child::converse, "handoff-child-" + id);
         reader.setDaemon(true);
         reader.start();
@@ -309,15 +345,17 @@ public final class ChildProcess implements ChildProcessInstance {
         return pending.reply;
     }
 
-    /** Called with {@code lock} held, so that the reply queue is in the order the commands were written. */
+    /**
+     * Queues the command for the writer; never blocks. Called with {@code lock} held, so that the reply queue is in
+     * the order the commands are written.
+     */
     private void write(Pending pending) {
-        awaitingReply.addLast(pending);
-        try {
-            channel.writeLine(pending.command.wire());
-        } catch (IOException e) {
-            awaitingReply.removeLast();
+        if (outbox.offer(pending.command.wire())) {
+            awaitingReply.addLast(pending);
+        } else {
             pending.reply.completeExceptionally(new InstanceFailedException(id, "cannot send "
-                    + pending.command.wire() + " to process " + process.pid() + ": " + e.getMessage(), e));
+                    + pending.command.wire() + " to process " + process.pid() + ": " + Outbox.CAPACITY
+                    + " lines already wait to be written (the child does not read)", null));
         }
     }
 
@@ -334,14 +372,22 @@ public final class ChildProcess implements ChildProcessInstance {
             connectionEnded("the control socket closed before the agent connected (" + e.getMessage() + ")");
             return;
         }
+        Outbox lines = new Outbox("handoff-child-" + id + "-writer", connection, writeTimeout, this::stalled,
+                this::writeFailed);
+        synchronized (lock) {
+            if (closedCause != null) {
+                lines.close();
+                return;
+            }
+            outbox = lines;
+        }
         try {
             if (!handshake(connection)) {
-                connection.close();
+                finishOutbox();
                 return;
             }
             synchronized (lock) {
                 if (closedCause != null) {
-                    connection.close();
                     return;
                 }
                 channel = connection;
@@ -350,60 +396,80 @@ public final class ChildProcess implements ChildProcessInstance {
             }
             String line;
             while ((line = readLine(connection)) != null) {
-                handle(connection, line);
+                handle(line);
             }
             connectionEnded("the agent closed the control channel");
+        } catch (LineChannel.EndlessLine e) {
+            flooded(e.getMessage());
         } catch (IOException e) {
             connectionEnded("the control channel failed: " + e.getMessage());
         }
     }
 
+    /** @return the next line, or null at the end of the stream or once the conversation is over */
     private String readLine(LineChannel connection) throws IOException {
-        while (true) {
+        while (!isClosed()) {
             try {
                 return connection.readLine();
             } catch (ProtocolViolation violation) {
-                reject(connection, violation.getMessage());
+                reject(violation.getMessage());
             }
+        }
+        return null;
+    }
+
+    /** Queues a line for the child; never blocks. The outbox exists: the agent has connected. */
+    private void reply(String line) {
+        Outbox lines;
+        synchronized (lock) {
+            lines = outbox;
+        }
+        if (!lines.offer(line)) {
+            LOG.debug("instance {}: dropped a line to child process {}: the outbox is full or closed", id,
+                    process.pid());
         }
     }
 
+    /** @return whether the agent passed; when not, the instance has failed and the ERROR is on its way */
     private boolean handshake(LineChannel connection) throws IOException {
         String hello = readLine(connection);
         if (hello == null) {
             connectionEnded("the agent closed the control channel before its HELLO");
             return false;
         }
+        // The HELLO carries the token: no part of the line is quoted, in a log line, an exception or the ERROR.
         String[] words = hello.split(" ", -1);
         String problem = null;
-        if (words.length != 3 || !words[0].equals(Protocol.HELLO)) {
-            problem = "expected 'HELLO <version> <token>' first, but got '" + Protocol.shorten(hello) + "'";
+        if (words.length != 3) {
+            problem = "expected 'HELLO <version> <token>' first, but got a line of " + words.length + " word(s)";
+        } else if (!words[0].equals(Protocol.HELLO)) {
+            problem = "expected 'HELLO <version> <token>' first, but the first word is not HELLO";
         } else if (!words[1].equals(Integer.toString(Protocol.VERSION))) {
-            problem = "unsupported protocol version '" + Protocol.shorten(words[1]) + "'; this parent speaks "
-                    + Protocol.VERSION;
+            problem = "unsupported protocol version " + (words[1].matches("[0-9]{1,4}") ? words[1]
+                    : "(not a number of up to 4 digits)") + "; this parent speaks " + Protocol.VERSION;
         } else if (!socket.tokenMatches(words[2])) {
             problem = "wrong token";
         }
         if (problem != null) {
             LOG.warn("instance {}: rejected the agent's handshake: {}", id, problem);
-            connection.writeLine(Protocol.error(problem));
+            reply(Protocol.error(problem));
             fail(new InstanceFailedException(id, "handshake rejected: " + problem, null));
             return false;
         }
-        connection.writeLine(Protocol.welcome());
+        reply(Protocol.welcome());
         LOG.debug("instance {}: agent connected, protocol {}", id, Protocol.VERSION);
         return true;
     }
 
-    private void handle(LineChannel connection, String line) {
+    private void handle(String line) {
         String word = Protocol.firstWord(line);
         String rest = Protocol.rest(line);
         switch (word) {
             case Protocol.READY:
                 if (!line.equals(word)) {
-                    reject(connection, "READY takes no argument, but got '" + Protocol.shorten(line) + "'");
+                    reject("READY takes no argument, but got '" + Protocol.shorten(line) + "'");
                 } else if (ready.isDone()) {
-                    reject(connection, "unexpected READY: the instance was already ready");
+                    reject("unexpected READY: the instance was already ready");
                 } else {
                     moveTo(LifecycleState.READY);
                     LOG.info("instance {}: child process {} is ready", id, process.pid());
@@ -411,12 +477,15 @@ public final class ChildProcess implements ChildProcessInstance {
                 }
                 break;
             case Protocol.DRAINED:
-                onDrained(connection, line);
+                onDrained(line);
                 break;
             case Protocol.FAILED:
                 if (rest.isBlank()) {
-                    reject(connection, "FAILED needs a reason");
+                    reject("FAILED needs a reason");
+                } else if (failedReported) {
+                    reject("unexpected FAILED: the instance already reported FAILED");
                 } else {
+                    failedReported = true;
                     moveTo(LifecycleState.FAILED);
                     LOG.warn("instance {}: child process {} reported FAILED: {}", id, process.pid(), rest);
                     // The channel stays open: the orchestrator destroys the instance, by EXIT first.
@@ -424,23 +493,23 @@ public final class ChildProcess implements ChildProcessInstance {
                 }
                 break;
             case Protocol.STATUS:
-                onStatus(connection, line);
+                onStatus(line);
                 break;
             case Protocol.ERROR:
                 onError(rest);
                 break;
             case Protocol.HELLO:
-                reject(connection, "unexpected HELLO: the handshake is over");
+                reject("unexpected HELLO: the handshake is over");
                 break;
             default:
-                reject(connection, "unknown message '" + Protocol.shorten(word)
+                reject("unknown message '" + Protocol.shorten(word)
                         + "'; expected one of READY, DRAINED, FAILED, STATUS, ERROR");
         }
     }
 
-    private void onDrained(LineChannel connection, String line) {
+    private void onDrained(String line) {
         if (!line.equals(Protocol.DRAINED)) {
-            reject(connection, "DRAINED takes no argument, but got '" + Protocol.shorten(line) + "'");
+            reject("DRAINED takes no argument, but got '" + Protocol.shorten(line) + "'");
             return;
         }
         CompletableFuture<Void> signal;
@@ -448,7 +517,7 @@ public final class ChildProcess implements ChildProcessInstance {
             signal = drained;
         }
         if (signal == null || signal.isDone()) {
-            reject(connection, "unexpected DRAINED: no drain was asked");
+            reject("unexpected DRAINED: no drain was asked");
             return;
         }
         moveTo(LifecycleState.DRAINED);
@@ -456,13 +525,13 @@ public final class ChildProcess implements ChildProcessInstance {
         signal.complete(null);
     }
 
-    private void onStatus(LineChannel connection, String line) {
+    private void onStatus(String line) {
         Pending pending;
         synchronized (lock) {
             pending = awaitingReply.pollFirst();
         }
         if (pending == null) {
-            reject(connection, "unexpected STATUS: no command is waiting for an answer");
+            reject("unexpected STATUS: no command is waiting for an answer");
             return;
         }
         try {
@@ -471,7 +540,7 @@ public final class ChildProcess implements ChildProcessInstance {
             moveTo(status.state());
             pending.reply.complete(status);
         } catch (ProtocolViolation violation) {
-            reject(connection, violation.getMessage());
+            reject(violation.getMessage());
             pending.reply.completeExceptionally(new HandoffException("instance " + id + ": bad answer to "
                     + pending.command.wire() + ": " + violation.getMessage()));
         }
@@ -484,7 +553,14 @@ public final class ChildProcess implements ChildProcessInstance {
         }
         // An ERROR is never answered, or two confused peers could reject each other's errors forever.
         if (pending == null) {
-            LOG.warn("instance {}: the agent reported an error: {}", id, reason);
+            if (!countUnsolicited()) {
+                return;
+            }
+            if (rejections.tryTake()) {
+                LOG.warn("instance {}: the agent reported an error: {}", id, reason);
+            } else {
+                countUnreported();
+            }
         } else {
             LOG.warn("instance {}: the agent rejected {}: {}", id, pending.command.wire(), reason);
             pending.reply.completeExceptionally(new HandoffException("instance " + id + ": the child rejected "
@@ -492,21 +568,120 @@ public final class ChildProcess implements ChildProcessInstance {
         }
     }
 
-    private void reject(LineChannel connection, String reason) {
-        LOG.warn("instance {}: rejected a line from child process {}: {}", id, process.pid(), reason);
-        try {
-            connection.writeLine(Protocol.error(reason));
-        } catch (IOException e) {
-            LOG.debug("instance {}: could not send ERROR to the agent", id, e);
+    /** Answers a line the parent cannot take with ERROR, within the rate limit; a child that floods is dropped. */
+    private void reject(String reason) {
+        if (!countUnsolicited()) {
+            return;
         }
+        if (rejections.tryTake()) {
+            LOG.warn("instance {}: rejected a line from child process {}: {}", id, process.pid(), reason);
+            reply(Protocol.error(reason));
+        } else {
+            countUnreported();
+        }
+    }
+
+    /** @return false when the line was one too many: the child floods, and has been disconnected */
+    private boolean countUnsolicited() {
+        if (unsolicited.tryTake()) {
+            return true;
+        }
+        flooded("more than " + FLOOD_LINES_PER_SECOND + " lines a second that nobody asked for");
+        return false;
+    }
+
+    /** Counts a rejection neither answered nor logged; the first of a series schedules the report of the count. */
+    private void countUnreported() {
+        if (unreported.getAndIncrement() == 0) {
+            CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS, EVENTS).execute(this::reportUnreported);
+        }
+    }
+
+    private void reportUnreported() {
+        long count = unreported.getAndSet(0);
+        if (count > 0) {
+            LOG.warn("instance {}: {} more line(s) from child process {} rejected in the last second, neither answered"
+                    + " nor logged (at most {} a second are)", id, count, process.pid(), ERRORS_PER_SECOND);
+        }
+    }
+
+    private void flooded(String how) {
+        if (isClosed()) {
+            return;
+        }
+        LOG.warn("instance {}: child process {} floods its control channel ({}); disconnecting it", id,
+                process.pid(), how);
+        disconnect(new InstanceFailedException(id, "flooded its control channel (" + how + "); disconnected",
+                null));
     }
 
     // ---- endings ----------------------------------------------------------------------------------------------
 
+    /**
+     * A line waited longer than the write timeout: the child stopped reading. Called on the watchdog thread; the
+     * child is disconnected at once and failed.
+     */
+    private void stalled(String what) {
+        if (isClosed()) {
+            closeOutbox();
+            return;
+        }
+        LOG.warn("instance {}: child process {} stopped reading its control channel ({}); disconnecting it", id,
+                process.pid(), what);
+        disconnect(new InstanceFailedException(id, "stopped reading its control channel: " + what
+                + "; disconnected", null));
+    }
+
+    /** The writer could not write: the child closed its end or exited; judged like a channel that closed. */
+    private void writeFailed(IOException e) {
+        if (!isClosed()) {
+            connectionEnded("the control channel failed while writing: " + e.getMessage());
+        }
+    }
+
+    /** Drops the channel at once, without flushing what waits to be written, and fails the instance. */
+    private void disconnect(InstanceFailedException cause) {
+        closeOutbox();
+        if (!destroyRequested.get()) {
+            moveTo(LifecycleState.FAILED);
+        }
+        fail(cause);
+    }
+
+    /** Writes what is queued, then closes the channel. */
+    private void finishOutbox() {
+        Outbox lines;
+        synchronized (lock) {
+            lines = outbox;
+        }
+        if (lines != null) {
+            lines.finish();
+        }
+    }
+
+    private void closeOutbox() {
+        Outbox lines;
+        synchronized (lock) {
+            lines = outbox;
+        }
+        if (lines != null) {
+            lines.close();
+        }
+    }
+
+    private boolean isClosed() {
+        synchronized (lock) {
+            return closedCause != null;
+        }
+    }
+
     /** The channel is gone; if the process does not exit soon after, the instance has lost its agent. */
     private void connectionEnded(String reason) {
+        if (isClosed()) {
+            return;
+        }
         waitForExit(CONTROL_LOSS_GRACE).thenAccept(exited -> {
-            if (!exited && process.isAlive() && !destroyRequested.get()) {
+            if (!exited && process.isAlive() && !destroyRequested.get() && !isClosed()) {
                 LOG.warn("instance {}: {} while process {} is alive", id, reason, process.pid());
                 fail(new InstanceFailedException(id, reason + " while process " + process.pid() + " is alive",
                         null));
@@ -530,11 +705,24 @@ public final class ChildProcess implements ChildProcessInstance {
         fail(cause);
     }
 
+    private void runAfterExit() {
+        for (Consumer<? super ChildProcessInstance> action : afterExit) {
+            try {
+                action.accept(this);
+            } catch (RuntimeException e) {
+                LOG.warn("instance {}: an action after the exit of child process {} threw; ignored", id,
+                        process.pid(), e);
+            }
+        }
+    }
+
     private void reportFailure(Throwable cause) {
-        ready.completeExceptionally(cause);
+        // failure() first: a caller told by whenReady() may destroy the instance at once, and a destroy must not
+        // hide the failure that came before it.
         if (!destroyRequested.get()) {
             failure.completeExceptionally(cause);
         }
+        ready.completeExceptionally(cause);
     }
 
     /** Ends the conversation: every waiting stage fails with {@code cause}; failure() too unless destroyed. */
@@ -542,7 +730,7 @@ public final class ChildProcess implements ChildProcessInstance {
         reportFailure(cause);
         List<Pending> unanswered = new ArrayList<>();
         CompletableFuture<Void> signal;
-        LineChannel connection;
+        Outbox lines;
         synchronized (lock) {
             if (closedCause == null) {
                 closedCause = cause;
@@ -552,14 +740,15 @@ public final class ChildProcess implements ChildProcessInstance {
             awaitingReply.clear();
             awaitingConnection.clear();
             signal = drained;
-            connection = channel;
+            lines = outbox;
         }
         unanswered.forEach(pending -> pending.reply.completeExceptionally(cause));
         if (signal != null) {
             signal.completeExceptionally(cause);
         }
-        if (connection != null) {
-            connection.close();
+        if (lines != null) {
+            // Writes what is queued (a handshake's ERROR, an EXIT), each within the write timeout, then closes.
+            lines.finish();
         }
         socket.close();
     }

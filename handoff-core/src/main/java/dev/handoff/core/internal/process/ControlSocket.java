@@ -12,6 +12,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -23,12 +26,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * path. The parent accepts exactly one connection, then {@link #close()} removes the socket and its folder, so
  * nobody can connect afterwards.
  *
+ * <p>The folder is removed on every path: when the child connects, when the child ends before it connected (the
+ * owner closes the socket then), and when this JVM shuts down with sockets still open ({@link #closeAll()}, called
+ * by the hook that destroys the children). Only a parent killed without running hooks leaves one behind; the
+ * child's agent then removes it when it finds nobody listening.
+ *
  * <p>Thread-safety: {@link #accept()} by one thread; {@link #close()} from any thread, idempotent, and it ends a
  * blocked {@code accept}.
  */
 public final class ControlSocket implements AutoCloseable {
 
+    /** The socket folder's name starts with this; the child's agent checks it before removing a dead socket. */
+    public static final String FOLDER_PREFIX = "handoff-";
+    /** The socket's file name in its folder. */
+    public static final String SOCKET_NAME = "control.sock";
+
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Set<ControlSocket> OPEN = ConcurrentHashMap.newKeySet();
 
     private final Path folder;
     private final Path path;
@@ -52,13 +66,13 @@ public final class ControlSocket implements AutoCloseable {
     public static ControlSocket open(Path parentFolder) throws IOException {
         Path folder;
         try {
-            folder = Files.createTempDirectory(parentFolder, "handoff-",
+            folder = Files.createTempDirectory(parentFolder, FOLDER_PREFIX,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (UnsupportedOperationException e) {
             throw new IOException("cannot create a private folder (mode 0700) in " + parentFolder
                     + ": the file system has no POSIX permissions", e);
         }
-        Path path = folder.resolve("control.sock");
+        Path path = folder.resolve(SOCKET_NAME);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             server.bind(UnixDomainSocketAddress.of(path), 1);
@@ -69,8 +83,15 @@ public final class ControlSocket implements AutoCloseable {
         }
         byte[] token = new byte[32];
         RANDOM.nextBytes(token);
-        return new ControlSocket(folder, path, server, HexFormat.of().formatHex(token)
+        ControlSocket socket = new ControlSocket(folder, path, server, HexFormat.of().formatHex(token)
                 .getBytes(StandardCharsets.US_ASCII));
+        OPEN.add(socket);
+        return socket;
+    }
+
+    /** Closes every socket of this JVM still open, removing their folders; for the JVM's shutdown. */
+    public static void closeAll() {
+        List.copyOf(OPEN).forEach(ControlSocket::close);
     }
 
     /** @return the socket's path, for the child's {@link Protocol#SOCKET_ENV} */
@@ -107,6 +128,7 @@ public final class ControlSocket implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        OPEN.remove(this);
         try {
             server.close();
         } catch (IOException e) {

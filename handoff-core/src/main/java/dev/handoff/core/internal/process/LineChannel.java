@@ -23,6 +23,12 @@ import java.util.Objects;
  */
 public final class LineChannel implements AutoCloseable {
 
+    /**
+     * How far a line may run past {@link Protocol#MAX_LINE_BYTES} without a terminator before the peer counts as
+     * flooding ({@link EndlessLine}): 64 KiB.
+     */
+    public static final int MAX_DISCARDED_BYTES = 64 * 1024;
+
     private final SocketChannel channel;
     private final ByteBuffer input = ByteBuffer.allocate(4096).flip();
     private final byte[] line = new byte[Protocol.MAX_LINE_BYTES];
@@ -43,11 +49,14 @@ public final class LineChannel implements AutoCloseable {
      * @throws ProtocolViolation when the line is longer than {@link Protocol#MAX_LINE_BYTES}, is not valid
      *                           UTF-8 or holds a control character; the whole line has been consumed, so the
      *                           caller may report it and read on
+     * @throws EndlessLine       when a line runs past {@link #MAX_DISCARDED_BYTES} without a terminator; the
+     *                           channel is then unusable
      * @throws IOException       when the channel fails or is closed
      */
     public String readLine() throws IOException, ProtocolViolation {
         int length = 0;
         boolean tooLong = false;
+        long discarded = 0;
         while (true) {
             if (!input.hasRemaining()) {
                 input.clear();
@@ -70,6 +79,9 @@ public final class LineChannel implements AutoCloseable {
             }
             if (length == line.length) {
                 tooLong = true;
+                if (++discarded > MAX_DISCARDED_BYTES) {
+                    throw new EndlessLine("a line ran past " + MAX_DISCARDED_BYTES + " bytes without a terminator");
+                }
             } else {
                 line[length++] = next;
             }
@@ -117,6 +129,16 @@ public final class LineChannel implements AutoCloseable {
             channel.close();
         } catch (IOException e) {
             // Closing a socket channel releases the descriptor even when it reports an error: nothing to do.
+        }
+    }
+
+    /** A line ran past {@link #MAX_DISCARDED_BYTES} without a terminator: the peer floods the channel. */
+    public static final class EndlessLine extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        /** @param message what was received */
+        public EndlessLine(String message) {
+            super(message);
         }
     }
 

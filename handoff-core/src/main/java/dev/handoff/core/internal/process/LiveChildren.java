@@ -17,7 +17,8 @@ import java.util.concurrent.TimeoutException;
  * the child's agent then sees its control channel close and exits by itself.)
  *
  * <p>The hook sends SIGTERM to every live child, waits for them together up to {@link #SHUTDOWN_WAIT}, then
- * sends SIGKILL to the rest and waits up to {@link #KILL_WAIT}. Thread-safe.
+ * sends SIGKILL to the rest and waits up to {@link #KILL_WAIT}; then it closes the control sockets still open (of
+ * children that never connected), which removes their folders. Thread-safe.
  */
 public final class LiveChildren {
 
@@ -30,7 +31,10 @@ public final class LiveChildren {
     private static final Set<Process> ALIVE = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(LiveChildren::destroyAll, "handoff-destroy-children"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            destroyAll();
+            ControlSocket.closeAll();
+        }, "handoff-destroy-children"));
     }
 
     private LiveChildren() {
