@@ -259,8 +259,10 @@ class ChildConsumerSwapTest {
         // then
         FileLedger ledger = ledger();
         assertThat(get(old.onExit())).as("killed by SIGKILL").isEqualTo(128 + 9);
-        assertThat(result.outcome()).as("%s", result).isEqualTo(SwapOutcome.FORCED);
-        assertThat(result.abandoned()).isEqualTo(QueueChild.CONCURRENCY);
+        // a dead old instance is already retired: the cut-over stands, the crash is the cause, nothing was forced
+        assertThat(result.outcome()).as("%s", result).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(result.cause()).get().asString().contains(old.id()).contains("found dead");
+        assertThat(result.abandoned()).isZero();
         assertThat(ledger.lost(messages)).as("lost").isZero();
         assertThat(ledger.duplicates()).as("duplicated: the four jobs the killed child held")
                 .isEqualTo(QueueChild.CONCURRENCY);
