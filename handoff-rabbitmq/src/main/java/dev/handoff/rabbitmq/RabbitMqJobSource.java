@@ -49,6 +49,8 @@ import dev.handoff.queue.spi.Subscription;
  */
 public final class RabbitMqJobSource implements JobSource {
     private static final Logger LOG = LoggerFactory.getLogger(RabbitMqJobSource.class);
+    /** AMQP delivery mode of a message the broker writes to disk. */
+    private static final int PERSISTENT = 2;
 
     private final Connection connection;
     private final String queue;
@@ -119,7 +121,10 @@ public final class RabbitMqJobSource implements JobSource {
 
     /**
      * Publishes one job the way this source reads it back: through the default exchange to {@code queue}, with
-     * the job id as the message's {@code message-id}.
+     * the job id as the message's {@code message-id}, as a persistent message (delivery mode 2), so that a job
+     * in a durable queue (see {@link #declareQueue}) survives a restart of the broker. For a publisher that must know
+     * the broker has stored the job, use publisher confirms on the channel ({@code confirmSelect},
+     * {@code waitForConfirmsOrDie}).
      *
      * @param channel an open channel
      * @param queue   the queue's name
@@ -132,7 +137,9 @@ public final class RabbitMqJobSource implements JobSource {
         Objects.requireNonNull(queue, "queue must not be null");
         Objects.requireNonNull(jobId, "jobId must not be null");
         Objects.requireNonNull(body, "body must not be null");
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
+        // Persistent: a transient message is dropped when the broker restarts, even from a durable queue.
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId)
+                .deliveryMode(PERSISTENT).build();
         channel.basicPublish("", queue, properties, body);
     }
 

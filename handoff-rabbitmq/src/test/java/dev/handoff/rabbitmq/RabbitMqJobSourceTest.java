@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
 
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.HandoffConsumer;
@@ -190,6 +191,17 @@ class RabbitMqJobSourceTest {
         Collector next = new Collector();
         source.subscribe(5, next);
         assertThat(next.take().redelivered()).isTrue();
+    }
+
+    @Test
+    void publish_sends_a_persistent_message_with_the_job_id() throws Exception {
+        // a transient message is dropped from a durable queue when the broker restarts (BrokerRestartTest)
+        publish(1);
+
+        GetResponse message = channel.basicGet(queue, true);
+
+        assertThat(message.getProps().getMessageId()).isEqualTo("job-0");
+        assertThat(message.getProps().getDeliveryMode()).as("delivery mode (2: persistent)").isEqualTo(2);
     }
 
     @Test
