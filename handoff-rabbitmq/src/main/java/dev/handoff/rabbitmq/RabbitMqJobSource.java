@@ -43,12 +43,22 @@ import dev.handoff.queue.spi.Subscription;
  * </ul>
  *
  * <p>The job id is the message's {@code message-id} property (publishers must set it; without one the id is
- * {@code "delivery-<tag>"}, which is not stable across redeliveries). Automatic connection recovery is turned
- * off: delivery tags do not survive a reconnection, so a lost connection ends the subscriptions
- * ({@link DeliveryListener#onTerminated}) and the consumer instance is replaced instead. Thread-safe.
+ * {@code "delivery-<tag>"}, which is not stable across redeliveries).
+ *
+ * <p><b>A lost connection is not recovered.</b> The client's automatic connection recovery (on by default in
+ * amqp-client 5) is turned off for the connection the source opens, whatever the factory says (the factory is
+ * copied, not changed). A lost connection (the broker restarts or goes down, the network is cut, an operator
+ * closes it) ends every subscription ({@link DeliveryListener#onTerminated}), the {@code HandoffConsumer} becomes
+ * FAILED, and the broker requeues what it had not acknowledged. An {@code Orchestrator}'s supervision then replaces
+ * the consumer, backing off while the broker is down, and the replacement opens a connection of its own once the
+ * broker is back. Recovery would fight that: delivery tags do not survive a reconnection, and a recovered connection
+ * brings back the consumer of an instance that has already been detached, destroyed and replaced, beside its
+ * replacement, taking deliveries that no worker of it will process. Thread-safe.
  */
 public final class RabbitMqJobSource implements JobSource {
     private static final Logger LOG = LoggerFactory.getLogger(RabbitMqJobSource.class);
+    /** AMQP delivery mode of a message the broker writes to disk. */
+    private static final int PERSISTENT = 2;
 
     private final Connection connection;
     private final String queue;
@@ -64,7 +74,8 @@ public final class RabbitMqJobSource implements JobSource {
     /**
      * Opens a connection and checks that the queue exists. Blocking.
      *
-     * @param factory the broker's address and credentials; copied, with automatic recovery turned off
+     * @param factory the broker's address and credentials; copied, with automatic connection and topology recovery
+     *                turned off (see the class comment); the factory itself is left as it is
      * @param queue   the queue to consume from; it must exist
      * @return the open source
      * @throws NullPointerException     when an argument is null
@@ -119,7 +130,10 @@ public final class RabbitMqJobSource implements JobSource {
 
     /**
      * Publishes one job the way this source reads it back: through the default exchange to {@code queue}, with
-     * the job id as the message's {@code message-id}.
+     * the job id as the message's {@code message-id}, as a persistent message (delivery mode 2), so that a job
+     * in a durable queue (see {@link #declareQueue}) survives a restart of the broker. For a publisher that must know
+     * the broker has stored the job, use publisher confirms on the channel ({@code confirmSelect},
+     * {@code waitForConfirmsOrDie}).
      *
      * @param channel an open channel
      * @param queue   the queue's name
@@ -132,7 +146,9 @@ public final class RabbitMqJobSource implements JobSource {
         Objects.requireNonNull(queue, "queue must not be null");
         Objects.requireNonNull(jobId, "jobId must not be null");
         Objects.requireNonNull(body, "body must not be null");
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId).build();
+        // Persistent: a transient message is dropped when the broker restarts, even from a durable queue.
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId(jobId)
+                .deliveryMode(PERSISTENT).build();
         channel.basicPublish("", queue, properties, body);
     }
 

@@ -1,6 +1,7 @@
 package dev.handoff.rabbitmq;
 
 import dev.handoff.test.rabbitmq.RabbitNode;
+import dev.handoff.test.rabbitmq.RabbitNode.CtlResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.Recoverable;
 
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.HandoffConsumer;
@@ -193,6 +196,17 @@ class RabbitMqJobSourceTest {
     }
 
     @Test
+    void publish_sends_a_persistent_message_with_the_job_id() throws Exception {
+        // a transient message is dropped from a durable queue when the broker restarts (BrokerRestartTest)
+        publish(1);
+
+        GetResponse message = channel.basicGet(queue, true);
+
+        assertThat(message.getProps().getMessageId()).isEqualTo("job-0");
+        assertThat(message.getProps().getDeliveryMode()).as("delivery mode (2: persistent)").isEqualTo(2);
+    }
+
+    @Test
     void reject_moves_the_job_to_the_dead_letter_queue() throws Exception {
         publish(1);
         Collector collector = new Collector();
@@ -219,6 +233,52 @@ class RabbitMqJobSourceTest {
         assertThat(subscription.cancel().toCompletableFuture()).isCompletedExceptionally();
         assertThatThrownBy(held::ack).isInstanceOf(JobSourceException.class);
         await().atMost(Duration.ofSeconds(10)).until(() -> ready(queue) == 2);
+    }
+
+    @Test
+    void a_connection_the_broker_closes_is_not_recovered_by_the_client() throws Exception {
+        // given: a factory with the client's automatic recovery on (its default), retrying every 100 ms
+        source.close();   // the only connection of this queue's name is the one under test
+        ConnectionFactory factory = node.connectionFactory();
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(100);
+        RabbitMqJobSource recovering = RabbitMqJobSource.connect(factory, queue);
+        try {
+            Collector collector = new Collector();
+            recovering.subscribe(5, collector);
+            await().atMost(Duration.ofSeconds(10)).until(() -> consumers(queue) == 1);
+
+            // when: the broker closes the connection (as on a restart, or an operator's close_connection)
+            CtlResult closed = node.ctl("close_connection", connectionPid(recovering.connection().getClientProvidedName()), "test: closed");
+            assertThat(closed.exitCode()).as(closed.output()).isZero();
+
+            // then: the subscription ends, and the connection and its consumer stay gone: the consumer instance
+            // fails and is replaced, it does not come back by itself beside its replacement
+            await().atMost(Duration.ofSeconds(10)).until(() -> !collector.terminations.isEmpty());
+            assertThat(collector.terminations.get(0)).hasMessageContaining("CONNECTION_FORCED");
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                    .until(() -> !recovering.isOpen() && consumers(queue) == 0);
+            assertThat(recovering.connection()).isNotInstanceOf(Recoverable.class);
+            assertThat(factory.isAutomaticRecoveryEnabled()).as("the caller's factory is left as it was").isTrue();
+        } finally {
+            recovering.close();
+        }
+    }
+
+    private long consumers(String name) throws Exception {
+        return channel.queueDeclarePassive(name).getConsumerCount();
+    }
+
+    /** @return the broker's pid of the one connection whose client named it {@code name} */
+    private static String connectionPid(String name) {
+        CtlResult connections = node.ctl("list_connections", "--silent", "pid", "client_properties");
+        assertThat(connections.exitCode()).as(connections.output()).isZero();
+        List<String> pids = connections.output().lines()
+                .filter(line -> line.contains("\"" + name + "\""))
+                .map(line -> line.substring(0, line.indexOf('\t')).strip())
+                .toList();
+        assertThat(pids).as("connections named '%s' in:%n%s", name, connections.output()).hasSize(1);
+        return pids.get(0);
     }
 
     @Test

@@ -35,9 +35,23 @@ import com.rabbitmq.client.ConnectionFactory;
  * }
  * }</pre>
  *
- * <p>{@link #start} waits (bounded) until {@code rabbitmqctl await_startup} succeeds; it takes a few seconds, so
- * share one node per test class. {@link #close()} stops the node ({@code rabbitmqctl stop}, then a kill by PID)
- * and the {@code epmd} it started; a JVM shutdown hook does the same if the JVM exits first. Thread-safe.
+ * <p>{@link #start(Path)} waits (bounded) until {@code rabbitmqctl await_startup} succeeds; it takes a few seconds,
+ * so share one node per test class. {@link #close()} stops the node ({@code rabbitmqctl stop}, then a kill by PID)
+ * and the {@code epmd} it started; a JVM shutdown hook does the same if the JVM exits first.
+ *
+ * <p><b>Restarts.</b> To test what clients do when their broker goes away and comes back, {@link #stop()} takes the
+ * node down (every client connection is closed by the broker, then the port refuses connections) and {@link #start()}
+ * starts it again on the same ports, with the same node name and data folder: durable queues and the persistent
+ * messages in them survive, transient ones do not. Both are bounded and idempotent; the shutdown hook and
+ * {@link #close()} always act on the node's current process, so a node stopped and started any number of times is
+ * still cleaned up. After {@link #close()} the node cannot be started again.
+ *
+ * <pre>{@code
+ * node.stop();      // clients see their connections closed (CONNECTION_FORCED, "shutdown")
+ * node.start();     // up again on node.port(); durable queues and persistent messages are back
+ * }</pre>
+ *
+ * <p>Thread-safe: {@link #stop()}, {@link #start()} and {@link #close()} are serialized.
  */
 public final class RabbitNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RabbitNode.class);
@@ -47,6 +61,8 @@ public final class RabbitNode implements AutoCloseable {
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration CTL_TIMEOUT = Duration.ofSeconds(30);
+    /** How long {@link #stop()} and {@link #close()} wait for the node to exit after {@code rabbitmqctl stop}. */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
     private static final int START_ATTEMPTS = 3;
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     private static final AtomicInteger CTL_SEQUENCE = new AtomicInteger();
@@ -56,9 +72,13 @@ public final class RabbitNode implements AutoCloseable {
     private final Path scripts;
     private final int amqpPort;
     private final Map<String, String> environment;
-    private final Process process;
     private final Thread shutdownHook;
-    private boolean stopped;
+    /** The current {@code rabbitmq-server} process; replaced by {@link #start()}. Read by the shutdown hook. */
+    private volatile Process process;
+    /** Written under the lock: the node was taken down by {@link #stop()} and may start again. */
+    private volatile boolean down;
+    /** Written under the lock: {@link #close()} ran; the node never starts again. */
+    private volatile boolean closed;
 
     private RabbitNode(String nodeName, Path directory, Path scripts, int amqpPort, Map<String, String> environment,
                        Process process) {
@@ -68,6 +88,7 @@ public final class RabbitNode implements AutoCloseable {
         this.amqpPort = amqpPort;
         this.environment = environment;
         this.process = process;
+        // One hook for the node's whole life: it kills whichever process is current when the JVM exits.
         this.shutdownHook = new Thread(this::kill, "rabbit-node-shutdown-" + nodeName);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -149,20 +170,10 @@ public final class RabbitNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + directory, e);
         }
-        ProcessBuilder builder = new ProcessBuilder(scripts.resolve("rabbitmq-server").toString())
-                .directory(directory.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(directory.resolve("server.out").toFile());
-        builder.environment().putAll(environment);
-        Process process;
+        RabbitNode node = new RabbitNode(nodeName, directory, scripts, ports[0], environment,
+                launch(scripts, directory, environment));
         try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + builder.command() + ": " + e.getMessage(), e);
-        }
-        RabbitNode node = new RabbitNode(nodeName, directory, scripts, ports[0], environment, process);
-        try {
-            node.awaitStartup();
+            node.awaitStartup(node.process);
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -170,13 +181,27 @@ public final class RabbitNode implements AutoCloseable {
         return node;
     }
 
-    private void awaitStartup() {
+    /** Runs {@code rabbitmq-server}, its output appended to {@code server.out} (kept across restarts). */
+    private static Process launch(Path scripts, Path directory, Map<String, String> environment) {
+        ProcessBuilder builder = new ProcessBuilder(scripts.resolve("rabbitmq-server").toString())
+                .directory(directory.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("server.out").toFile()));
+        builder.environment().putAll(environment);
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + builder.command() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitStartup(Process server) {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         long started = System.nanoTime();
         while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
+            if (!server.isAlive()) {
                 throw new IllegalStateException("RabbitMQ node " + nodeName + " exited with status "
-                        + process.exitValue() + " during startup; end of " + directory.resolve("server.out") + ":\n"
+                        + server.exitValue() + " during startup; end of " + directory.resolve("server.out") + ":\n"
                         + tail(directory.resolve("server.out")));
             }
             if (ctl("await_startup", "--timeout", "10").exitCode == 0) {
@@ -187,6 +212,56 @@ public final class RabbitNode implements AutoCloseable {
         }
         throw new IllegalStateException("RabbitMQ node " + nodeName + " not up after " + STARTUP_TIMEOUT
                 + "; end of its output:\n" + tail(directory.resolve("server.out")));
+    }
+
+    /**
+     * Takes the node down, as a broker restart or an outage does: {@code rabbitmqctl stop} (the broker closes every
+     * client connection with {@code CONNECTION_FORCED}), then, if the node has not exited within 15 s, a kill of its
+     * processes by PID. Returns when the node's process has exited, so the AMQP port refuses connections. Its
+     * {@code epmd} is left running for {@link #start()}. A no-op when the node is already down or closed.
+     */
+    public synchronized void stop() {
+        if (down || closed) {
+            return;
+        }
+        down = true;
+        long stopping = System.nanoTime();
+        LOG.info("stopping RabbitMQ node {}", nodeName);
+        shutDown();
+        LOG.info("RabbitMQ node {} stopped in {} ms (it can be started again)", nodeName,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping));
+    }
+
+    /**
+     * Starts the node again after {@link #stop()}: same node name, ports and data folder, so durable queues and their
+     * persistent messages are back. Waits (at most 90 s) until {@code rabbitmqctl await_startup} succeeds. A no-op
+     * when the node is running.
+     *
+     * @throws IllegalStateException when the node was closed, or did not come up, e.g. because another process took
+     *                               one of its ports while it was down (the message quotes the end of its output;
+     *                               the node is then down, and {@code start()} may be tried again)
+     */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("RabbitMQ node " + nodeName + " cannot start: it is closed");
+        }
+        if (!down) {
+            return;
+        }
+        Process server = launch(scripts, directory, environment);
+        process = server;
+        try {
+            awaitStartup(server);
+        } catch (RuntimeException e) {
+            shutDown();
+            throw e;
+        }
+        down = false;
+    }
+
+    /** @return whether the node's process is running (it may still be booting, or shutting down) */
+    public boolean isRunning() {
+        return process.isAlive();
     }
 
     /** @return the node's name, e.g. {@code handoff-1234-1@localhost} */
@@ -263,50 +338,63 @@ public final class RabbitNode implements AutoCloseable {
     }
 
     /**
-     * Stops the node: {@code rabbitmqctl stop}, then, if it is still alive after 15 s, a kill of its processes
-     * by PID; then the {@code epmd} started for it. Idempotent.
+     * Stops the node for good: {@code rabbitmqctl stop}, then, if it is still alive after 15 s, a kill of its
+     * processes by PID; then the {@code epmd} started for it. Whether the node is running or was taken down by
+     * {@link #stop()}. Idempotent; the node cannot be started again.
      */
     @Override
     public synchronized void close() {
-        if (stopped) {
+        if (closed) {
             return;
         }
-        stopped = true;
-        if (process.isAlive()) {
-            CtlResult stop = ctl("stop");
-            if (stop.exitCode != 0) {
-                LOG.warn("rabbitmqctl stop of {} failed ({}): {}", nodeName, stop.exitCode, stop.output.strip());
-            }
-            try {
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    LOG.warn("RabbitMQ node {} still running 15 s after stop: killing it", nodeName);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        closed = true;
+        down = true;
+        shutDown();
         kill();
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
             // the JVM is shutting down: the hook runs or ran
         }
-        LOG.info("RabbitMQ node {} stopped", nodeName);
+        LOG.info("RabbitMQ node {} closed", nodeName);
     }
 
-    /** Kills the node's processes by PID, then its epmd. */
-    private void kill() {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Caller holds the lock: stops the current process gracefully, bounded, then kills what is left of it. */
+    private void shutDown() {
+        Process server = process;
+        if (server.isAlive()) {
+            CtlResult stop = ctl("stop");
+            if (stop.exitCode != 0) {
+                LOG.warn("rabbitmqctl stop of {} failed ({}): {}", nodeName, stop.exitCode, stop.output.strip());
+            }
+            try {
+                if (!server.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("RabbitMQ node {} still running {} after stop: killing it", nodeName, STOP_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        killProcess(server);
+    }
+
+    /** Kills the node's current processes by PID, then its epmd. Also the shutdown hook: takes no lock. */
+    private void kill() {
+        killProcess(process);
         // epmd daemonises (its parent is init): ask the one on our port to exit
         Path epmd = Path.of("/usr/bin/epmd");
         if (Files.isExecutable(epmd)) {
             run(List.of(epmd.toString(), "-kill"));
+        }
+    }
+
+    private static void killProcess(Process server) {
+        server.descendants().forEach(ProcessHandle::destroyForcibly);
+        server.destroyForcibly();
+        try {
+            server.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -344,7 +432,7 @@ public final class RabbitNode implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RabbitNode[" + nodeName + ", 127.0.0.1:" + amqpPort + (stopped ? ", stopped]" : "]");
+        return "RabbitNode[" + nodeName + ", 127.0.0.1:" + amqpPort + (closed ? ", closed]" : down ? ", down]" : "]");
     }
 
     /**

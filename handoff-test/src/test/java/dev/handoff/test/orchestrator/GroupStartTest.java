@@ -3,6 +3,9 @@ package dev.handoff.test.orchestrator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.SwapOutcome;
@@ -10,12 +13,14 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.core.HandoffMetrics;
+import dev.handoff.core.Orchestrator;
 import dev.handoff.test.sim.SimulatedInstance;
 import dev.handoff.test.sim.SimulatedInstance.Script;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** {@code start(count)} runs steps 1 to 3 through the machinery of a swap: events, timings, failure watch, metrics. */
 class GroupStartTest {
@@ -78,5 +83,34 @@ class GroupStartTest {
         assertThat(sim.ended).singleElement().extracting(SwapResult::outcome).isEqualTo(SwapOutcome.ROLLED_BACK);
         assertThat(sim.swaps("rolled_back")).isEqualTo(1.0);
         sim.checker.assertHolds();
+    }
+
+    @Test
+    void givenAStart_whenEveryNewInstanceFailsBeforeItIsReady_thenTheRollbackBlamesNoRetiredPredecessor() {
+        // given: instances that fail as they are awaited, together, as consumers do when their broker is down (a
+        // supervisor's replacement of a whole group fails this way until the broker is back)
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        Logger orchestratorLogger = (Logger) LoggerFactory.getLogger(Orchestrator.class);
+        appender.start();
+        orchestratorLogger.addAppender(appender);
+        try {
+            Sim sim = new Sim(Duration.ZERO, Duration.ZERO,
+                    index -> Script.builder().crashAt(SwapStep.AWAIT_READY).build(), builder -> { });
+
+            // when
+            CompletionStage<?> start = sim.orchestrator.start(2);
+
+            // then: the start rolls back; the instance that failed while it was rolled back is not reported as one
+            // that "failed after its predecessor null was retired"
+            assertThatThrownBy(() -> sim.clock.runUntil(start)).isInstanceOf(CompletionException.class)
+                    .hasRootCauseInstanceOf(InstanceFailedException.class);
+            sim.clock.runUntilIdle();
+            assertThat(sim.launcher.launched()).hasSize(2).allMatch(SimulatedInstance::destroyed);
+            assertThat(sim.ended).singleElement().extracting(SwapResult::outcome).isEqualTo(SwapOutcome.ROLLED_BACK);
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneMatch(line -> line.contains("predecessor"));
+        } finally {
+            orchestratorLogger.detachAppender(appender);
+        }
     }
 }

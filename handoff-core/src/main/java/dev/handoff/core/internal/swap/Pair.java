@@ -566,8 +566,17 @@ final class Pair {
                             oldId, cause);
                 }
             }
-            default -> SwapEngine.LOG.warn("instance {} failed after its predecessor {} was retired", newId, oldId,
-                    cause);
+            // Already on its way out (several new instances of a start or heal fail together when their broker
+            // is down): the failure changes nothing, and is in the run's result through the first one.
+            case ROLLING_BACK, READMITTING -> SwapEngine.LOG.debug("instance {} failed while it was rolled back: {}",
+                    newId, cause.toString());
+            default -> {
+                if (oldId == null) {
+                    SwapEngine.LOG.warn("instance {} failed after its start ended", newId, cause);
+                } else {
+                    SwapEngine.LOG.warn("instance {} failed after its predecessor {} was retired", newId, oldId, cause);
+                }
+            }
         }
     }
 
