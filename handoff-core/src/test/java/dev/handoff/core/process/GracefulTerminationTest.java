@@ -70,6 +70,23 @@ class GracefulTerminationTest {
     }
 
     @Test
+    void aChildItsParentDestroysSkipsThePropagationDelayButStillDrains() throws Exception {
+        // given a ready child with work in flight whose SIGTERM sequence would first serve on for a delay
+        ChildProcessInstance child = launch("sigterm-drains");
+        assertThat(ChildProcessLauncherTest.get(child.status()).state()).isEqualTo(LifecycleState.READY);
+
+        // when its parent destroys it (EXIT): the parent has detached it already, or never attached it
+        ChildProcessLauncherTest.get(child.destroy());
+
+        // then no router can still send it work: no propagation delay, but the work in flight is finished
+        assertThat(ChildProcessLauncherTest.get(child.onExit())).isZero();
+        assertThat(Files.readString(logs.resolve("sigterm-drains.log")))
+                .doesNotContain("serving on for the propagation delay")
+                .contains("work finished while DRAINING")
+                .contains("close hook ran");
+    }
+
+    @Test
     void onSigtermAChildWhoseWorkNeverFinishesExitsNonZeroAfterItsDrainBudget() throws Exception {
         ChildProcessInstance abandons = launch("sigterm-abandons");
         assertThat(ChildProcessLauncherTest.get(abandons.status()).inFlight()).isEqualTo(1);

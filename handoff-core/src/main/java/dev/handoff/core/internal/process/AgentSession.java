@@ -233,6 +233,10 @@ public final class AgentSession implements AutoCloseable {
                 sendStatus(-1);
                 break;
             case EXIT:
+                // The parent detached this instance (or never attached it): no router sends it work any more, so
+                // the SIGTERM sequence that the exit runs must not serve on for a propagation delay. Stopping
+                // accepting first tells it so (it skips the delay for an instance that was not READY).
+                lifecycle.stopAccepting();
                 sendStatus(-1);
                 exit(0, "the parent asked to EXIT");
                 break;
