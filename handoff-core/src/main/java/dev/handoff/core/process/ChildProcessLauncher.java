@@ -57,6 +57,7 @@ public final class ChildProcessLauncher implements Launcher {
     private final ProcessBuilder.Redirect output;
     private final Path socketParent;
     private final Duration exitTimeout;
+    private final Duration terminationBudget;
     private final Duration writeTimeout;
     private final List<Consumer<? super ChildProcessInstance>> afterExit;
 
@@ -72,6 +73,7 @@ public final class ChildProcessLauncher implements Launcher {
         this.output = builder.output;
         this.socketParent = builder.socketParent;
         this.exitTimeout = builder.exitTimeout;
+        this.terminationBudget = builder.terminationBudget;
         this.writeTimeout = builder.writeTimeout;
         this.afterExit = List.copyOf(builder.afterExit);
     }
@@ -106,7 +108,7 @@ public final class ChildProcessLauncher implements Launcher {
             }
             process.redirectOutput(output).redirectError(output);
             return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
-                    writeTimeout, afterExit));
+                    terminationBudget, writeTimeout, afterExit));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();
@@ -154,6 +156,7 @@ public final class ChildProcessLauncher implements Launcher {
         private ProcessBuilder.Redirect output = ProcessBuilder.Redirect.INHERIT;
         private Path socketParent = Path.of(System.getProperty("java.io.tmpdir"));
         private Duration exitTimeout = Duration.ofSeconds(5);
+        private Duration terminationBudget = Duration.ofSeconds(30);
         private Duration writeTimeout = Duration.ofSeconds(5);
         private final List<Consumer<? super ChildProcessInstance>> afterExit = new ArrayList<>();
 
@@ -317,6 +320,21 @@ public final class ChildProcessLauncher implements Launcher {
          */
         public Builder exitTimeout(Duration timeout) {
             this.exitTimeout = Durations.positive("exitTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param budget how long the child may take to terminate by itself on SIGTERM: its propagation delay, drain
+         *               and close budgets ({@link GracefulTermination}) and a margin. When this JVM shuts down (on
+         *               SIGTERM, say) it sends SIGTERM to every live child and waits up to the longest budget of
+         *               them before it sends SIGKILL, so that no child is killed in the middle of its own graceful
+         *               termination; 30 seconds by default (Kubernetes' default grace period)
+         * @return this builder
+         * @throws NullPointerException     when {@code budget} is null
+         * @throws IllegalArgumentException when {@code budget} is not positive
+         */
+        public Builder terminationBudget(Duration budget) {
+            this.terminationBudget = Durations.positive("terminationBudget", budget);
             return this;
         }
 

@@ -8,6 +8,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -38,10 +40,27 @@ class NoOrphansTest {
         assertGrandchildExitsWhenParentEnds(Process::destroy);
     }
 
+    @Test
+    void aParentShuttingDownWaitsForItsChildsOwnTerminationBeforeAnySigkill() throws Exception {
+        // SIGTERM to the parent: its grandchild's own SIGTERM sequence takes 6 s (its propagation delay), more than
+        // the 5 s parents used to wait before SIGKILL; the grandchild's termination budget (20 s) covers it
+        Path marker = folder.resolve("grandchild-terminated");
+
+        assertGrandchildExitsWhenParentEnds(Process::destroy, "intermediate-slow", marker.toString());
+
+        assertThat(marker).as("the grandchild ran its close hook: it was not killed mid-termination").exists();
+    }
+
     private void assertGrandchildExitsWhenParentEnds(Consumer<Process> end) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(
-                ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), TestChild.class.getName(), "intermediate");
+        assertGrandchildExitsWhenParentEnds(end, "intermediate");
+    }
+
+    private void assertGrandchildExitsWhenParentEnds(Consumer<Process> end, String... intermediateArguments)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-cp", System.getProperty("java.class.path"), TestChild.class.getName()));
+        command.addAll(List.of(intermediateArguments));
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectError(ProcessBuilder.Redirect.appendTo(folder.resolve("intermediate.log").toFile()));
         Process intermediate = builder.start();
         ProcessHandle grandchild = null;

@@ -61,6 +61,12 @@ public final class TestChild {
             case "intermediate":
                 intermediate();
                 break;
+            case "intermediate-slow":
+                intermediateSlow(Path.of(args[1]));
+                break;
+            case "sigterm-slow":
+                sigtermSlow(Path.of(args[1]));
+                break;
             case "flood":
                 flood();
                 break;
@@ -283,6 +289,39 @@ public final class TestChild {
         grandchild.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
         System.out.flush();
+        liveOut();
+    }
+
+    /**
+     * Like {@code intermediate}, with a grandchild whose own termination takes longer than the few seconds a parent
+     * used to give it ({@code sigterm-slow}), launched with a termination budget that covers it.
+     */
+    private static void intermediateSlow(Path marker) throws Exception {
+        ChildProcessLauncher launcher = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments("sigterm-slow", marker.toString())
+                .output(ProcessBuilder.Redirect.DISCARD)
+                .terminationBudget(Duration.ofSeconds(20))
+                .build();
+        Lifecycle grandchild = launcher.launch("grandchild").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        grandchild.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("GRANDCHILD " + ((ChildProcessInstance) grandchild).processHandle().pid());
+        System.out.flush();
+        liveOut();
+    }
+
+    /** READY; on SIGTERM serves on for 6 s, then closes by writing {@code marker}. */
+    private static void sigtermSlow(Path marker) throws InterruptedException {
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
+        GracefulTermination.builder(lifecycle)
+                .propagationDelay(Duration.ofSeconds(6))
+                .drainBudget(Duration.ofSeconds(2))
+                .closeBudget(Duration.ofSeconds(2))
+                .closeHook("marker", () -> Files.writeString(marker, "terminated gracefully"))
+                .build()
+                .install();
+        ChildAgent.attach(lifecycle);
+        lifecycle.markReady();
         liveOut();
     }
 

@@ -130,6 +130,7 @@ public final class ChildProcess implements ChildProcessInstance {
      *                    already in its environment
      * @param socket      the control socket the agent will connect to; owned by the child from now on
      * @param exitTimeout  how long {@link #destroy()} waits after EXIT, and again after SIGTERM
+     * @param terminationBudget how long the child may take to terminate on SIGTERM when this JVM shuts down
      * @param writeTimeout how long one line to the child may take to be written before the child counts as no
      *                     longer reading
      * @param afterExit    run once the process has exited and the exit has been handled, in order
@@ -137,7 +138,7 @@ public final class ChildProcess implements ChildProcessInstance {
      * @throws IOException when the process cannot be started (the socket is closed)
      */
     public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
-                                     Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit)
+                                     Duration terminationBudget, Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit)
             throws IOException {
         Process process;
         try {
@@ -146,7 +147,7 @@ public final class ChildProcess implements ChildProcessInstance {
             socket.close();
             throw e;
         }
-        LiveChildren.register(process);
+        LiveChildren.register(process, terminationBudget);
         ChildProcess child = new ChildProcess(id, process, socket, exitTimeout, writeTimeout, afterExit);
         Thread reader = new Thread(child::converse, "handoff-child-" + id);
         reader.setDaemon(true);

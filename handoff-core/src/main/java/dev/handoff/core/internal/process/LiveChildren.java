@@ -5,7 +5,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,19 +16,18 @@ import java.util.concurrent.TimeoutException;
  * this JVM exits, so that no child outlives its parent. (When the parent is killed with SIGKILL no hook runs;
  * the child's agent then sees its control channel close and exits by itself.)
  *
- * <p>The hook sends SIGTERM to every live child, waits for them together up to {@link #SHUTDOWN_WAIT}, then
- * sends SIGKILL to the rest and waits up to {@link #KILL_WAIT}; then it closes the control sockets still open (of
+ * <p>The hook sends SIGTERM to every live child, waits for them together up to the longest termination budget
+ * among them (the time each may take to terminate by itself: its propagation delay, drain and close), then sends
+ * SIGKILL to the rest and waits up to {@link #KILL_WAIT}; then it closes the control sockets still open (of
  * children that never connected), which removes their folders. Thread-safe.
  */
 public final class LiveChildren {
 
-    /** How long the shutdown hook waits for children to exit after SIGTERM. */
-    public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
     /** How long it waits after SIGKILL. */
     public static final Duration KILL_WAIT = Duration.ofSeconds(2);
 
     private static final Logger LOG = LoggerFactory.getLogger(LiveChildren.class);
-    private static final Set<Process> ALIVE = ConcurrentHashMap.newKeySet();
+    private static final Map<Process, Duration> ALIVE = new ConcurrentHashMap<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -40,22 +39,28 @@ public final class LiveChildren {
     private LiveChildren() {
     }
 
-    /** @param process a child just started; removed again when it exits */
-    public static void register(Process process) {
-        ALIVE.add(process);
+    /**
+     * @param process           a child just started; removed again when it exits
+     * @param terminationBudget how long it may take to terminate by itself on SIGTERM
+     */
+    public static void register(Process process, Duration terminationBudget) {
+        ALIVE.put(process, terminationBudget);
         process.onExit().thenRun(() -> ALIVE.remove(process));
     }
 
     private static void destroyAll() {
-        List<Process> children = List.copyOf(ALIVE);
-        if (children.isEmpty()) {
+        Map<Process, Duration> alive = Map.copyOf(ALIVE);
+        if (alive.isEmpty()) {
             return;
         }
-        LOG.warn("JVM exiting with {} live child process(es); sending SIGTERM", children.size());
+        List<Process> children = List.copyOf(alive.keySet());
+        Duration budget = alive.values().stream().max(Duration::compareTo).orElseThrow();
+        LOG.warn("JVM exiting with {} live child process(es); sending SIGTERM and waiting up to {} for their own"
+                + " termination", children.size(), budget);
         children.forEach(Process::destroy);
-        List<Process> stubborn = waitFor(children, SHUTDOWN_WAIT);
+        List<Process> stubborn = waitFor(children, budget);
         if (!stubborn.isEmpty()) {
-            LOG.warn("{} child process(es) still alive after {}; sending SIGKILL", stubborn.size(), SHUTDOWN_WAIT);
+            LOG.warn("{} child process(es) still alive after {}; sending SIGKILL", stubborn.size(), budget);
             stubborn.forEach(Process::destroyForcibly);
             waitFor(stubborn, KILL_WAIT);
         }
