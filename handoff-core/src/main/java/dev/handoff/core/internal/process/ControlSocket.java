@@ -125,20 +125,22 @@ public final class ControlSocket implements AutoCloseable {
     /** Stops listening and deletes the socket and its folder. Idempotent. */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        if (closed.compareAndSet(false, true)) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // The descriptor is released regardless; the files are removed below.
+            }
         }
-        OPEN.remove(this);
-        try {
-            server.close();
-        } catch (IOException e) {
-            // The descriptor is released regardless; the files are removed below.
-        }
+        // Every call removes the files, and the socket leaves OPEN only once they are gone: a close racing with the
+        // JVM's end (a child's exit handled on a daemon thread) cannot leave them behind, since closeAll() in the
+        // shutdown hook still finds the socket and removes them itself.
         try {
             Files.deleteIfExists(path);
             Files.deleteIfExists(folder);
         } catch (IOException e) {
             // A leftover empty private folder in the temporary folder harms nobody; keep closing.
         }
+        OPEN.remove(this);
     }
 }
