@@ -1,5 +1,6 @@
 package dev.handoff.examples;
 
+import dev.handoff.examples.crashswap.CrashSwap;
 import dev.handoff.examples.demo.Demo;
 import dev.handoff.examples.process.HaproxyChildren;
 import dev.handoff.examples.queueswap.QueueSwap;
@@ -51,6 +52,9 @@ public final class Main {
             case "queue-swap" -> {
                 return QueueSwap.run(options, out, err);
             }
+            case "crash-swap" -> {
+                return CrashSwap.run(options, out, err);
+            }
             case "haproxy-children" -> {
                 return HaproxyChildren.run(options, out, err);
             }
@@ -70,6 +74,8 @@ public final class Main {
         out.println("                    processes, on the embedded defaults; prints a report (--help)");
         out.println("  web-swap          swap a Jetty server under load and count failed requests, per mode (--help)");
         out.println("  queue-swap        swap queue consumers while jobs flow; count lost and duplicated jobs (--help)");
+        out.println("  crash-swap        kill supervised members (or restart their broker) under load; count heals,");
+        out.println("                    failed requests and lost jobs (--help)");
         out.println("  haproxy-children  serve through a real HAProxy from child JVMs and swap them; used by");
         out.println("                    examples/scripts/external-check.sh (--help)");
         out.println("  help              show this message");

@@ -118,17 +118,17 @@ public final class LoadGenerator {
                 if (status >= 200 && status < 300) {
                     records.success(start, end);
                 } else {
-                    failed(FailureKind.NON_2XX);
+                    failed(FailureKind.NON_2XX, start);
                 }
             } catch (IOException e) {
-                failed(FailureKind.classify(e, reused));
+                failed(FailureKind.classify(e, reused), start);
             } catch (RuntimeException e) {
-                failed(FailureKind.OTHER);
+                failed(FailureKind.OTHER, start);
             }
         }
 
-        private void failed(FailureKind kind) {
-            records.failure(kind);
+        private void failed(FailureKind kind, long startNanos) {
+            records.failure(kind, startNanos, System.nanoTime());
             closeConnection();
             LockSupport.parkNanos(PAUSE_AFTER_FAILURE.toNanos());
         }
@@ -145,12 +145,16 @@ public final class LoadGenerator {
         }
     }
 
-    /** Successful requests' start and end times, and failures by kind. Not thread-safe. */
+    /**
+     * Successful requests' start and end times, failures by kind, and each failed attempt's kind, start and end (so
+     * that a failure can be set against what happened meanwhile, e.g. a member killed). Not thread-safe.
+     */
     public static final class LoadRecords {
         private long[] starts = new long[1024];
         private long[] ends = new long[1024];
         private int successes;
         private final long[] failures = new long[FailureKind.values().length];
+        private final List<FailedAttempt> failedAttempts = new ArrayList<>();
 
         void success(long startNanos, long endNanos) {
             if (successes == starts.length) {
@@ -166,6 +170,11 @@ public final class LoadGenerator {
             failures[kind.ordinal()]++;
         }
 
+        void failure(FailureKind kind, long startNanos, long endNanos) {
+            failure(kind);
+            failedAttempts.add(new FailedAttempt(kind, startNanos, endNanos));
+        }
+
         void add(LoadRecords other) {
             for (int i = 0; i < other.successes; i++) {
                 success(other.starts[i], other.ends[i]);
@@ -173,6 +182,12 @@ public final class LoadGenerator {
             for (int i = 0; i < failures.length; i++) {
                 failures[i] += other.failures[i];
             }
+            failedAttempts.addAll(other.failedAttempts);
+        }
+
+        /** @return the failed attempts whose times were recorded (every one the clients made), in no set order */
+        public List<FailedAttempt> failedAttempts() {
+            return List.copyOf(failedAttempts);
         }
 
         /** @return successful requests */
@@ -199,6 +214,25 @@ public final class LoadGenerator {
 
         long endNanos(int i) {
             return ends[i];
+        }
+    }
+
+    /**
+     * One failed attempt. Immutable.
+     *
+     * @param kind       why it failed
+     * @param startNanos when it started, in {@link System#nanoTime()} terms
+     * @param endNanos   when the client saw it fail
+     */
+    public record FailedAttempt(FailureKind kind, long startNanos, long endNanos) {
+
+        /**
+         * @param fromNanos start of a moment, in {@link System#nanoTime()} terms
+         * @param toNanos   its end
+         * @return whether this attempt was in flight at some point of {@code fromNanos..toNanos}
+         */
+        public boolean inFlightDuring(long fromNanos, long toNanos) {
+            return startNanos <= toNanos && endNanos >= fromNanos;
         }
     }
 }

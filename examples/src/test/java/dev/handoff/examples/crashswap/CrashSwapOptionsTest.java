@@ -1,0 +1,71 @@
+package dev.handoff.examples.crashswap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+class CrashSwapOptionsTest {
+
+    @Test
+    void reads_each_mode_and_the_options() throws Exception {
+        CrashSwapOptions kills = CrashSwapOptions.parse(new String[] {"--member-kills=10", "--clients", "8",
+            "--jobs-per-second=200", "--heal-timeout-seconds=20"});
+        assertThat(kills).isEqualTo(new CrashSwapOptions(10, 0, 8, 200, 20, false));
+        assertThat(kills.killsMembers()).isTrue();
+        CrashSwapOptions restarts = CrashSwapOptions.parse(new String[] {"--broker-restarts=3"});
+        assertThat(restarts).isEqualTo(new CrashSwapOptions(0, 3, 4, 400, 30, false));
+        assertThat(restarts.killsMembers()).isFalse();
+    }
+
+    @Test
+    void refuses_bad_values_naming_the_option_and_the_value() {
+        assertRefused("must be a whole number, but was 'ten'", "--member-kills=ten");
+        assertRefused("--member-kills must be between 1 and 1000, but was 0", "--member-kills=0");
+        assertRefused("--broker-restarts must be between 1 and 100, but was 101", "--broker-restarts=101");
+        assertRefused("--clients must be between 1 and 256, but was -1", "--member-kills=1", "--clients=-1");
+        assertRefused("unknown option --swaps", "--member-kills=1", "--swaps=2");
+        assertRefused("--member-kills given twice", "--member-kills=1", "--member-kills=2");
+        assertRefused("give one", "--member-kills=1", "--broker-restarts=1");
+        assertRefused("give --member-kills=N or --broker-restarts=N");
+        assertRefused("unexpected argument 'kill'", "kill");
+    }
+
+    @Test
+    void refuses_kills_of_the_orchestrator_itself_with_exit_2_and_says_why() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = CrashSwap.run(new String[] {"--kills=3"}, print(new ByteArrayOutputStream()), print(err));
+        assertThat(status).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("crash-swap --kills needs the "
+                + "orchestrator's state directory, which is not built yet (see docs/architecture.md, 'The journal')");
+    }
+
+    @Test
+    void a_bad_option_exits_2_and_help_documents_every_option() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(CrashSwap.run(new String[] {"--member-kills=-3"}, print(new ByteArrayOutputStream()), print(err)))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--member-kills must be between 1 and 1000");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(CrashSwap.run(new String[] {"--help"}, print(out), print(new ByteArrayOutputStream())))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--member-kills=N", "--broker-restarts=N",
+                "--kills=N", "--clients=C", "--jobs-per-second=J", "--heal-timeout-seconds=S", "--help",
+                "RESULT crash-swap member_kills=N healed=H failed=F lost=L cut=C orphans=O",
+                "RESULT crash-swap broker_restarts=N healed=H lost=L orphans=O");
+    }
+
+    private static void assertRefused(String message, String... args) {
+        assertThatThrownBy(() -> CrashSwapOptions.parse(args))
+                .isInstanceOf(CrashSwapOptions.UsageException.class)
+                .hasMessageContaining(message);
+    }
+
+    private static PrintStream print(ByteArrayOutputStream buffer) {
+        return new PrintStream(buffer, true, StandardCharsets.UTF_8);
+    }
+}
