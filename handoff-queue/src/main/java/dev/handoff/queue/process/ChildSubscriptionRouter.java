@@ -19,8 +19,8 @@ import dev.handoff.core.process.ChildProcessInstance;
  *       sent the same command in step 4; the child answers the repeat at once.</li>
  * </ul>
  *
- * <p>The broker confirms both, so the propagation delay is zero. A child that has exited is detached at once:
- * its connection is gone and the broker has requeued what it held. Stateless and thread-safe; routes
+ * <p>The broker confirms both, so the propagation delay is zero. A child that has exited, or reported FAILED, is
+ * detached at once: its connection is gone and the broker has requeued what it held. Stateless and thread-safe; routes
  * {@link ChildProcessInstance}s only.
  */
 public final class ChildSubscriptionRouter implements Router {
@@ -53,7 +53,9 @@ public final class ChildSubscriptionRouter implements Router {
             return notAChild(instance);
         }
         ProcessHandle process = ((ChildProcessInstance) instance).processHandle();
-        if (!process.isAlive()) {
+        if (!process.isAlive() || instance.state().isTerminal()) {
+            // Gone, or a child that reported FAILED (its consumer lost its broker): no subscription is left to
+            // cancel, and the supervisor, which detaches every failed member, must not see an error for it.
             return CompletableFuture.completedFuture(null);
         }
         return instance.stopAccepting().handle((ignored, error) -> {

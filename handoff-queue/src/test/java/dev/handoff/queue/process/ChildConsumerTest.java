@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.core.process.ChildProcessInstance;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.InMemoryJobQueue;
 
@@ -81,6 +82,36 @@ class ChildConsumerTest {
                 .hasMessage("consumer must not be null");
         assertThatThrownBy(() -> ChildConsumer.builder(consumer).termination(null))
                 .isInstanceOf(NullPointerException.class).hasMessage("termination customizer must not be null");
+    }
+
+    @Test
+    void the_router_detaches_a_live_child_that_reported_failed_at_once_without_asking_it_to_stop_accepting()
+            throws Exception {
+        // given a child process still alive whose consumer lost its broker: the child reported FAILED
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChildProcessInstance failed = (ChildProcessInstance) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {ChildProcessInstance.class}, (proxy, method, args) -> {
+                    calls.add(method.getName());
+                    switch (method.getName()) {
+                        case "state":
+                            return LifecycleState.FAILED;
+                        case "processHandle":
+                            return ProcessHandle.current();
+                        case "stopAccepting":
+                            return CompletableFuture.failedFuture(new IllegalStateException(
+                                    "illegal transition of instance 'c' from FAILED to DRAINING"));
+                        case "toString":
+                            return "failed child";
+                        default:
+                            throw new UnsupportedOperationException(method.getName());
+                    }
+                });
+
+        // when the supervisor has the router detach it
+        get(new ChildSubscriptionRouter().detach(failed));
+
+        // then the detach completed at once: a FAILED child has no subscription left to cancel
+        assertThat(calls).doesNotContain("stopAccepting");
     }
 
     @Test
