@@ -53,11 +53,14 @@ public final class JoinExample {
         HandoffConsumer worker = worker("worker-1.0", jobs, done, "1.0");
         worker.connect();
 
+        // The orchestrators are built with the release the joined instances run, so they know it and can go back
+        Release web10 = Release.of("1.0", JettyLauncher.builder(id -> webServer("1.0")).build());
         Release web11 = Release.of("1.1", JettyLauncher.builder(id -> webServer("1.1")).build());
+        Release worker10 = Release.of("1.0", new ConsumerLauncher(id -> worker(id, jobs, done, "1.0")));
         Release worker11 = Release.of("1.1", new ConsumerLauncher(id -> worker(id, jobs, done, "1.1")));
         try (ProxyRouter frontDoor = ProxyRouter.builder().port(0).build().start();
-             Orchestrator webGroup = Orchestrator.builder("web", web11, frontDoor).build();
-             Orchestrator workers = Orchestrator.builder("worker", worker11, new SubscriptionRouter()).build()) {
+             Orchestrator webGroup = Orchestrator.builder("web", web10, frontDoor).build();
+             Orchestrator workers = Orchestrator.builder("worker", worker10, new SubscriptionRouter()).build()) {
             webGroup.joinAndWait(Duration.ofSeconds(10), web);      // ready, then attached to the front door
             workers.joinAndWait(Duration.ofSeconds(10), worker);    // ready, then subscribed
             System.out.println(get(frontDoor.port()));             // "release 1.0"
@@ -66,6 +69,7 @@ public final class JoinExample {
             workers.swapAndWait(worker11, Plan.oneForOne(), Duration.ofSeconds(60));
             jobs.offer("job-1", new byte[0]);
             System.out.println(swapped.outcome() + " " + get(frontDoor.port()));   // "COMMITTED release 1.1"
+            System.out.println("web releases " + webGroup.releases());          // "[1.0, 1.1]": swapBack() returns
         }   // the swaps retired the 1.0 instances; close() destroys the 1.1 ones the orchestrators launched
         jobs.close();
         // README:end

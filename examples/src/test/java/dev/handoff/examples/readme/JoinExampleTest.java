@@ -30,7 +30,8 @@ class JoinExampleTest {
             assertThat(ended).as("the program ends by itself once its orchestrators are closed; output:%n%s", log)
                     .isTrue();
             assertThat(process.exitValue()).as(log).isZero();
-            assertThat(log).contains("release 1.0\n", "COMMITTED release 1.1\n", "job-1 done by 1.1\n");
+            assertThat(log).contains("release 1.0\n", "COMMITTED release 1.1\n", "web releases [1.0, 1.1]\n",
+                    "job-1 done by 1.1\n");
         } finally {
             process.destroyForcibly();
             Files.deleteIfExists(output);
