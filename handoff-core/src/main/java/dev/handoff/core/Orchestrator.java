@@ -190,7 +190,8 @@ public final class Orchestrator implements AutoCloseable {
     /**
      * Joins instances that already run (a server or a consumer your program started) to the group: waits until each
      * is ready (the ready timeout), has the router attach it (the attach timeout), then makes it a member running
-     * {@link #release()}. Holds the group meanwhile, like a swap's steps 1 to 4. All or nothing: when one is not ready
+     * {@link #release()}: build the orchestrator with the release the instances run (its label and a launcher of it),
+     * so that {@link #members()} tells the truth and {@link #swapBack(Plan)} can return to it. Holds the group meanwhile, like a swap's steps 1 to 4. All or nothing: when one is not ready
      * in time or cannot be attached, the ones attached are detached again and every instance is left to its owner
      * (nothing is destroyed). Members joined this way are adopted ones: {@link #close()} leaves them by default.
      *
