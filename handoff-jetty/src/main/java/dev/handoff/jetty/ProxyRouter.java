@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,10 @@ import java.util.function.Function;
 
 import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpResponse;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
@@ -53,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
  * An instance attached again before that (re-admission) takes its backend back, connections and count included.
  *
+ * <p><b>The front door answers {@code CONNECT} itself</b> (405, never forwarded: it is no tunnel), and it never
+ * pools a backend connection the backend closes or marks for closing: a response with {@code Connection: close},
+ * or one of the statuses a server answers a request it could not read with (400, 408, 413, 414, 431, 501, 505),
+ * closes the connection it came on, so another client's request never meets it dead (a 502).
+ *
  * <p>Backend addresses come from {@link JettyHandoff#address()} by default; give
  * {@link Builder#addressOf(Function)} for other instance handles (a child process).
  *
@@ -64,6 +74,12 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyRouter.class);
     private static final String BACKEND_ATTRIBUTE = ProxyRouter.class.getName() + ".backend";
     private static final Backend[] NONE = new Backend[0];
+    /** Statuses an HTTP/1 server answers a request it could not read with, before it closes the connection. */
+    private static final Set<Integer> CLOSING_STATUSES = Set.of(HttpStatus.BAD_REQUEST_400,
+            HttpStatus.REQUEST_TIMEOUT_408, HttpStatus.PAYLOAD_TOO_LARGE_413, HttpStatus.URI_TOO_LONG_414,
+            HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431, HttpStatus.NOT_IMPLEMENTED_501,
+            HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505);
+    private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
 
     private final Server server;
     private final ServerConnector connector;
@@ -269,6 +285,18 @@ public final class ProxyRouter implements Router, AutoCloseable {
         return null;
     }
 
+    /**
+     * A backend that could not read a request answers it with one of {@link #CLOSING_STATUSES} and closes the
+     * connection, often without saying so; pooled, that connection would fail another client's next request with a
+     * 502. The client pools a connection unless its response says {@code Connection: close}, so the response gets
+     * one (a hop-by-hop header: the proxy does not pass it on to the client).
+     */
+    private static void closeAfterUnreadableRequest(org.eclipse.jetty.client.Response response) {
+        if (CLOSING_STATUSES.contains(response.getStatus()) && response instanceof HttpResponse closing) {
+            closing.headers(headers -> headers.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()));
+        }
+    }
+
     private void removeDestinations(Backend backend) {
         for (Destination destination : client.getDestinations()) {
             if (destination.getOrigin().getAddress().getPort() == backend.port
@@ -340,6 +368,13 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final class RoutingHandler extends ProxyHandler {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
+            if (HttpMethod.CONNECT.is(request.getMethod())) {
+                // A tunnel is not the front door's job, and a backend answers it 400 and closes the connection.
+                response.getHeaders().put(HttpHeader.ALLOW, ALLOWED_METHODS);
+                Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405,
+                        "CONNECT is not supported by the front door");
+                return true;
+            }
             Backend backend = acquire();
             if (backend == null) {
                 Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
@@ -370,7 +405,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
         protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request clientToProxyRequest,
                                                                            HttpURI newHttpURI) {
             return super.newProxyToServerRequest(clientToProxyRequest, newHttpURI)
-                    .idleTimeout(requestIdleTimeoutMillis, TimeUnit.MILLISECONDS);
+                    .idleTimeout(requestIdleTimeoutMillis, TimeUnit.MILLISECONDS)
+                    .onResponseHeaders(ProxyRouter::closeAfterUnreadableRequest);
         }
 
         @Override
