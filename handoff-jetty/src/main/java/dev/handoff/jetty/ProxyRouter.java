@@ -63,6 +63,13 @@ import org.slf4j.LoggerFactory;
  * or one of the statuses a server answers a request it could not read with (400, 408, 413, 414, 431, 501, 505),
  * closes the connection it came on, so another client's request never meets it dead (a 502).
  *
+ * <p><b>The backend reads where a request came from in headers the front door sets</b>, from the client's
+ * connection: {@code X-Forwarded-For} (the client's address), {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}
+ * (the {@code Host} header) and RFC 7239 {@code Forwarded}. The forwarding headers a client sends are dropped, so
+ * that no client can claim another address, unless it connects from one of the
+ * {@link Builder#trustedProxies(Set) trusted proxies}: then they are kept, and appended to. The connectors the
+ * library creates send no {@code Server} header.
+ *
  * <p>Backend addresses come from {@link JettyHandoff#address()} by default; give
  * {@link Builder#addressOf(Function)} for other instance handles (a child process).
  *
@@ -79,6 +86,11 @@ public final class ProxyRouter implements Router, AutoCloseable {
             HttpStatus.REQUEST_TIMEOUT_408, HttpStatus.PAYLOAD_TOO_LARGE_413, HttpStatus.URI_TOO_LONG_414,
             HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431, HttpStatus.NOT_IMPLEMENTED_501,
             HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505);
+    /** Headers that say where a request came from: kept only from a trusted proxy. */
+    private static final List<String> FORWARDING_HEADERS = List.of(HttpHeader.FORWARDED.asString(),
+            HttpHeader.X_FORWARDED_FOR.asString(), HttpHeader.X_FORWARDED_HOST.asString(),
+            HttpHeader.X_FORWARDED_PROTO.asString(), HttpHeader.X_FORWARDED_PORT.asString(),
+            HttpHeader.X_FORWARDED_SERVER.asString(), "X-Real-IP");
     private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
 
     private final Server server;
@@ -87,6 +99,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final Function<Lifecycle, InetSocketAddress> addressOf;
     private final long detachSettleTimeoutMillis;
     private final long requestIdleTimeoutMillis;
+    private final Set<String> trustedProxies;
     private final AtomicInteger nextBackend = new AtomicInteger();
     private volatile Backend[] backends = NONE;
     /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
@@ -96,6 +109,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
         this.addressOf = builder.addressOf;
         this.detachSettleTimeoutMillis = builder.detachSettleTimeoutMillis;
         this.requestIdleTimeoutMillis = builder.requestIdleTimeoutMillis;
+        this.trustedProxies = builder.trustedProxies;
         QueuedThreadPool serverThreads = new QueuedThreadPool(builder.maxThreads);
         serverThreads.setName("handoff-proxy");
         serverThreads.setDaemon(true);
@@ -113,6 +127,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
         this.client = new HttpClient();
         client.setExecutor(clientThreads);
         client.setFollowRedirects(false);
+        // The backend sees the client's User-Agent, or none, not the proxy's HttpClient's.
+        client.setUserAgentField(null);
         client.setMaxConnectionsPerDestination(builder.maxConnectionsPerBackend);
         client.setIdleTimeout(builder.backendIdleTimeoutMillis);
         server.addBean(client);
@@ -409,6 +425,40 @@ public final class ProxyRouter implements Router, AutoCloseable {
                     .onResponseHeaders(ProxyRouter::closeAfterUnreadableRequest);
         }
 
+        /**
+         * Drops the client's forwarding headers unless it is a trusted proxy, then adds the connection's: Jetty's
+         * {@code Via} and RFC 7239 {@code Forwarded} (appended to a trusted proxy's), {@code X-Forwarded-For}
+         * (likewise), and {@code X-Forwarded-Proto} and {@code X-Forwarded-Host} unless a trusted proxy set them.
+         */
+        @Override
+        protected void addProxyHeaders(Request clientToProxyRequest,
+                                       org.eclipse.jetty.client.Request proxyToServerRequest) {
+            boolean trusted = trustedProxies.contains(remoteAddress(clientToProxyRequest));
+            if (!trusted) {
+                proxyToServerRequest.headers(headers -> FORWARDING_HEADERS.forEach(headers::remove));
+            }
+            super.addProxyHeaders(clientToProxyRequest, proxyToServerRequest);
+            String clientAddress = Request.getRemoteAddr(clientToProxyRequest);
+            String host = clientToProxyRequest.getHeaders().get(HttpHeader.HOST);
+            String proto = clientToProxyRequest.isSecure() ? "https" : "http";
+            proxyToServerRequest.headers(headers -> {
+                String forwardedFor = headers.get(HttpHeader.X_FORWARDED_FOR);
+                headers.put(HttpHeader.X_FORWARDED_FOR,
+                        forwardedFor == null ? clientAddress : forwardedFor + ", " + clientAddress);
+                if (!headers.contains(HttpHeader.X_FORWARDED_PROTO)) {
+                    headers.put(HttpHeader.X_FORWARDED_PROTO, proto);
+                }
+                if (host != null && !headers.contains(HttpHeader.X_FORWARDED_HOST)) {
+                    headers.put(HttpHeader.X_FORWARDED_HOST, host);
+                }
+            });
+        }
+
+        private static String remoteAddress(Request request) {
+            return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress remote
+                    && remote.getAddress() != null ? remote.getAddress().getHostAddress() : null;
+        }
+
         @Override
         protected HttpURI rewriteHttpURI(Request request) {
             Backend backend = (Backend) request.getAttribute(BACKEND_ATTRIBUTE);
@@ -441,6 +491,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
         private long detachSettleTimeoutMillis = 5_000;
         private long requestIdleTimeoutMillis = 60_000;
         private Function<Lifecycle, InetSocketAddress> addressOf = Builder::jettyAddress;
+        private Set<String> trustedProxies = Set.of();
 
         private Builder() {
         }
@@ -541,6 +592,31 @@ public final class ProxyRouter implements Router, AutoCloseable {
          */
         public Builder addressOf(Function<Lifecycle, InetSocketAddress> addressOf) {
             this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
+            return this;
+        }
+
+        /**
+         * Declares the proxies in front of the front door. A request that comes from one of these addresses keeps
+         * the forwarding headers it carries ({@code Forwarded}, {@code X-Forwarded-For}, {@code -Host},
+         * {@code -Proto}, {@code -Port}, {@code -Server}, {@code X-Real-IP}), and the front door appends the
+         * connection's own values to {@code Forwarded} and {@code X-Forwarded-For}; from any other address they are
+         * dropped and replaced. By default none is trusted: clients cannot forge what the backend reads.
+         *
+         * @param addresses IP addresses as Java prints them ({@code 10.0.0.7}, {@code 0:0:0:0:0:0:0:1}), matched
+         *                  exactly against the connection's remote address; default none
+         * @return this builder
+         * @throws NullPointerException     when {@code addresses} is null
+         * @throws IllegalArgumentException when it holds a null or blank address
+         */
+        public Builder trustedProxies(Set<String> addresses) {
+            Objects.requireNonNull(addresses, "trustedProxies must not be null");
+            for (String address : addresses) {
+                if (address == null || address.isBlank()) {
+                    throw new IllegalArgumentException("trustedProxies must hold IP addresses, but held '"
+                            + address + "'");
+                }
+            }
+            this.trustedProxies = Set.copyOf(addresses);
             return this;
         }
 
