@@ -57,6 +57,7 @@ import org.slf4j.LoggerFactory;
  * or after {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout} (5 s by default), whichever comes
  * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
  * An instance attached again before that (re-admission) takes its backend back, connections and count included.
+ * Once a detached instance's requests have settled the router forgets it, so its state does not grow with swaps.
  *
  * <p><b>The front door answers {@code CONNECT} itself</b> (405, never forwarded: it is no tunnel), and it never
  * pools a backend connection the backend closes or marks for closing: a response with {@code Connection: close},
@@ -102,7 +103,10 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final Set<String> trustedProxies;
     private final AtomicInteger nextBackend = new AtomicInteger();
     private volatile Backend[] backends = NONE;
-    /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
+    /**
+     * The last detached backend of each instance id, until it is attached again or its requests have settled and its
+     * connections are closed. Guarded by this.
+     */
     private final Map<String, Backend> detachedBackends = new HashMap<>();
 
     private ProxyRouter(Builder builder) {
@@ -266,11 +270,17 @@ public final class ProxyRouter implements Router, AutoCloseable {
     /**
      * @param instanceId a detached instance's id
      * @return completes when the last request the router had in flight to it completed and its pooled
-     *     connections were closed; at once for an instance that was never detached
+     *     connections were closed; at once for an instance that was never detached, or whose requests have already
+     *     settled (the router then no longer holds it)
      */
     public synchronized CompletionStage<Void> connectionsClosed(String instanceId) {
         Backend backend = detachedBackends.get(instanceId);
         return backend == null ? CompletableFuture.completedFuture(null) : backend.gone.minimalCompletionStage();
+    }
+
+    /** @return how many detached instances the router still holds, for a re-admission or their last requests */
+    synchronized int detachedBackendsHeld() {
+        return detachedBackends.size();
     }
 
     /**
@@ -311,6 +321,14 @@ public final class ProxyRouter implements Router, AutoCloseable {
         if (CLOSING_STATUSES.contains(response.getStatus()) && response instanceof HttpResponse closing) {
             closing.headers(headers -> headers.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()));
         }
+    }
+
+    /**
+     * Drops a detached backend whose requests have settled: it can no longer be taken back (its connections are
+     * closed), so holding it would only grow the map with every swap.
+     */
+    private synchronized void forget(Backend backend) {
+        detachedBackends.remove(backend.id, backend);
     }
 
     private void removeDestinations(Backend backend) {
@@ -377,6 +395,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
                     gone.completeExceptionally(e);
                 }
             }
+            // Outside this backend's lock: attach takes the router's lock, then this one (readmit).
+            forget(this);
         }
     }
 
