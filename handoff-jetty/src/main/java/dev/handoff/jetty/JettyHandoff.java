@@ -7,6 +7,7 @@ import dev.handoff.core.Scheduler;
 import dev.handoff.jetty.internal.Checks;
 import dev.handoff.jetty.internal.ConnectionControl;
 import dev.handoff.jetty.internal.Probes;
+import dev.handoff.jetty.internal.Protocols;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -92,7 +93,7 @@ public final class JettyHandoff extends InstanceLifecycle {
         this.connections = new ConnectionControl(builder.idleConnectionThreshold, builder.scheduler,
                 this::checkDrained);
         if (builder.managementPort >= 0) {
-            managementConnector = new ServerConnector(server, 0, 1);
+            managementConnector = new ServerConnector(server, 0, 1, Protocols.http1());
             managementConnector.setHost(builder.managementHost);
             managementConnector.setPort(builder.managementPort);
             managementConnector.setName("handoff-management");

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,10 @@ import java.util.function.Function;
 
 import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpResponse;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
@@ -52,6 +57,19 @@ import org.slf4j.LoggerFactory;
  * or after {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout} (5 s by default), whichever comes
  * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
  * An instance attached again before that (re-admission) takes its backend back, connections and count included.
+ * Once a detached instance's requests have settled the router forgets it, so its state does not grow with swaps.
+ *
+ * <p><b>The front door answers {@code CONNECT} itself</b> (405, never forwarded: it is no tunnel), and it never
+ * pools a backend connection the backend closes or marks for closing: a response with {@code Connection: close},
+ * or one of the statuses a server answers a request it could not read with (400, 408, 413, 414, 431, 501, 505),
+ * closes the connection it came on, so another client's request never meets it dead (a 502).
+ *
+ * <p><b>The backend reads where a request came from in headers the front door sets</b>, from the client's
+ * connection: {@code X-Forwarded-For} (the client's address), {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}
+ * (the {@code Host} header) and RFC 7239 {@code Forwarded}. The forwarding headers a client sends are dropped, so
+ * that no client can claim another address, unless it connects from one of the
+ * {@link Builder#trustedProxies(Set) trusted proxies}: then they are kept, and appended to. The connectors the
+ * library creates send no {@code Server} header.
  *
  * <p>Backend addresses come from {@link JettyHandoff#address()} by default; give
  * {@link Builder#addressOf(Function)} for other instance handles (a child process).
@@ -64,6 +82,17 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyRouter.class);
     private static final String BACKEND_ATTRIBUTE = ProxyRouter.class.getName() + ".backend";
     private static final Backend[] NONE = new Backend[0];
+    /** Statuses an HTTP/1 server answers a request it could not read with, before it closes the connection. */
+    private static final Set<Integer> CLOSING_STATUSES = Set.of(HttpStatus.BAD_REQUEST_400,
+            HttpStatus.REQUEST_TIMEOUT_408, HttpStatus.PAYLOAD_TOO_LARGE_413, HttpStatus.URI_TOO_LONG_414,
+            HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431, HttpStatus.NOT_IMPLEMENTED_501,
+            HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505);
+    /** Headers that say where a request came from: kept only from a trusted proxy. */
+    private static final List<String> FORWARDING_HEADERS = List.of(HttpHeader.FORWARDED.asString(),
+            HttpHeader.X_FORWARDED_FOR.asString(), HttpHeader.X_FORWARDED_HOST.asString(),
+            HttpHeader.X_FORWARDED_PROTO.asString(), HttpHeader.X_FORWARDED_PORT.asString(),
+            HttpHeader.X_FORWARDED_SERVER.asString(), "X-Real-IP");
+    private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
 
     private final Server server;
     private final ServerConnector connector;
@@ -71,15 +100,20 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final Function<Lifecycle, InetSocketAddress> addressOf;
     private final long detachSettleTimeoutMillis;
     private final long requestIdleTimeoutMillis;
+    private final Set<String> trustedProxies;
     private final AtomicInteger nextBackend = new AtomicInteger();
     private volatile Backend[] backends = NONE;
-    /** The last detached backend of each instance id, until it is attached again. Guarded by this. */
+    /**
+     * The last detached backend of each instance id, until it is attached again or its requests have settled and its
+     * connections are closed. Guarded by this.
+     */
     private final Map<String, Backend> detachedBackends = new HashMap<>();
 
     private ProxyRouter(Builder builder) {
         this.addressOf = builder.addressOf;
         this.detachSettleTimeoutMillis = builder.detachSettleTimeoutMillis;
         this.requestIdleTimeoutMillis = builder.requestIdleTimeoutMillis;
+        this.trustedProxies = builder.trustedProxies;
         QueuedThreadPool serverThreads = new QueuedThreadPool(builder.maxThreads);
         serverThreads.setName("handoff-proxy");
         serverThreads.setDaemon(true);
@@ -97,6 +131,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
         this.client = new HttpClient();
         client.setExecutor(clientThreads);
         client.setFollowRedirects(false);
+        // The backend sees the client's User-Agent, or none, not the proxy's HttpClient's.
+        client.setUserAgentField(null);
         client.setMaxConnectionsPerDestination(builder.maxConnectionsPerBackend);
         client.setIdleTimeout(builder.backendIdleTimeoutMillis);
         server.addBean(client);
@@ -234,11 +270,17 @@ public final class ProxyRouter implements Router, AutoCloseable {
     /**
      * @param instanceId a detached instance's id
      * @return completes when the last request the router had in flight to it completed and its pooled
-     *     connections were closed; at once for an instance that was never detached
+     *     connections were closed; at once for an instance that was never detached, or whose requests have already
+     *     settled (the router then no longer holds it)
      */
     public synchronized CompletionStage<Void> connectionsClosed(String instanceId) {
         Backend backend = detachedBackends.get(instanceId);
         return backend == null ? CompletableFuture.completedFuture(null) : backend.gone.minimalCompletionStage();
+    }
+
+    /** @return how many detached instances the router still holds, for a re-admission or their last requests */
+    synchronized int detachedBackendsHeld() {
+        return detachedBackends.size();
     }
 
     /**
@@ -267,6 +309,26 @@ public final class ProxyRouter implements Router, AutoCloseable {
             current = backends;
         }
         return null;
+    }
+
+    /**
+     * A backend that could not read a request answers it with one of {@link #CLOSING_STATUSES} and closes the
+     * connection, often without saying so; pooled, that connection would fail another client's next request with a
+     * 502. The client pools a connection unless its response says {@code Connection: close}, so the response gets
+     * one (a hop-by-hop header: the proxy does not pass it on to the client).
+     */
+    private static void closeAfterUnreadableRequest(org.eclipse.jetty.client.Response response) {
+        if (CLOSING_STATUSES.contains(response.getStatus()) && response instanceof HttpResponse closing) {
+            closing.headers(headers -> headers.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString()));
+        }
+    }
+
+    /**
+     * Drops a detached backend whose requests have settled: it can no longer be taken back (its connections are
+     * closed), so holding it would only grow the map with every swap.
+     */
+    private synchronized void forget(Backend backend) {
+        detachedBackends.remove(backend.id, backend);
     }
 
     private void removeDestinations(Backend backend) {
@@ -333,6 +395,8 @@ public final class ProxyRouter implements Router, AutoCloseable {
                     gone.completeExceptionally(e);
                 }
             }
+            // Outside this backend's lock: attach takes the router's lock, then this one (readmit).
+            forget(this);
         }
     }
 
@@ -340,6 +404,13 @@ public final class ProxyRouter implements Router, AutoCloseable {
     private final class RoutingHandler extends ProxyHandler {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
+            if (HttpMethod.CONNECT.is(request.getMethod())) {
+                // A tunnel is not the front door's job, and a backend answers it 400 and closes the connection.
+                response.getHeaders().put(HttpHeader.ALLOW, ALLOWED_METHODS);
+                Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405,
+                        "CONNECT is not supported by the front door");
+                return true;
+            }
             Backend backend = acquire();
             if (backend == null) {
                 Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
@@ -370,7 +441,42 @@ public final class ProxyRouter implements Router, AutoCloseable {
         protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request clientToProxyRequest,
                                                                            HttpURI newHttpURI) {
             return super.newProxyToServerRequest(clientToProxyRequest, newHttpURI)
-                    .idleTimeout(requestIdleTimeoutMillis, TimeUnit.MILLISECONDS);
+                    .idleTimeout(requestIdleTimeoutMillis, TimeUnit.MILLISECONDS)
+                    .onResponseHeaders(ProxyRouter::closeAfterUnreadableRequest);
+        }
+
+        /**
+         * Drops the client's forwarding headers unless it is a trusted proxy, then adds the connection's: Jetty's
+         * {@code Via} and RFC 7239 {@code Forwarded} (appended to a trusted proxy's), {@code X-Forwarded-For}
+         * (likewise), and {@code X-Forwarded-Proto} and {@code X-Forwarded-Host} unless a trusted proxy set them.
+         */
+        @Override
+        protected void addProxyHeaders(Request clientToProxyRequest,
+                                       org.eclipse.jetty.client.Request proxyToServerRequest) {
+            boolean trusted = trustedProxies.contains(remoteAddress(clientToProxyRequest));
+            if (!trusted) {
+                proxyToServerRequest.headers(headers -> FORWARDING_HEADERS.forEach(headers::remove));
+            }
+            super.addProxyHeaders(clientToProxyRequest, proxyToServerRequest);
+            String clientAddress = Request.getRemoteAddr(clientToProxyRequest);
+            String host = clientToProxyRequest.getHeaders().get(HttpHeader.HOST);
+            String proto = clientToProxyRequest.isSecure() ? "https" : "http";
+            proxyToServerRequest.headers(headers -> {
+                String forwardedFor = headers.get(HttpHeader.X_FORWARDED_FOR);
+                headers.put(HttpHeader.X_FORWARDED_FOR,
+                        forwardedFor == null ? clientAddress : forwardedFor + ", " + clientAddress);
+                if (!headers.contains(HttpHeader.X_FORWARDED_PROTO)) {
+                    headers.put(HttpHeader.X_FORWARDED_PROTO, proto);
+                }
+                if (host != null && !headers.contains(HttpHeader.X_FORWARDED_HOST)) {
+                    headers.put(HttpHeader.X_FORWARDED_HOST, host);
+                }
+            });
+        }
+
+        private static String remoteAddress(Request request) {
+            return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress remote
+                    && remote.getAddress() != null ? remote.getAddress().getHostAddress() : null;
         }
 
         @Override
@@ -405,6 +511,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
         private long detachSettleTimeoutMillis = 5_000;
         private long requestIdleTimeoutMillis = 60_000;
         private Function<Lifecycle, InetSocketAddress> addressOf = Builder::jettyAddress;
+        private Set<String> trustedProxies = Set.of();
 
         private Builder() {
         }
@@ -505,6 +612,31 @@ public final class ProxyRouter implements Router, AutoCloseable {
          */
         public Builder addressOf(Function<Lifecycle, InetSocketAddress> addressOf) {
             this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
+            return this;
+        }
+
+        /**
+         * Declares the proxies in front of the front door. A request that comes from one of these addresses keeps
+         * the forwarding headers it carries ({@code Forwarded}, {@code X-Forwarded-For}, {@code -Host},
+         * {@code -Proto}, {@code -Port}, {@code -Server}, {@code X-Real-IP}), and the front door appends the
+         * connection's own values to {@code Forwarded} and {@code X-Forwarded-For}; from any other address they are
+         * dropped and replaced. By default none is trusted: clients cannot forge what the backend reads.
+         *
+         * @param addresses IP addresses as Java prints them ({@code 10.0.0.7}, {@code 0:0:0:0:0:0:0:1}), matched
+         *                  exactly against the connection's remote address; default none
+         * @return this builder
+         * @throws NullPointerException     when {@code addresses} is null
+         * @throws IllegalArgumentException when it holds a null or blank address
+         */
+        public Builder trustedProxies(Set<String> addresses) {
+            Objects.requireNonNull(addresses, "trustedProxies must not be null");
+            for (String address : addresses) {
+                if (address == null || address.isBlank()) {
+                    throw new IllegalArgumentException("trustedProxies must hold IP addresses, but held '"
+                            + address + "'");
+                }
+            }
+            this.trustedProxies = Set.copyOf(addresses);
             return this;
         }
 

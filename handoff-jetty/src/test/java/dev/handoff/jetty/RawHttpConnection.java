@@ -33,7 +33,15 @@ final class RawHttpConnection implements AutoCloseable {
     }
 
     Reply get(String path) throws IOException {
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return send("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    }
+
+    /**
+     * @param head a request's whole head, request line and headers, ending with the empty line; no body
+     * @return the reply (a body only when it has a Content-Length)
+     */
+    Reply send(String head) throws IOException {
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.flush();
         int status = Integer.parseInt(readLine().split(" ")[1]);
         Map<String, String> headers = new TreeMap<>();

@@ -11,10 +11,24 @@ public final class Protocols {
     private Protocols() {
     }
 
-    /** @return HTTP/1.1 and h2c (upgrade or prior knowledge), sharing one default {@link HttpConfiguration} */
+    /**
+     * @return HTTP/1.1 and h2c (upgrade or prior knowledge), sharing one default {@link HttpConfiguration} that
+     *     sends no {@code Server} header (a version tells an attacker which flaws to try)
+     */
     public static ConnectionFactory[] http1AndH2c() {
-        HttpConfiguration configuration = new HttpConfiguration();
+        HttpConfiguration configuration = configuration();
         return new ConnectionFactory[] {new HttpConnectionFactory(configuration),
             new HTTP2CServerConnectionFactory(configuration)};
+    }
+
+    /** @return HTTP/1.1 alone, with a default {@link HttpConfiguration} that sends no {@code Server} header */
+    public static ConnectionFactory http1() {
+        return new HttpConnectionFactory(configuration());
+    }
+
+    private static HttpConfiguration configuration() {
+        HttpConfiguration configuration = new HttpConfiguration();
+        configuration.setSendServerVersion(false);
+        return configuration;
     }
 }
