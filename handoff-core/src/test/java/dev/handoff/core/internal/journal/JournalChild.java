@@ -6,6 +6,8 @@ import dev.handoff.core.internal.journal.JournalRecord.MemberKind;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The main class of the child JVMs the lock tests start: {@code <mode> <directory> <group>}. Prints one line,
@@ -25,7 +27,8 @@ public final class JournalChild {
         String group = args[2];
         Thread watchdog = new Thread(() -> {
             try {
-                Thread.sleep(LIFETIME_SECONDS * 1000L);
+                // a lifetime bound, not a synchronisation: nothing ever counts this latch down
+                new CountDownLatch(1).await(LIFETIME_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
             }
