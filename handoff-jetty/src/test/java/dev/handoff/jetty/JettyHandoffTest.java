@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.InFlightTracker;
-import dev.handoff.core.LifecycleMetrics;
 
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

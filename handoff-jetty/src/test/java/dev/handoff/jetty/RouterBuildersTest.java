@@ -7,7 +7,6 @@ import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InstanceLifecycle;
 
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 
 import org.junit.jupiter.api.Test;

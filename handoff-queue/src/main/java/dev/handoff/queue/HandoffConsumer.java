@@ -20,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.handoff.api.InstanceFailedException;
-import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;

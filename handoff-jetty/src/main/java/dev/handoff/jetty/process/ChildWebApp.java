@@ -1,8 +1,6 @@
 package dev.handoff.jetty.process;
 
 import dev.handoff.api.HandoffException;
-import dev.handoff.api.Lifecycle;
-import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.core.process.GracefulTermination;
@@ -19,7 +17,6 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;

@@ -13,7 +13,6 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
-import dev.handoff.api.event.SwapEvent.Phase;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.HandoffMetrics;
