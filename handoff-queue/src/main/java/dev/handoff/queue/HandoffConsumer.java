@@ -86,7 +86,6 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
     private static final int GIVEN_BACK = 3;
     private static final int FORCED = 4;
 
-    private final String id;
     private final Supplier<? extends JobSource> sourceFactory;
     private final JobHandler handler;
     private final int concurrency;
@@ -130,7 +129,6 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
     private HandoffConsumer(Builder builder, InFlightTracker tracker) {
         super(InstanceLifecycle.newBuilder(builder.id).tracker(tracker));
         this.tracker = tracker;
-        this.id = builder.id;
         this.sourceFactory = builder.source;
         this.handler = builder.handler;
         this.concurrency = builder.concurrency;
@@ -141,7 +139,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         this.workers = new Thread[concurrency];
         for (int i = 0; i < concurrency; i++) {
             int slot = i;
-            Thread worker = new Thread(() -> work(slot), "handoff-consumer-" + id + "-" + i);
+            Thread worker = new Thread(() -> work(slot), "handoff-consumer-" + id() + "-" + i);
             worker.setDaemon(true);
             workers[i] = worker;
         }
@@ -174,7 +172,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                 source = Objects.requireNonNull(sourceFactory.get(), "the source factory returned null");
             } catch (RuntimeException e) {
                 JobSourceException failed = e instanceof JobSourceException ? (JobSourceException) e
-                        : new JobSourceException("consumer " + id + ": cannot open its job source: " + e, e);
+                        : new JobSourceException("consumer " + id() + ": cannot open its job source: " + e, e);
                 lostSource(failed);
                 throw failed;
             }
@@ -186,7 +184,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             }
         }
         markReady();
-        LOG.info("consumer {}: connected to {}", id, source.description());
+        LOG.info("consumer {}: connected to {}", id(), source.description());
     }
 
     /**
@@ -202,11 +200,11 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         synchronized (stateLock) {
             checkNotClosed("subscribe");
             if (stopped != null) {
-                throw new IllegalStateException("consumer " + id
+                throw new IllegalStateException("consumer " + id()
                         + " cannot subscribe: it was told to stop accepting (resumeAccepting() takes it back)");
             }
             if (state() == LifecycleState.FAILED) {
-                throw new IllegalStateException("consumer " + id + " cannot subscribe: it FAILED",
+                throw new IllegalStateException("consumer " + id() + " cannot subscribe: it FAILED",
                         failureCause().orElse(null));
             }
             if (active != null && active.isActive()) {
@@ -217,7 +215,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             subscriptions.add(subscription);
             active = subscription;
         }
-        LOG.info("consumer {}: subscribed to {} (prefetch {}, concurrency {})", id, source.description(),
+        LOG.info("consumer {}: subscribed to {} (prefetch {}, concurrency {})", id(), source.description(),
                 prefetch, concurrency);
     }
 
@@ -264,7 +262,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                     cancelConfirmed = true;
                     giveBackBuffered();
                     if (error != null) {
-                        throw new CompletionException(new InstanceFailedException(id,
+                        throw new CompletionException(new InstanceFailedException(id(),
                                 "cancelling the subscription to " + source.description() + " failed: "
                                         + unwrap(error), unwrap(error)));
                     }
@@ -310,7 +308,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             } else if (task.compareAndSet(RUNNING, FORCED)) {
                 workers[slot].interrupt();
                 LOG.warn("consumer {}: job {} abandoned at the drain deadline: handler interrupted, job requeued"
-                        + " (it may be processed twice)", id, task.delivery.jobId());
+                        + " (it may be processed twice)", id(), task.delivery.jobId());
                 // counted whether or not the requeue reaches the source: either way the job runs again
                 forced.increment();
                 settleQuietly(task, Outcome.REQUEUE, null);
@@ -336,7 +334,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             } catch (Throwable e) {
                 done.completeExceptionally(e);
             }
-        }, "handoff-consumer-" + id + "-" + what);
+        }, "handoff-consumer-" + id() + "-" + what);
         thread.setDaemon(true);
         thread.start();
         return done;
@@ -386,22 +384,22 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                     break;
                 }
                 if (worker.isAlive()) {
-                    LOG.warn("consumer {}: worker {} still running a handler 5 s after close", id, worker.getName());
+                    LOG.warn("consumer {}: worker {} still running a handler 5 s after close", id(), worker.getName());
                 }
             }
         }
-        LOG.info("consumer {}: closed ({})", id, stats());
+        LOG.info("consumer {}: closed ({})", id(), stats());
     }
 
     private void checkNotClosed(String action) {
         if (closed) {
-            throw new IllegalStateException("consumer " + id + " cannot " + action + ": it is closed");
+            throw new IllegalStateException("consumer " + id() + " cannot " + action + ": it is closed");
         }
     }
 
     private void lostSource(Throwable cause) {
         InstanceFailedException failed = cause instanceof InstanceFailedException ? (InstanceFailedException) cause
-                : new InstanceFailedException(id, cause.getMessage(), cause);
+                : new InstanceFailedException(id(), cause.getMessage(), cause);
         accepting = false;
         if (!state().isTerminal()) {
             fail(failed);
@@ -466,7 +464,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         String jobId = task.delivery.jobId();
         if (attempt < maxAttempts) {
             rememberFailure(jobId, attempt);
-            LOG.warn("consumer {}: job {} failed (attempt {} of {}), requeued: {}", id, jobId, attempt, maxAttempts,
+            LOG.warn("consumer {}: job {} failed (attempt {} of {}), requeued: {}", id(), jobId, attempt, maxAttempts,
                     error.toString());
             settleQuietly(task, Outcome.REQUEUE, retried);
             return;
@@ -474,11 +472,11 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         failures.remove(jobId);
         if (failurePolicy == FailurePolicy.DEAD_LETTER) {
             LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): rejected to the dead-letter destination"
-                    + " of {}", id, jobId, attempt, maxAttempts, source.description(), error);
+                    + " of {}", id(), jobId, attempt, maxAttempts, source.description(), error);
             settleQuietly(task, Outcome.REJECT, deadLettered);
         } else {
             LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): DISCARDED by policy LOG_AND_DISCARD"
-                    + " ({} bytes of payload)", id, jobId, attempt, maxAttempts, task.delivery.body().length, error);
+                    + " ({} bytes of payload)", id(), jobId, attempt, maxAttempts, task.delivery.body().length, error);
             settleQuietly(task, Outcome.ACK, discarded);
         }
     }
@@ -487,7 +485,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         if (failures.size() >= MAX_TRACKED_FAILURES) {
             Iterator<String> oldest = failures.keySet().iterator();
             if (oldest.hasNext()) {
-                LOG.warn("consumer {}: more than {} failing jobs; forgetting the attempts of job {}", id,
+                LOG.warn("consumer {}: more than {} failing jobs; forgetting the attempts of job {}", id(),
                         MAX_TRACKED_FAILURES, oldest.next());
                 oldest.remove();
             }
@@ -532,12 +530,12 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             }
         } catch (JobSourceException e) {
             if (outcome == Outcome.REQUEUE) {
-                LOG.debug("consumer {}: job {} already given back by the source: {}", id, task.delivery.jobId(),
+                LOG.debug("consumer {}: job {} already given back by the source: {}", id(), task.delivery.jobId(),
                         e.getMessage());
             } else {
                 unacknowledged.increment();
                 LOG.warn("consumer {}: job {} could not be {}: {}; the broker redelivers it (a possible duplicate)",
-                        id, task.delivery.jobId(), outcome == Outcome.ACK ? "acknowledged" : "dead-lettered",
+                        id(), task.delivery.jobId(), outcome == Outcome.ACK ? "acknowledged" : "dead-lettered",
                         e.getMessage());
             }
         } finally {
@@ -553,7 +551,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
 
     @Override
     public String toString() {
-        return "HandoffConsumer[" + id + ", " + state() + ", inFlight=" + inFlight() + "]";
+        return "HandoffConsumer[" + id() + ", " + state() + ", inFlight=" + inFlight() + "]";
     }
 
     private enum Outcome { ACK, REQUEUE, REJECT }
@@ -592,8 +590,8 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                 return;
             }
             LOG.error("consumer {}: subscription to {} ended: {}; the broker gives back every job not acknowledged",
-                    id, source.description(), cause.toString());
-            lostSource(new InstanceFailedException(id, "lost its job source " + source.description() + ": " + cause,
+                    id(), source.description(), cause.toString());
+            lostSource(new InstanceFailedException(id(), "lost its job source " + source.description() + ": " + cause,
                     cause));
         }
     }
