@@ -290,8 +290,7 @@ public final class Orchestrator implements AutoCloseable {
      *     the orchestrator was built with
      */
     public Release release() {
-        List<Release> releases = engine.releases();
-        return releases.get(releases.size() - 1);
+        return engine.currentRelease();
     }
 
     /**

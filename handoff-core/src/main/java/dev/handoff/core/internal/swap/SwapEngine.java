@@ -122,19 +122,20 @@ public final class SwapEngine {
     public Joining join(List<Lifecycle> handles) {
         List<String> ids = checkedIds(handles);
         String joinId;
+        Release release;
         synchronized (lock) {
             checkOpen();
             if (holder != null) {
                 throw new SwapInProgressException(settings.group(), holder);
             }
             checkNew(ids);
+            release = history.getLast();
             joinId = settings.group() + "/join-" + (++joinCount);
             holder = joinId;
             active++;
             ids.forEach(aliveIds::add);
         }
         CompletableFuture<Void> joined = new CompletableFuture<>();
-        Release release = releases().get(releases().size() - 1);
         Wait.Context context = contextOf(joinId, release.label());
         List<Lifecycle> attached = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
@@ -337,6 +338,13 @@ public final class SwapEngine {
             }
             List<Release> releases = List.copyOf(history);
             return releases.get(releases.size() - 2);
+        }
+    }
+
+    /** @return the release the group runs now: the last one it was switched to */
+    public Release currentRelease() {
+        synchronized (lock) {
+            return history.getLast();
         }
     }
 
