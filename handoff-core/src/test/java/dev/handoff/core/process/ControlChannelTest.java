@@ -7,7 +7,6 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.spi.Launcher;
-import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -31,10 +30,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -274,23 +271,6 @@ class ControlChannelTest {
     private List<String> warnings() {
         synchronized (parentLog) {
             return parentLog.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
-    }
-
-    /** Attaches and detaches at once, remembering which instances are attached. */
-    private static final class AttachedSet implements Router {
-        final Set<String> attached = ConcurrentHashMap.newKeySet();
-
-        @Override
-        public CompletionStage<Void> attach(Lifecycle instance) {
-            attached.add(instance.id());
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<Void> detach(Lifecycle instance) {
-            attached.remove(instance.id());
-            return CompletableFuture.completedFuture(null);
         }
     }
 }

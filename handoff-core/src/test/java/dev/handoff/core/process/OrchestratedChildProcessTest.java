@@ -6,7 +6,6 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
-import dev.handoff.api.spi.Router;
 import dev.handoff.core.Orchestrator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,10 +18,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.handoff.core.process.ChildProcessLauncherTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -157,22 +152,5 @@ class OrchestratedChildProcessTest {
         assertThat(result.abandoned()).isEqualTo(1);
         assertThat(get(old.onExit())).as("killed by SIGKILL").isEqualTo(128 + 9);
         assertThat(only(swaps.instances()).processHandle().isAlive()).isTrue();
-    }
-
-    /** Attaches and detaches at once, remembering which instances are attached. */
-    private static final class AttachedSet implements Router {
-        final Set<String> attached = ConcurrentHashMap.newKeySet();
-
-        @Override
-        public CompletionStage<Void> attach(Lifecycle instance) {
-            attached.add(instance.id());
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<Void> detach(Lifecycle instance) {
-            attached.remove(instance.id());
-            return CompletableFuture.completedFuture(null);
-        }
     }
 }
