@@ -6,8 +6,9 @@ package dev.handoff.queue;
  */
 public enum FailurePolicy {
     /**
-     * Reject the job to the source's dead-letter destination (RabbitMQ: the queue's dead-letter exchange, which
-     * the queue must declare, or the broker drops it; in memory: {@link InMemoryJobQueue#deadLetters()}).
+     * Reject the job to the source's dead-letter destination (RabbitMQ: the queue's dead-letter exchange; in
+     * memory: {@link InMemoryJobQueue#deadLetters()}). A consumer refuses to start on a source that reports none
+     * ({@link dev.handoff.queue.spi.JobSource#deadLetterTarget()}), since the broker would drop the job.
      */
     DEAD_LETTER,
     /** Acknowledge the job (remove it) after logging it at ERROR with its failure. */

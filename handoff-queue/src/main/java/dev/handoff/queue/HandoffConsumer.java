@@ -23,6 +23,7 @@ import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.queue.spi.DeadLetterTarget;
 import dev.handoff.queue.spi.Delivery;
 import dev.handoff.queue.spi.DeliveryListener;
 import dev.handoff.queue.spi.JobSource;
@@ -61,9 +62,13 @@ import dev.handoff.queue.spi.Subscription;
  * running are interrupted and their jobs requeued; each may then run twice, and is counted in
  * {@link Stats#forced()}.
  *
- * <p><b>Failures.</b> A handler that throws has its job requeued until it has failed {@code maxAttempts} times
- * on this instance (counted in a bounded local map keyed by job id), then the {@link FailurePolicy} applies,
- * with an ERROR log line. When the source's connection is lost, the instance becomes FAILED with an
+ * <p><b>Failures.</b> A handler that throws has its job given back ({@link Delivery#retry(int)}) until it has
+ * failed {@code maxAttempts} times, then the {@link FailurePolicy} applies, with an ERROR log line. The attempts
+ * are the larger of two counts: a bounded local map keyed by job id (this instance), and the count the source
+ * records in the job itself ({@link Delivery#failedAttempts()}: RabbitMQ keeps it in a message header, so it
+ * survives redeliveries, consumers and swaps, with or without a {@code message-id}). With
+ * {@link FailurePolicy#DEAD_LETTER}, {@link #connect()} refuses a source that has no dead-letter destination
+ * ({@link JobSource#deadLetterTarget()}). When the source's connection is lost, the instance becomes FAILED with an
  * {@link InstanceFailedException} naming the cause ({@link #failure()}); the broker gives back what was not
  * acknowledged, and nothing is acknowledged that was not processed.
  *
@@ -115,6 +120,8 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
     /** Guarded by stateLock; read without it only through the volatile fields below. */
     private final List<Subscription> subscriptions = new ArrayList<>();
     private volatile JobSource source;
+    /** The source's dead-letter destination, read once at connect. */
+    private volatile DeadLetterTarget deadLetterTarget = DeadLetterTarget.unknown("not connected");
     private volatile Subscription active;
     /** Whether deliveries are queued for the workers; false from stop-accepting until re-admission. */
     private volatile boolean accepting;
@@ -168,14 +175,20 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             if (source != null) {
                 return;
             }
+            JobSource opened = null;
             try {
-                source = Objects.requireNonNull(sourceFactory.get(), "the source factory returned null");
+                opened = Objects.requireNonNull(sourceFactory.get(), "the source factory returned null");
+                deadLetterTarget = checkDeadLetterTarget(opened);
             } catch (RuntimeException e) {
+                if (opened != null) {
+                    opened.close();
+                }
                 JobSourceException failed = e instanceof JobSourceException ? (JobSourceException) e
                         : new JobSourceException("consumer " + id() + ": cannot open its job source: " + e, e);
                 lostSource(failed);
                 throw failed;
             }
+            source = opened;
             if (!workersStarted) {
                 workersStarted = true;
                 for (Thread worker : workers) {
@@ -185,6 +198,28 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         }
         markReady();
         LOG.info("consumer {}: connected to {}", id(), source.description());
+    }
+
+    /**
+     * With {@link FailurePolicy#DEAD_LETTER}, a source without a dead-letter destination would let the broker drop
+     * every job that fails {@code maxAttempts} times: refused before the consumer takes a job.
+     */
+    private DeadLetterTarget checkDeadLetterTarget(JobSource opened) {
+        DeadLetterTarget target = Objects.requireNonNull(opened.deadLetterTarget(),
+                "the source's deadLetterTarget() returned null");
+        if (failurePolicy == FailurePolicy.DEAD_LETTER) {
+            if (target.kind() == DeadLetterTarget.Kind.ABSENT) {
+                throw new JobSourceException("consumer " + id() + " refuses to start: its failure policy is"
+                        + " DEAD_LETTER but " + target.description() + ", so the broker would drop every job that"
+                        + " fails " + maxAttempts + " times; give the queue a dead-letter exchange, or use"
+                        + " failurePolicy(FailurePolicy.LOG_AND_DISCARD)");
+            }
+            if (target.kind() == DeadLetterTarget.Kind.UNKNOWN) {
+                LOG.warn("consumer {}: failure policy DEAD_LETTER, but {}: a job that fails {} times is rejected"
+                        + " and may be dropped", id(), target.description(), maxAttempts);
+            }
+        }
+        return target;
     }
 
     /**
@@ -433,7 +468,8 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             Delivery delivery = task.delivery;
             Throwable error = null;
             // failures is empty unless a job failed and was requeued: skip hashing the job id on every job then
-            int attempt = failures.isEmpty() ? 1 : failures.getOrDefault(delivery.jobId(), 0) + 1;
+            int attempt = Math.max(failures.isEmpty() ? 0 : failures.getOrDefault(delivery.jobId(), 0),
+                    delivery.failedAttempts()) + 1;
             try {
                 handler.handle(new Job(delivery.jobId(), delivery.body(), delivery.redelivered(), attempt));
             } catch (Throwable t) {
@@ -466,13 +502,22 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
             rememberFailure(jobId, attempt);
             LOG.warn("consumer {}: job {} failed (attempt {} of {}), requeued: {}", id(), jobId, attempt, maxAttempts,
                     error.toString());
-            settleQuietly(task, Outcome.REQUEUE, retried);
+            task.failedAttempts = attempt;
+            settleQuietly(task, Outcome.RETRY, retried);
             return;
         }
         failures.remove(jobId);
         if (failurePolicy == FailurePolicy.DEAD_LETTER) {
-            LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): rejected to the dead-letter destination"
-                    + " of {}", id(), jobId, attempt, maxAttempts, source.description(), error);
+            DeadLetterTarget target = deadLetterTarget;
+            if (target.kind() == DeadLetterTarget.Kind.PRESENT) {
+                LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): rejected to the dead-letter"
+                        + " destination of {}: {}", id(), jobId, attempt, maxAttempts, source.description(),
+                        target.description(), error);
+            } else {
+                LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): rejected on {}; whether it was"
+                        + " dead-lettered is unknown: {}", id(), jobId, attempt, maxAttempts, source.description(),
+                        target.description(), error);
+            }
             settleQuietly(task, Outcome.REJECT, deadLettered);
         } else {
             LOG.error("consumer {}: job {} failed {} times (maxAttempts {}): DISCARDED by policy LOG_AND_DISCARD"
@@ -521,6 +566,9 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                 case REJECT:
                     task.delivery.reject();
                     break;
+                case RETRY:
+                    task.delivery.retry(task.failedAttempts);
+                    break;
                 default:
                     task.delivery.requeue();
                     break;
@@ -529,7 +577,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
                 counter.increment();
             }
         } catch (JobSourceException e) {
-            if (outcome == Outcome.REQUEUE) {
+            if (outcome == Outcome.REQUEUE || outcome == Outcome.RETRY) {
                 LOG.debug("consumer {}: job {} already given back by the source: {}", id(), task.delivery.jobId(),
                         e.getMessage());
             } else {
@@ -554,7 +602,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         return "HandoffConsumer[" + id() + ", " + state() + ", inFlight=" + inFlight() + "]";
     }
 
-    private enum Outcome { ACK, REQUEUE, REJECT }
+    private enum Outcome { ACK, REQUEUE, RETRY, REJECT }
 
     /** One held delivery; its int value is its state (QUEUED, RUNNING, DONE, GIVEN_BACK, FORCED). */
     private static final class Task extends AtomicInteger {
@@ -562,6 +610,8 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
 
         final transient Delivery delivery;
         final int permit;
+        /** Written and read by the worker that ran the job, before a retry. */
+        int failedAttempts;
 
         Task(Delivery delivery, int permit) {
             super(QUEUED);
@@ -681,8 +731,9 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
         }
 
         /**
-         * @param attempts how many times a failing job runs on this instance before the failure policy applies,
-         *                 {@code >= 1}; default 3
+         * @param attempts how many times a failing job runs before the failure policy applies, counted on this
+         *                 instance and, where the source records it ({@link Delivery#failedAttempts()}), across
+         *                 redeliveries and instances; {@code >= 1}; default 3
          * @return this builder
          * @throws IllegalArgumentException when {@code attempts < 1}
          */

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.handoff.queue.internal.SerialExecutor;
 import dev.handoff.queue.spi.AbstractDelivery;
+import dev.handoff.queue.spi.DeadLetterTarget;
 import dev.handoff.queue.spi.DeliveryListener;
 import dev.handoff.queue.spi.JobSource;
 import dev.handoff.queue.spi.JobSourceException;
@@ -302,6 +303,11 @@ public final class InMemoryJobQueue implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+        }
+
+        @Override
+        public DeadLetterTarget deadLetterTarget() {
+            return DeadLetterTarget.present("deadLetters() of memory queue " + name);
         }
 
         @Override

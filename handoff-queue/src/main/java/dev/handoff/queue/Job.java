@@ -49,8 +49,8 @@ public final class Job {
     }
 
     /**
-     * @return the attempt number: 1, plus the failures this consumer instance has recorded for the job (a new
-     *     consumer instance starts counting again)
+     * @return the attempt number: 1, plus the failures recorded for the job, by this consumer instance or by
+     *     the source in the job itself (RabbitMQ: a header that survives redeliveries and other consumers)
      */
     public int attempt() {
         return attempt;

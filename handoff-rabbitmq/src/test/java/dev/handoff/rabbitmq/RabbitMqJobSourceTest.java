@@ -10,8 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -30,6 +33,7 @@ import com.rabbitmq.client.Recoverable;
 
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.HandoffConsumer;
+import dev.handoff.queue.spi.DeadLetterTarget;
 import dev.handoff.queue.spi.Delivery;
 import dev.handoff.queue.spi.DeliveryListener;
 import dev.handoff.queue.spi.JobSourceException;
@@ -309,6 +313,148 @@ class RabbitMqJobSourceTest {
             consumer.close();
         }
         assertThat(ready(queue)).isZero();
+    }
+
+    @Test
+    void a_job_without_message_id_that_always_fails_is_dead_lettered_after_max_attempts() throws Exception {
+        // given: a message without message-id (as RabbitMQ's PerfTest publishes): its delivery tag changes on every
+        // redelivery, so the attempts must be counted in the message itself
+        channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().deliveryMode(2).build(),
+                "poison".getBytes(StandardCharsets.UTF_8));
+        AtomicInteger calls = new AtomicInteger();
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        HandoffConsumer consumer = HandoffConsumer.builder("no-ids")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), queue))
+                .handler(job -> {
+                    calls.incrementAndGet();
+                    attempts.add(job.attempt());
+                    throw new IllegalArgumentException("bad payload");
+                })
+                .maxAttempts(3)
+                .build();
+
+        // when
+        try {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ready(deadLetterQueue) == 1);
+
+            // then
+            assertThat(consumer.stats().deadLettered()).isEqualTo(1);
+            assertThat(consumer.stats().retried()).isEqualTo(2);
+        } finally {
+            consumer.close();
+        }
+        assertThat(calls).hasValue(3);
+        assertThat(attempts).containsExactly(1, 2, 3);
+        assertThat(ready(queue)).isZero();
+    }
+
+    @Test
+    void a_job_without_message_id_keeps_its_attempts_when_another_consumer_takes_it() throws Exception {
+        // given: the job fails twice on a first consumer, whose channel closes while it runs the third attempt (a
+        // swap's forced stop, a crash): the broker requeues it
+        channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().deliveryMode(2).build(),
+                "poison".getBytes(StandardCharsets.UTF_8));
+        CountDownLatch third = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HandoffConsumer first = HandoffConsumer.builder("first")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), queue))
+                .handler(job -> {
+                    if (job.attempt() == 3) {
+                        third.countDown();
+                        release.await(10, TimeUnit.SECONDS);
+                    }
+                    throw new IllegalArgumentException("bad payload");
+                })
+                // one worker: each retry is settled (copy confirmed, original acknowledged) before the next attempt
+                // starts, so the close below cuts only the third attempt
+                .concurrency(1)
+                .maxAttempts(4).failurePolicy(FailurePolicy.LOG_AND_DISCARD).build();
+        List<Integer> secondAttempts = new CopyOnWriteArrayList<>();
+        HandoffConsumer second = HandoffConsumer.builder("second")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), queue))
+                .handler(job -> {
+                    secondAttempts.add(job.attempt());
+                    throw new IllegalArgumentException("bad payload");
+                })
+                .maxAttempts(4).failurePolicy(FailurePolicy.LOG_AND_DISCARD).build();
+        try {
+            first.start();
+            assertThat(third.await(10, TimeUnit.SECONDS)).as("third attempt on the first consumer").isTrue();
+            first.close();
+
+            // when
+            second.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> second.stats().discarded() == 1);
+        } finally {
+            release.countDown();
+            first.close();
+            second.close();
+        }
+
+        // then: the second consumer counted on from the two failures the message carries, and the job is gone
+        assertThat(secondAttempts).containsExactly(3, 4);
+        assertThat(ready(queue)).isZero();
+        assertThat(ready(deadLetterQueue)).isZero();
+    }
+
+    @Test
+    void dead_letter_policy_on_a_queue_without_dead_letter_exchange_refuses_to_start() throws Exception {
+        // given: a queue that declares no dead-letter exchange, and a job in it
+        String plain = "plain-" + QUEUES.incrementAndGet();
+        channel.queueDeclare(plain, true, false, false, null);
+        channel.basicPublish("", plain, null, "job".getBytes(StandardCharsets.UTF_8));
+        AtomicInteger calls = new AtomicInteger();
+        HandoffConsumer consumer = HandoffConsumer.builder("no-dlx")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), plain))
+                .handler(job -> calls.incrementAndGet())
+                .build();
+
+        // when / then: refused before it takes a job, with the remedies
+        try {
+            assertThatThrownBy(consumer::start)
+                    .isInstanceOf(JobSourceException.class)
+                    .hasMessageContaining("queue '" + plain + "'")
+                    .hasMessageContaining("no dead-letter exchange")
+                    .hasMessageContaining("LOG_AND_DISCARD");
+            assertThat(consumer.isConsuming()).isFalse();
+        } finally {
+            consumer.close();
+        }
+        assertThat(calls).hasValue(0);
+        assertThat(ready(plain)).isEqualTo(1);
+
+        // and LOG_AND_DISCARD consumes the same queue
+        HandoffConsumer discarding = HandoffConsumer.builder("discarding")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), plain))
+                .handler(job -> calls.incrementAndGet())
+                .failurePolicy(FailurePolicy.LOG_AND_DISCARD)
+                .build();
+        try {
+            discarding.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> discarding.stats().acked() == 1);
+        } finally {
+            discarding.close();
+        }
+    }
+
+    @Test
+    void the_dead_letter_exchange_is_read_from_the_queue_arguments() throws Exception {
+        String plain = "plain-" + QUEUES.incrementAndGet();
+        channel.queueDeclare(plain, false, false, true, null);
+        String withDlx = "dlx-" + QUEUES.incrementAndGet();
+        channel.exchangeDeclare("failed-jobs", "fanout", true);
+        channel.queueDeclare(withDlx, true, false, false, Map.of("x-dead-letter-exchange", "failed-jobs"));
+        try (RabbitMqJobSource none = RabbitMqJobSource.connect(node.connectionFactory(), plain);
+             RabbitMqJobSource some = RabbitMqJobSource.connect(node.connectionFactory(), withDlx)) {
+            assertThat(none.deadLetterTarget().kind()).isEqualTo(DeadLetterTarget.Kind.ABSENT);
+            assertThat(some.deadLetterTarget().kind()).isEqualTo(DeadLetterTarget.Kind.PRESENT);
+            assertThat(some.deadLetterTarget().description()).contains("exchange 'failed-jobs'");
+            assertThat(source.deadLetterTarget().description()).contains("the default exchange");
+            // a policy can set one too: the application says so, the source cannot see policies
+            assertThat(none.deadLetterExchangeByPolicy("policy-dlx").deadLetterTarget().kind())
+                    .isEqualTo(DeadLetterTarget.Kind.PRESENT);
+        }
     }
 
     @Test

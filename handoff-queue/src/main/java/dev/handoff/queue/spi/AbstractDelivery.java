@@ -70,6 +70,15 @@ public abstract class AbstractDelivery implements Delivery {
     }
 
     @Override
+    public final void retry(int failedAttempts) {
+        if (failedAttempts < 1) {
+            throw new IllegalArgumentException("failedAttempts must be >= 1, but was " + failedAttempts);
+        }
+        claim(Settlement.REQUEUED);
+        doRetry(failedAttempts);
+    }
+
+    @Override
     public final void reject() {
         claim(Settlement.REJECTED);
         doReject();
@@ -95,6 +104,17 @@ public abstract class AbstractDelivery implements Delivery {
      * @throws JobSourceException when the subscription is gone
      */
     protected abstract void doRequeue();
+
+    /**
+     * Gives the job back after a failure, recording the failed attempts where later deliveries read them
+     * ({@link #failedAttempts()}); called at most once, and only if no other settle ran. The default requeues.
+     *
+     * @param failedAttempts the failed attempts so far; {@code >= 1}
+     * @throws JobSourceException when the subscription is gone
+     */
+    protected void doRetry(int failedAttempts) {
+        doRequeue();
+    }
 
     /**
      * Dead-letters at the broker; called at most once, and only if no other settle ran.

@@ -21,6 +21,27 @@ public interface Delivery {
     boolean redelivered();
 
     /**
+     * @return how many times the job failed in earlier deliveries, as the source recorded it with
+     *     {@link #retry(int)} (it survives redeliveries and consumers); 0 when it has no record. The default is 0.
+     */
+    default int failedAttempts() {
+        return 0;
+    }
+
+    /**
+     * The job's handler failed and the job will run again: give it back to the queue with the number of failed
+     * attempts, which later deliveries report in {@link #failedAttempts()}. A source that cannot record it
+     * requeues (the default).
+     *
+     * @param failedAttempts the failed attempts so far, this one included; {@code >= 1}
+     * @throws IllegalStateException when the delivery was already settled
+     * @throws JobSourceException    when the subscription is gone; the source has given the job back
+     */
+    default void retry(int failedAttempts) {
+        requeue();
+    }
+
+    /**
      * The job was processed: remove it from the queue.
      *
      * @throws IllegalStateException when the delivery was already settled

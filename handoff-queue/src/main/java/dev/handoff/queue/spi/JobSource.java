@@ -27,6 +27,17 @@ public interface JobSource extends AutoCloseable {
      */
     Subscription subscribe(int prefetch, DeliveryListener listener);
 
+    /**
+     * Where {@link Delivery#reject()} sends a job. A consumer whose failure policy dead-letters refuses to start
+     * on a source that answers {@link DeadLetterTarget.Kind#ABSENT}. The default is
+     * {@link DeadLetterTarget.Kind#UNKNOWN}.
+     *
+     * @return the source's dead-letter destination, as far as it can tell; never null
+     */
+    default DeadLetterTarget deadLetterTarget() {
+        return DeadLetterTarget.unknown(description() + " does not say whether it has a dead-letter destination");
+    }
+
     /** Closes the connection: every subscription is closed, its unsettled deliveries given back. Idempotent. */
     @Override
     void close();
