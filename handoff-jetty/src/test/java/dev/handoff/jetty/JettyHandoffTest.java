@@ -49,6 +49,7 @@ class JettyHandoffTest {
     @AfterEach
     void stopServer() throws Exception {
         app.releaseHeld();
+        app.releaseLong();
         if (server != null) {
             server.stop();
         }
@@ -68,14 +69,21 @@ class JettyHandoffTest {
 
     /** Starts the server with one connector that speaks HTTP/1.1 and h2c, idle HTTP/1 connections left alone. */
     private JettyHandoff startWithHttp2() throws Exception {
+        return startWithHttp2(Duration.ofSeconds(30));
+    }
+
+    /**
+     * @param threshold the idle threshold: also how long an HTTP/2 connection with open streams waits for its
+     *                  GOAWAY after stop-accepting
+     */
+    private JettyHandoff startWithHttp2(Duration threshold) throws Exception {
         server = TestApp.server(app);
         HttpConfiguration configuration = new HttpConfiguration();
         ServerConnector connector = new ServerConnector(server, 0, 1, new HttpConnectionFactory(configuration),
                 new HTTP2CServerConnectionFactory(configuration));
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(Duration.ofSeconds(30))
-                .install();
+        JettyHandoff handoff = JettyHandoff.builder(server).idleConnectionThreshold(threshold).install();
         server.start();
         return handoff;
     }
@@ -240,7 +248,8 @@ class JettyHandoffTest {
 
     @Test
     void anHttp2ClientFinishesItsStreamOnTheOldConnectionAndOpensANewOneAfterTheGoAway() throws Exception {
-        JettyHandoff handoff = startWithHttp2();
+        // a held stream keeps the GOAWAY back until the threshold (200 ms) has passed: then it is sent anyway
+        JettyHandoff handoff = startWithHttp2(Duration.ofMillis(200));
         ServerConnector connector = (ServerConnector) handoff.applicationConnectors().get(0);
         org.eclipse.jetty.client.HttpClient client =
                 new org.eclipse.jetty.client.HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()));
@@ -270,6 +279,46 @@ class JettyHandoffTest {
             assertThat(heldResponse.getContentAsString()).isEqualTo("app");
             // With its last stream done, the connection that got the GOAWAY closes.
             await().atMost(Duration.ofSeconds(10)).until(() -> !oldConnection.isOpen());
+        } finally {
+            client.stop();
+        }
+        handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void twoStreamsOpenAtTheGoAwayBothFinishOnTheOldConnectionWithJettysClient() throws Exception {
+        // Issue 13: after a graceful GOAWAY, when the second-to-last stream of the old connection completed,
+        // Jetty's HttpClient reset the last one (ClosedChannelException) although the server was still serving it.
+        JettyHandoff handoff = startWithHttp2();
+        ServerConnector connector = (ServerConnector) handoff.applicationConnectors().get(0);
+        org.eclipse.jetty.client.HttpClient client =
+                new org.eclipse.jetty.client.HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()));
+        client.start();
+        try {
+            String base = "http://127.0.0.1:" + connector.getLocalPort();
+            assertThat(client.GET(base + "/fast").getVersion()).isEqualTo(HttpVersion.HTTP_2);
+            CompletableFuture<ContentResponse> shorter = new CompletableResponseListener(
+                    client.newRequest(base + "/hold").timeout(10, TimeUnit.SECONDS)).send();
+            CompletableFuture<ContentResponse> longer = new CompletableResponseListener(
+                    client.newRequest(base + "/hold-long").timeout(10, TimeUnit.SECONDS)).send();
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(app.longHeld.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(connector.getConnectedEndPoints()).as("both streams on one connection").hasSize(1);
+            EndPoint oldConnection = connector.getConnectedEndPoints().iterator().next();
+
+            handoff.stopAccepting();
+            app.releaseHeld();
+            assertThat(shorter.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(200);
+            assertThat(longer).as("the longer stream is still served after the shorter one ended").isNotDone();
+            app.releaseLong();
+            ContentResponse longResponse = longer.get(10, TimeUnit.SECONDS);
+            assertThat(longResponse.getStatus()).isEqualTo(200);
+            assertThat(longResponse.getContentAsString()).isEqualTo("app");
+
+            // with no stream left, the old connection gets its GOAWAY: the next requests open a new connection,
+            // and the old one closes
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.GET(base + "/fast").getStatus() == 200
+                    && !oldConnection.isOpen());
         } finally {
             client.stop();
         }

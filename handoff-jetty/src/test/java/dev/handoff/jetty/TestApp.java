@@ -18,6 +18,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The application the tests swap: every response names the instance that served it ({@code X-Instance} header
  * and body). Paths: {@code /fast}; {@code /slow?ms=N} (completes asynchronously after N ms, on Jetty's scheduler);
  * {@code /hold} (completes when {@link #releaseHeld()} is called; {@link #held} counts down on arrival);
+ * {@code /hold-long} (completes when {@link #releaseLong()} is called; {@link #longHeld} counts down on arrival);
  * {@code /stream} (writes a first part at once and the last part when {@link #releaseHeld()} is called);
  * {@code /never} (never completes).
  */
@@ -26,7 +27,9 @@ final class TestApp extends Handler.Abstract {
     final String id;
     final CountDownLatch held = new CountDownLatch(1);
     final CountDownLatch neverArrived = new CountDownLatch(1);
+    final CountDownLatch longHeld = new CountDownLatch(1);
     private final CompletableFuture<Void> release = new CompletableFuture<>();
+    private final CompletableFuture<Void> releaseLong = new CompletableFuture<>();
 
     TestApp(String id) {
         this.id = id;
@@ -46,6 +49,10 @@ final class TestApp extends Handler.Abstract {
         release.complete(null);
     }
 
+    void releaseLong() {
+        releaseLong.complete(null);
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
@@ -60,6 +67,10 @@ final class TestApp extends Handler.Abstract {
             case "/hold":
                 held.countDown();
                 release.whenComplete((ignored, error) -> respond(response, callback));
+                return true;
+            case "/hold-long":
+                longHeld.countDown();
+                releaseLong.whenComplete((ignored, error) -> respond(response, callback));
                 return true;
             case "/stream":
                 // A streamed response: the first part at once, the last part when releaseHeld() is called.

@@ -27,6 +27,13 @@ import org.slf4j.LoggerFactory;
  * client is about to send its next request; closing it then resets that request. A busy client gets
  * {@code Connection: close} on its next response instead, so only connections idle for at least the threshold are
  * closed, once at stop-accepting and then on every sweep until the connections are gone.
+ *
+ * <p>Why an HTTP/2 connection gets its GOAWAY only once it has no open stream (or once the same threshold has
+ * passed since stop-accepting): Jetty's {@code HttpClient} (12.1) takes a connection that received a GOAWAY out of
+ * its pool and, when the first of its streams completes, closes it, failing the streams still open on it
+ * ({@code ClosedChannelException}) although the server goes on serving them. A GOAWAY sent while the connection
+ * carries no stream leaves at most the streams the client opens before it reads the GOAWAY; the streams opened
+ * until then are served, as late requests. See {@code docs/upstream/jetty-h2-goaway.md}.
  */
 public final class ConnectionControl {
 
@@ -43,6 +50,8 @@ public final class ConnectionControl {
     private final Object lock = new Object();
     private Scheduler.Cancellable sweep;
     private volatile boolean sweeping;
+    /** When clients were told to leave ({@link System#nanoTime()}); guarded by lock for writes. */
+    private volatile long leaveRequestedNanos;
 
     /**
      * @param idleThreshold      how long an HTTP/1.x connection must have been idle before it is closed
@@ -53,7 +62,8 @@ public final class ConnectionControl {
         this.idleThreshold = Objects.requireNonNull(idleThreshold, "idleThreshold must not be null");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
         this.onConnectionClosed = Objects.requireNonNull(onConnectionClosed, "onConnectionClosed must not be null");
-        long half = Math.max(10, idleThreshold.toMillis() / 2);
+        // at most 100 ms: an HTTP/2 connection gets its GOAWAY on the first sweep that finds it without a stream
+        long half = Math.min(100, Math.max(10, idleThreshold.toMillis() / 2));
         this.sweepInterval = Duration.ofMillis(half);
         this.closeListener = new Connection.Listener() {
             @Override
@@ -83,9 +93,15 @@ public final class ConnectionControl {
         return List.copyOf(connectors);
     }
 
-    /** Sends a graceful GOAWAY to every HTTP/2 connection, closes long-idle HTTP/1.x ones and starts sweeping. */
+    /**
+     * Sends a graceful GOAWAY to every HTTP/2 connection without an open stream (the others get it on a later sweep,
+     * once they have none or the threshold has passed), closes long-idle HTTP/1.x ones and starts sweeping.
+     */
     public void tellClientsToLeave() {
         synchronized (lock) {
+            if (!sweeping) {
+                leaveRequestedNanos = System.nanoTime();
+            }
             sweeping = true;
             if (sweep == null) {
                 sweep = scheduler.schedule(sweepInterval, this::sweep);
@@ -127,11 +143,14 @@ public final class ConnectionControl {
 
     private void moveClients() {
         long thresholdMillis = idleThreshold.toMillis();
+        boolean thresholdPassed = System.nanoTime() - leaveRequestedNanos >= idleThreshold.toNanos();
         for (Connector connector : connectors) {
             for (EndPoint endPoint : connector.getConnectedEndPoints()) {
                 Connection connection = endPoint.getConnection();
                 if (connection instanceof HTTP2Connection http2) {
-                    goAway(http2);
+                    if (thresholdPassed || http2.getSession().getStreams().isEmpty()) {
+                        goAway(http2);
+                    }
                 } else if (connection instanceof HttpConnection http1 && isIdle(http1, endPoint, thresholdMillis)) {
                     LOG.debug("closing idle connection {}", endPoint);
                     connection.close();
