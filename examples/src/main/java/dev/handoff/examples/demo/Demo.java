@@ -2,6 +2,8 @@ package dev.handoff.examples.demo;
 
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.Lifecycle;
+import dev.handoff.examples.report.SwapReport;
 import dev.handoff.examples.webswap.LoadGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -60,12 +62,14 @@ public final class Demo {
     private QueueTier queue;
     private LoadGenerator.LoadRecords requests;
     private String frontDoor = "not started";
+    private final SwapReport page;
 
-    private Demo(DemoOptions options, PrintStream out, PrintStream err) {
+    private Demo(DemoOptions options, PrintStream out, PrintStream err, String commandLine) {
         this.options = options;
         this.out = out;
         this.err = err;
         this.printer = new StepPrinter(out, startNanos);
+        this.page = SwapReport.start(commandLine);
     }
 
     /**
@@ -92,7 +96,7 @@ public final class Demo {
             // the step lines tell the story; the library's INFO lines would repeat it on stderr
             System.setProperty(LOG_LEVEL_PROPERTY, "warn");
         }
-        return new Demo(options, out, err).execute();
+        return new Demo(options, out, err, ("handoff demo " + String.join(" ", args)).trim()).execute();
     }
 
     /**
@@ -159,13 +163,14 @@ public final class Demo {
         web = WebTier.start(printer, logs, STEP_BOUND);
         frontDoor = "http://" + web.address().getAddress().getHostAddress() + ":" + web.address().getPort();
         printer.note("web: front door (ProxyRouter) on " + frontDoor + " -> " + web.describeCurrent());
-        queue = QueueTier.start(printer, STEP_BOUND);
+        queue = QueueTier.start(printer, STEP_BOUND, () -> page.success("jobs", System.nanoTime()));
         printer.note("queue: in-memory queue -> " + queue.describeCurrent() + " (" + QueueTier.CONCURRENCY
                 + " threads, prefetch " + QueueTier.PREFETCH + ")");
         LoadGenerator load = new LoadGenerator(web.address(), options.clients(), SEED);
         long loadStart = System.nanoTime();
         long loadNanos = TimeUnit.SECONDS.toNanos(options.seconds());
         load.start();
+        SwapReport.Sampler sampler = page.sampleInFlight(Duration.ofMillis(100), this::instances);
         try {
             queue.startProducing(options.jobs(), Duration.ofNanos(loadNanos));
             printer.note("load: " + options.clients() + " HTTP clients through the front door, " + options.jobs()
@@ -177,8 +182,13 @@ public final class Demo {
             sleepUntil(loadStart + loadNanos);
             printer.note("load: stopping the clients");
         } finally {
+            sampler.close();
             load.stop();
             requests = load.records();
+            requests.forEachSuccess(end -> page.success("requests", end));
+            for (LoadGenerator.FailedAttempt failure : requests.failedAttempts()) {
+                page.failure("requests", failure.kind().label(), failure.endNanos());
+            }
         }
         printer.note("queue: waiting for the last jobs, then retiring " + queue.describeCurrent());
         queue.finish(LAST_JOBS_TIMEOUT);
@@ -200,6 +210,7 @@ public final class Demo {
                 case QUEUE -> queue.swap();
             };
             swaps.add(new SwapRecord(number, target, from, Optional.of(result), Optional.empty()));
+            page.swap((isWeb ? "web" : "queue") + ", " + from + " to " + to, result);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             swaps.add(new SwapRecord(number, target, from, Optional.empty(), Optional.of("interrupted")));
@@ -267,10 +278,43 @@ public final class Demo {
         }
         boolean clean = problems.isEmpty() && committed == plan.size() && failed == 0 && lost == 0
                 && duplicated == 0;
-        out.println("RESULT demo swaps=" + committed + " requests=" + sent + " failed=" + failed + " jobs=" + jobs
-                + " lost=" + lost + " duplicated=" + duplicated);
+        String result = "RESULT demo swaps=" + committed + " requests=" + sent + " failed=" + failed + " jobs="
+                + jobs + " lost=" + lost + " duplicated=" + duplicated;
+        clean &= writePage(result);
+        out.println(result);
         out.flush();
         return clean ? 0 : 1;
+    }
+
+    /** @return the instances of both groups now, for the in-flight samples */
+    private List<Lifecycle> instances() {
+        List<Lifecycle> all = new ArrayList<>();
+        if (web != null) {
+            all.addAll(web.instances());
+        }
+        if (queue != null) {
+            all.addAll(queue.instances());
+        }
+        return all;
+    }
+
+    /** Writes the HTML report and prints where; @return false when it could not be written */
+    private boolean writePage(String result) {
+        page.note(result);
+        for (String problem : problems) {
+            page.note("ERROR " + problem);
+        }
+        try {
+            Path file = options.report() != null ? options.report()
+                    : Files.createTempFile("handoff-demo-", ".html");
+            page.write(file);
+            out.println("report: " + file + " (open it in a browser: " + page.swapCount() + " swap(s), each step per"
+                    + " instance; requests and jobs over time; work in flight per instance)");
+            return true;
+        } catch (IOException e) {
+            err.println("ERROR demo: the report could not be written: " + e.getMessage());
+            return false;
+        }
     }
 
     private static String label(Target target) {

@@ -1,6 +1,8 @@
 package dev.handoff.examples.demo;
 
 import dev.handoff.examples.common.OptionParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 
 /**
@@ -14,9 +16,10 @@ import java.util.Set;
  * @param seconds    how long the load runs; the swaps are spread evenly over it
  * @param verbose    whether the library's own INFO log lines are shown (on stderr)
  * @param help       whether --help was asked (the other fields then hold defaults)
+ * @param report     where the HTML report goes; null for a new file in the temporary folder
  */
 public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clients, int jobs, int seconds,
-                          boolean verbose, boolean help) {
+                          boolean verbose, boolean help, Path report) {
 
     static final int DEFAULT_WEB_SWAPS = 3;
     static final int DEFAULT_CHILD_SWAPS = 3;
@@ -42,7 +45,7 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
     /** @return the options of a run with no arguments */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_WEB_SWAPS, DEFAULT_CHILD_SWAPS, DEFAULT_QUEUE_SWAPS, DEFAULT_CLIENTS,
-                DEFAULT_JOBS, DEFAULT_SECONDS, false, false);
+                DEFAULT_JOBS, DEFAULT_SECONDS, false, false, null);
     }
 
     /**
@@ -60,6 +63,7 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
         int jobs = DEFAULT_JOBS;
         int seconds = DEFAULT_SECONDS;
         boolean verbose = false;
+        Path report = null;
         OptionParser<UsageException> parser = new OptionParser<>(args, Set.of("verbose"), UsageException::new);
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
@@ -81,6 +85,7 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
                 case "clients" -> clients = parser.intValue(name, value, 1, MAX_CLIENTS);
                 case "jobs" -> jobs = parser.intValue(name, value, 1, MAX_JOBS);
                 case "seconds" -> seconds = parser.intValue(name, value, 1, MAX_SECONDS);
+                case "report" -> report = reportFile(value);
                 default -> throw new UsageException("unknown option --" + name + " (see --help)");
             }
         }
@@ -88,11 +93,30 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
             throw new UsageException("--web-swaps, --child-swaps and --queue-swaps must not all be 0: "
                     + "there would be nothing to show");
         }
-        return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, false);
+        return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, false, report);
+    }
+
+    /**
+     * @param value the value of --report
+     * @return the file; its folder must exist
+     * @throws UsageException when the value is missing, blank, or names a folder or a file in a missing folder
+     */
+    static Path reportFile(String value) throws UsageException {
+        if (value == null || value.isBlank()) {
+            throw new UsageException("--report needs a file name, e.g. --report=report.html");
+        }
+        Path file = Path.of(value).toAbsolutePath();
+        if (Files.isDirectory(file)) {
+            throw new UsageException("--report must name a file, but '" + value + "' is a folder");
+        }
+        if (file.getParent() != null && !Files.isDirectory(file.getParent())) {
+            throw new UsageException("--report: the folder of '" + value + "' does not exist");
+        }
+        return file;
     }
 
     private DemoOptions withHelp() {
-        return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, true);
+        return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, true, report);
     }
 
     /** @return the total number of swaps asked */
@@ -104,6 +128,7 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
     public static String usage() {
         return "usage: java -jar handoff-examples.jar demo [--web-swaps=N] [--child-swaps=N] [--queue-swaps=N]\n"
                 + "                                             [--clients=C] [--jobs=J] [--seconds=S] [--verbose]\n"
+                + "                                             [--report=FILE]\n"
                 + "\n"
                 + "Runs handoff end to end on the embedded defaults, with no external server, everything on\n"
                 + "127.0.0.1:\n"
@@ -133,6 +158,10 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
                 + "  --seconds=S      how long the load runs, the swaps spread evenly over it (1.." + MAX_SECONDS
                 + ", default " + DEFAULT_SECONDS + ");\n"
                 + "                   a swap that is late starts as soon as the one before it has ended\n"
+                + "  --report=FILE    write the HTML report there (one page, no network: each swap's seven steps\n"
+                + "                   per instance, the request and job rates with every failure, the work in\n"
+                + "                   flight per instance); default: a new handoff-demo-*.html in the temporary\n"
+                + "                   folder. Its path is printed before the RESULT line\n"
                 + "  --verbose        also show the library's INFO log lines (stderr); by default WARN and above\n"
                 + "  --help           this text\n"
                 + "The swaps must not all be 0.\n"

@@ -46,8 +46,11 @@ final class QueueTier implements AutoCloseable {
     private Orchestrator orchestrator;
     private Thread producer;
 
-    private QueueTier(Duration stepBound) {
+    private final Runnable onJobDone;
+
+    private QueueTier(Duration stepBound, Runnable onJobDone) {
         this.stepBound = stepBound;
+        this.onJobDone = onJobDone;
         this.queue = InMemoryJobQueue.create("demo-jobs", CAPACITY);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(runnable -> {
@@ -62,11 +65,12 @@ final class QueueTier implements AutoCloseable {
      *
      * @param printer   told of every step
      * @param stepBound the longest the demo waits for a start, a swap or a stop
+     * @param onJobDone told once per job processed, on the handler's thread
      * @return the started tier; close it
      * @throws Exception when the first worker cannot start
      */
-    static QueueTier start(StepPrinter printer, Duration stepBound) throws Exception {
-        QueueTier tier = new QueueTier(stepBound);
+    static QueueTier start(StepPrinter printer, Duration stepBound, Runnable onJobDone) throws Exception {
+        QueueTier tier = new QueueTier(stepBound, onJobDone);
         try {
             tier.startGroup(printer);
         } catch (Exception | Error e) {
@@ -82,6 +86,7 @@ final class QueueTier implements AutoCloseable {
                 .handler(job -> {
                     Thread.sleep(ThreadLocalRandom.current().nextInt(MIN_WORK_MILLIS, MAX_WORK_MILLIS + 1));
                     ledger.record(job.id(), job.redelivered());
+                    onJobDone.run();
                 })
                 .concurrency(CONCURRENCY)
                 .prefetch(PREFETCH)
@@ -180,6 +185,11 @@ final class QueueTier implements AutoCloseable {
     /** @return jobs published */
     long published() {
         return published.get();
+    }
+
+    /** @return the group's instances now */
+    List<Lifecycle> instances() {
+        return orchestrator == null ? List.of() : orchestrator.instances();
     }
 
     /** @return the ledger of jobs processed */

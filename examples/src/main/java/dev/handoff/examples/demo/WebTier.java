@@ -193,6 +193,11 @@ final class WebTier implements AutoCloseable {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), front.port());
     }
 
+    /** @return the group's instances now */
+    List<Lifecycle> instances() {
+        return orchestrator == null ? List.of() : orchestrator.instances();
+    }
+
     /** @return the serving instance, e.g. {@code child JVM web-3 (pid 4242)} */
     String describeCurrent() {
         List<Lifecycle> instances = orchestrator.instances();

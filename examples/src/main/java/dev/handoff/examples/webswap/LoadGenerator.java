@@ -190,6 +190,13 @@ public final class LoadGenerator {
             return List.copyOf(failedAttempts);
         }
 
+        /** @param endNanos told the end of each successful request, a {@link System#nanoTime()} value */
+        public void forEachSuccess(java.util.function.LongConsumer endNanos) {
+            for (int i = 0; i < successes; i++) {
+                endNanos.accept(ends[i]);
+            }
+        }
+
         /** @return successful requests */
         public int successes() {
             return successes;

@@ -15,7 +15,7 @@ class DemoOptionsTest {
     void parsesEveryOptionInBothForms() throws Exception {
         DemoOptions options = DemoOptions.parse(new String[] {"--web-swaps=2", "--child-swaps", "1",
             "--queue-swaps=5", "--clients", "3", "--jobs=100", "--seconds=7", "--verbose"});
-        assertThat(options).isEqualTo(new DemoOptions(2, 1, 5, 3, 100, 7, true, false));
+        assertThat(options).isEqualTo(new DemoOptions(2, 1, 5, 3, 100, 7, true, false, null));
         assertThat(options.swaps()).isEqualTo(8);
     }
 
@@ -23,7 +23,7 @@ class DemoOptionsTest {
     void hasDefaultsForEveryOption() throws Exception {
         DemoOptions options = DemoOptions.parse(new String[0]);
         assertThat(options).isEqualTo(DemoOptions.defaults());
-        assertThat(options).isEqualTo(new DemoOptions(3, 3, 4, 4, 3000, 30, false, false));
+        assertThat(options).isEqualTo(new DemoOptions(3, 3, 4, 4, 3000, 30, false, false, null));
         assertThat(DemoOptions.parse(new String[] {"--jobs=5", "--help"}).help()).isTrue();
     }
 

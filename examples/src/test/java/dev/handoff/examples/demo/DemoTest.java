@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import dev.handoff.examples.report.ReportPage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the demo in this JVM, small: one swap of each kind (in-process web, child-JVM web, queue) under a few
@@ -21,12 +24,13 @@ class DemoTest {
             Pattern.MULTILINE);
 
     @Test
-    void swapsEachKindUnderLoadWithoutAFailedRequestOrALostOrDuplicatedJob() {
+    void swapsEachKindUnderLoadWithoutAFailedRequestOrALostOrDuplicatedJob(@TempDir Path folder) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path reportFile = folder.resolve("demo.html");
 
         int status = Demo.run(new String[] {"--web-swaps=1", "--child-swaps=1", "--queue-swaps=1", "--clients=2",
-            "--jobs=300", "--seconds=6"}, print(out), print(err));
+            "--jobs=300", "--seconds=6", "--report=" + reportFile}, print(out), print(err));
 
         String output = out.toString(StandardCharsets.UTF_8);
         assertThat(status).as("exit status; stdout:%n%s%nstderr:%n%s", output, err).isEqualTo(0);
@@ -48,6 +52,14 @@ class DemoTest {
                 .contains("web/swap-2 swap 3 (web, to child JVM) from in-process web-2: COMMITTED")
                 .contains("child JVMs launched 1")
                 .doesNotContain("\u001b[");
+        // the HTML report: every swap of the run with each of its seven steps (parsed as XML, no browser needed)
+        assertThat(output).contains("report: " + reportFile.toAbsolutePath());
+        ReportPage page = ReportPage.read(reportFile);
+        assertThat(page.swaps()).containsOnlyKeys("web/swap-1", "web/swap-2", "queue/swap-1");
+        page.swaps().forEach((swap, steps) -> assertThat(steps).as(swap).containsExactlyInAnyOrder("launch",
+                "await_ready", "attach", "detach", "drain", "await_drained", "destroy"));
+        assertThat(page.text()).contains("requests: ", "jobs: 300 succeeded", "data-instance=\"web-1\"",
+                "data-instance=\"queue-1\"", result.group());
         // no child JVM outlives the demo
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
                 .filter(child -> child.info().commandLine().orElse("").contains(ChildWebApp.class.getName())))
