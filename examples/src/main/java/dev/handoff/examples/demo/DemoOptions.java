@@ -1,7 +1,7 @@
 package dev.handoff.examples.demo;
 
 import dev.handoff.examples.common.OptionParser;
-import java.nio.file.Files;
+import dev.handoff.examples.common.ReportFile;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -85,7 +85,7 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
                 case "clients" -> clients = parser.intValue(name, value, 1, MAX_CLIENTS);
                 case "jobs" -> jobs = parser.intValue(name, value, 1, MAX_JOBS);
                 case "seconds" -> seconds = parser.intValue(name, value, 1, MAX_SECONDS);
-                case "report" -> report = reportFile(value);
+                case "report" -> report = ReportFile.parse(value, UsageException::new);
                 default -> throw new UsageException("unknown option --" + name + " (see --help)");
             }
         }
@@ -94,25 +94,6 @@ public record DemoOptions(int webSwaps, int childSwaps, int queueSwaps, int clie
                     + "there would be nothing to show");
         }
         return new DemoOptions(webSwaps, childSwaps, queueSwaps, clients, jobs, seconds, verbose, false, report);
-    }
-
-    /**
-     * @param value the value of --report
-     * @return the file; its folder must exist
-     * @throws UsageException when the value is missing, blank, or names a folder or a file in a missing folder
-     */
-    static Path reportFile(String value) throws UsageException {
-        if (value == null || value.isBlank()) {
-            throw new UsageException("--report needs a file name, e.g. --report=report.html");
-        }
-        Path file = Path.of(value).toAbsolutePath();
-        if (Files.isDirectory(file)) {
-            throw new UsageException("--report must name a file, but '" + value + "' is a folder");
-        }
-        if (file.getParent() != null && !Files.isDirectory(file.getParent())) {
-            throw new UsageException("--report: the folder of '" + value + "' does not exist");
-        }
-        return file;
     }
 
     private DemoOptions withHelp() {

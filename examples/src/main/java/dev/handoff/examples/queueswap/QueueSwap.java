@@ -1,5 +1,7 @@
 package dev.handoff.examples.queueswap;
 
+import dev.handoff.examples.report.SwapReport;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,12 +62,14 @@ public final class QueueSwap {
             return 0;
         }
         int status = 0;
+        SwapReport page = SwapReport.start(("handoff queue-swap " + String.join(" ", args)).trim());
         try (Broker broker = openBroker(options, err)) {
             for (Mode mode : options.modes()) {
                 try {
-                    RunResult result = runMode(mode, options, broker, err);
+                    RunResult result = runMode(mode, options, broker, err, page);
                     out.println(result.statsLine());
                     out.println(result.resultLine(options.modes().size() > 1));
+                    page.note(result.resultLine(true));
                     out.flush();
                     if (result.lost() != 0 || result.unmarkedDuplicates() != 0) {
                         status = 1;
@@ -82,6 +86,15 @@ public final class QueueSwap {
         } catch (Exception e) {
             err.println("ERROR broker=" + options.broker() + ": " + e.getMessage());
             return 1;
+        }
+        if (options.report() != null) {
+            try {
+                page.write(options.report());
+                out.println("report: " + options.report());
+            } catch (IOException e) {
+                err.println("ERROR queue-swap: the report could not be written: " + e.getMessage());
+                status = 1;
+            }
         }
         return status;
     }
@@ -104,10 +117,18 @@ public final class QueueSwap {
 
         /** Retires the last consumer gracefully. */
         void retire() throws Exception;
+
+        /** @return the consumers now, for the report's in-flight samples; none for the plain modes */
+        default List<Lifecycle> instances() {
+            return List.of();
+        }
     }
 
-    static RunResult runMode(Mode mode, QueueSwapOptions options, Broker broker, PrintStream err) throws Exception {
+    static RunResult runMode(Mode mode, QueueSwapOptions options, Broker broker, PrintStream err, SwapReport page)
+            throws Exception {
+        String series = "jobs (" + mode.label() + ")";
         JobLedger ledger = new JobLedger();
+        Runnable onJob = () -> page.success(series, System.nanoTime());
         Duration timeout = Duration.ofSeconds(options.timeoutSeconds());
         long deadline = System.nanoTime() + timeout.toNanos();
         ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
@@ -117,8 +138,9 @@ public final class QueueSwap {
         });
         try (Broker.Queue queue = broker.newQueue(mode.label())) {
             Swappable consumer = mode == Mode.HANDOFF
-                    ? handoff(options, queue, ledger, executor, err)
-                    : plain(mode, options, queue, ledger);
+                    ? handoff(options, queue, ledger, onJob, executor, err, page)
+                    : plain(mode, options, queue, ledger, onJob);
+            SwapReport.Sampler sampler = page.sampleInFlight(Duration.ofMillis(100), consumer::instances);
             long started = System.nanoTime();
             CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
                 try {
@@ -152,6 +174,7 @@ public final class QueueSwap {
             while (queue.ready() > 0 && System.nanoTime() < deadline) {
                 ledger.awaitDistinct(Long.MAX_VALUE, Duration.ofMillis(10));
             }
+            sampler.close();
             consumer.retire();
             long maxDrain = drains.stream().mapToLong(Long::longValue).max().orElse(0);
             double meanDrain = drains.stream().mapToLong(Long::longValue).average().orElse(0);
@@ -181,8 +204,8 @@ public final class QueueSwap {
         }
     }
 
-    private static Swappable handoff(QueueSwapOptions options, Broker.Queue queue, JobLedger ledger,
-                                     ExecutorService executor, PrintStream err) throws Exception {
+    private static Swappable handoff(QueueSwapOptions options, Broker.Queue queue, JobLedger ledger, Runnable onJob,
+                                     ExecutorService executor, PrintStream err, SwapReport page) throws Exception {
         Map<String, HandoffConsumer> consumers = new ConcurrentHashMap<>();
         AtomicBoolean retiring = new AtomicBoolean();
         ConsumerLauncher launcher = new ConsumerLauncher(id -> {
@@ -193,6 +216,7 @@ public final class QueueSwap {
                     .source(queue::connect)
                     .handler(job -> {
                         ledger.record(job.id(), job.redelivered());
+                        onJob.run();
                         work(options, overrun);
                     })
                     .concurrency(options.concurrency())
@@ -212,6 +236,7 @@ public final class QueueSwap {
             public long swap(List<Long> drainMillis) throws Exception {
                 SwapResult result = orchestrator.swap(Plan.oneForOne(), true).toCompletableFuture()
                         .get(stepBound.toSeconds(), TimeUnit.SECONDS);
+                page.swap("queue consumer", result);
                 if (result.outcome() == SwapOutcome.ROLLED_BACK) {
                     throw new IllegalStateException("swap " + result.swapId() + " rolled back: "
                             + result.cause().map(Throwable::toString).orElse("no cause"));
@@ -219,6 +244,11 @@ public final class QueueSwap {
                 drainMillis.add(retirementMillis(result));
                 err.println(stepsLine(result));
                 return result.abandoned();
+            }
+
+            @Override
+            public List<Lifecycle> instances() {
+                return orchestrator.instances();
             }
 
             @Override
@@ -263,9 +293,11 @@ public final class QueueSwap {
         return from == null || to == null ? 0 : Duration.between(from, to).toMillis();
     }
 
-    private static Swappable plain(Mode mode, QueueSwapOptions options, Broker.Queue queue, JobLedger ledger) {
+    private static Swappable plain(Mode mode, QueueSwapOptions options, Broker.Queue queue, JobLedger ledger,
+                                   Runnable onJob) {
         JobHandler handler = job -> {
             ledger.record(job.id(), job.redelivered());
+            onJob.run();
             work(options, () -> false);
         };
         Duration bound = Duration.ofMillis(options.drainMillis());

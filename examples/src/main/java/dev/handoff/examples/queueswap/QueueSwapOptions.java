@@ -1,7 +1,9 @@
 package dev.handoff.examples.queueswap;
 
 import dev.handoff.examples.common.OptionParser;
+import dev.handoff.examples.common.ReportFile;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,10 +24,11 @@ import java.util.Set;
  * @param timeoutSeconds bound on each mode's run
  * @param rabbitUri     the broker to use with {@code --broker=rabbitmq}; empty: start a throwaway node
  * @param help          whether --help was asked (the other fields then hold defaults)
+ * @param report        where the HTML report goes; null for none
  */
 public record QueueSwapOptions(String broker, List<Mode> modes, int messages, int swaps, boolean forceDrain,
                                int jobMinMillis, int jobMaxMillis, int prefetch, int concurrency, long drainMillis,
-                               int timeoutSeconds, Optional<URI> rabbitUri, boolean help) {
+                               int timeoutSeconds, Optional<URI> rabbitUri, boolean help, Path report) {
 
     static final int MAX_MESSAGES = 10_000_000;
     static final int MAX_SWAPS = 1_000;
@@ -64,12 +67,13 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
         long drainMillis = 30_000;
         int timeout = 600;
         Optional<URI> rabbitUri = Optional.empty();
+        Path report = null;
         OptionParser<UsageException> parser = new OptionParser<>(args, Set.of("force-drain"), UsageException::new);
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
             if (option.help()) {
                 return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
-                        concurrency, drainMillis, timeout, rabbitUri, true);
+                        concurrency, drainMillis, timeout, rabbitUri, true, report);
             }
             String name = option.name();
             // --force-drain alone means true
@@ -105,6 +109,7 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                         }
                     }
                 }
+                case "report" -> report = ReportFile.parse(value, UsageException::new);
                 case "prefetch" -> prefetch = parser.intValue("prefetch", value, 1, 65_535);
                 case "concurrency" -> concurrency = parser.intValue("concurrency", value, 1, 256);
                 case "drain-timeout-ms" -> drainMillis = parser.intValue("drain-timeout-ms", value, 1, 3_600_000);
@@ -127,7 +132,7 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
             throw new UsageException("--rabbit-uri needs --broker=rabbitmq, but the broker is " + broker);
         }
         return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
-                concurrency, drainMillis, timeout, rabbitUri, false);
+                concurrency, drainMillis, timeout, rabbitUri, false, report);
     }
 
     /** @return the help text */
@@ -164,6 +169,8 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                 "  --concurrency=C            handler threads per consumer (default 4)",
                 "  --drain-timeout-ms=T       drain deadline of handoff mode, bound of cancel-and-finish (default 30000)",
                 "  --timeout=S                bound on each mode's run, in seconds (default 600)",
+                "  --report=FILE              write one HTML page for the whole run: each handoff swap's seven steps",
+                "                             per instance, the job rate over time, jobs in flight per consumer",
                 "  --help                     show this message",
                 "");
     }

@@ -1,5 +1,8 @@
 package dev.handoff.examples.webswap;
 
+import java.util.List;
+import java.util.Optional;
+
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
@@ -102,12 +105,17 @@ final class HandoffTarget implements SwapTarget {
     }
 
     @Override
-    public void swap() throws Exception {
+    public Optional<SwapResult> swap() throws Exception {
         SwapResult result = await(orchestrator.swap(Plan.oneForOne()).toCompletableFuture());
         if (result.outcome() != SwapOutcome.COMMITTED) {
-            throw new IllegalStateException("swap " + result.swapId() + " ended " + result.outcome(),
-                    result.cause().orElse(null));
+            throw new SwapNotCommittedException(result);
         }
+        return Optional.of(result);
+    }
+
+    @Override
+    public List<Lifecycle> instances() {
+        return orchestrator == null ? List.of() : orchestrator.instances();
     }
 
     @Override

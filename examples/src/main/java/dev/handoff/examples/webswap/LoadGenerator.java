@@ -5,7 +5,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -37,9 +40,25 @@ public final class LoadGenerator {
      * @param seed        seeds each client's random choices (client {@code i} uses {@code seed + i})
      */
     public LoadGenerator(InetSocketAddress target, int clientCount, long seed) {
+        this(target, clientCount, seed, false);
+    }
+
+    /**
+     * @param target      where the clients connect
+     * @param clientCount how many clients
+     * @param seed        seeds each client's random choices (client {@code i} uses {@code seed + i})
+     * @param probing     whether one more client runs beside them whose every fourth request is a probe, counted
+     *                    apart ({@link LoadRecords#probes()}): alternately a {@code CONNECT} (after which it closes
+     *                    its connection) and a {@code GET} with forged {@code X-Forwarded-For}, {@code
+     *                    X-Forwarded-Host} and {@code Forwarded} headers; its other requests count as usual
+     */
+    public LoadGenerator(InetSocketAddress target, int clientCount, long seed, boolean probing) {
         this.target = target;
         for (int i = 0; i < clientCount; i++) {
-            clients.add(new Client(i, i % 4 != 3, new SplittableRandom(seed + i)));
+            clients.add(new Client(i, i % 4 != 3, new SplittableRandom(seed + i), false));
+        }
+        if (probing) {
+            clients.add(new Client(clientCount, true, new SplittableRandom(seed + clientCount), true));
         }
     }
 
@@ -85,11 +104,15 @@ public final class LoadGenerator {
         private final Thread thread;
         private RawHttpConnection connection;
 
-        Client(int index, boolean keepAlive, SplittableRandom random) {
+        private final boolean probing;
+        private long sent;
+
+        Client(int index, boolean keepAlive, SplittableRandom random, boolean probing) {
             this.index = index;
             this.keepAlive = keepAlive;
             this.random = random;
-            this.thread = new Thread(this, "web-swap-client-" + index);
+            this.probing = probing;
+            this.thread = new Thread(this, "web-swap-client-" + index + (probing ? "-probing" : ""));
             this.thread.setDaemon(true);
         }
 
@@ -97,9 +120,37 @@ public final class LoadGenerator {
         public void run() {
             try {
                 while (running) {
-                    attempt(random.nextInt(5) == 0 ? "/slow?ms=" + (5 + random.nextInt(46)) : "/fast");
+                    sent++;
+                    if (probing && sent % 4 == 0) {
+                        probe(sent % 8 == 0);
+                    } else {
+                        attempt(random.nextInt(5) == 0 ? "/slow?ms=" + (5 + random.nextInt(46)) : "/fast");
+                    }
                 }
             } finally {
+                closeConnection();
+            }
+        }
+
+        /** One probe, counted apart by what came back; a CONNECT's connection is closed after it. */
+        private void probe(boolean connect) {
+            String name = connect ? "connect" : "forged_forwarding";
+            try {
+                if (connection == null || !connection.isUsable()) {
+                    closeConnection();
+                    connection = RawHttpConnection.open(target, CONNECT_TIMEOUT, READ_TIMEOUT);
+                }
+                int status = connect
+                        ? connection.exchange("CONNECT", "evil.example:443", "Host: evil.example:443\r\n", false)
+                        : connection.exchange("GET", "/fast", "Host: 127.0.0.1\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                                + "X-Forwarded-Host: evil.example\r\nForwarded: for=6.6.6.6;host=evil.example\r\n",
+                                false);
+                records.probe(name + "_" + status);
+            } catch (IOException | RuntimeException e) {
+                records.probe(name + "_failed");
+                closeConnection();
+            }
+            if (connect) {
                 closeConnection();
             }
         }
@@ -155,6 +206,16 @@ public final class LoadGenerator {
         private int successes;
         private final long[] failures = new long[FailureKind.values().length];
         private final List<FailedAttempt> failedAttempts = new ArrayList<>();
+        private final Map<String, Long> probes = new TreeMap<>();
+
+        void probe(String outcome) {
+            probes.merge(outcome, 1L, Long::sum);
+        }
+
+        /** @return the probing client's probes by outcome, e.g. {@code connect_405}: counted apart, never failures */
+        public Map<String, Long> probes() {
+            return Collections.unmodifiableMap(probes);
+        }
 
         void success(long startNanos, long endNanos) {
             if (successes == starts.length) {
@@ -183,6 +244,7 @@ public final class LoadGenerator {
                 failures[i] += other.failures[i];
             }
             failedAttempts.addAll(other.failedAttempts);
+            other.probes.forEach((outcome, count) -> probes.merge(outcome, count, Long::sum));
         }
 
         /** @return the failed attempts whose times were recorded (every one the clients made), in no set order */

@@ -76,7 +76,22 @@ final class RawHttpConnection implements Closeable {
      * @throws PrematureEofException when the server closes the connection before the response is complete
      */
     int exchange(String path, boolean lastRequest) throws IOException {
-        String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        return exchange("GET", path, "Host: 127.0.0.1\r\n", lastRequest);
+    }
+
+    /**
+     * Sends one request and reads the whole response (none after a 2xx to {@code CONNECT}: the connection is then
+     * a tunnel, marked for closing).
+     *
+     * @param method      the method
+     * @param target      the request target
+     * @param headers     the header lines, each ending with CRLF, the Host header included
+     * @param lastRequest whether to send {@code Connection: close}
+     * @return the response status
+     * @throws IOException when the exchange fails; the connection must then be closed
+     */
+    int exchange(String method, String target, String headers, boolean lastRequest) throws IOException {
+        String request = method + " " + target + " HTTP/1.1\r\n" + headers
                 + (lastRequest ? "Connection: close\r\n" : "") + "\r\n";
         exchanges++;
         out.write(request.getBytes(StandardCharsets.US_ASCII));
@@ -103,7 +118,9 @@ final class RawHttpConnection implements Closeable {
                 default -> { }
             }
         }
-        if (chunked) {
+        if (method.equals("CONNECT") && status >= 200 && status < 300) {
+            close = true;
+        } else if (chunked) {
             readChunkedBody();
         } else if (contentLength >= 0) {
             skipExactly(contentLength);

@@ -1,5 +1,8 @@
 package dev.handoff.examples.webswap;
 
+import dev.handoff.api.SwapResult;
+import java.util.Optional;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -35,9 +38,10 @@ final class RestartTarget implements SwapTarget {
     }
 
     @Override
-    public void swap() throws Exception {
+    public Optional<SwapResult> swap() throws Exception {
         server.stop();
         server = startServer(port);
+        return Optional.empty();
     }
 
     private Server startServer(int listenPort) throws Exception {

@@ -2,6 +2,8 @@ package dev.handoff.examples.webswap;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 
 /**
@@ -18,12 +20,14 @@ import java.util.Locale;
  *                           when none did
  * @param p99SteadyMillis    99th percentile latency of the successful requests that overlapped no swap, or NaN
  *                           when none did
+ * @param probes             the probing client's probes by outcome, counted apart from requests and failures
  */
 record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, double p50Millis, double p99Millis,
-                 double p99DuringSwapMillis, double p99SteadyMillis) {
+                 double p99DuringSwapMillis, double p99SteadyMillis, Map<String, Long> probes) {
 
     RunResult {
         failuresByKind = failuresByKind.clone();
+        probes = Map.copyOf(probes);
     }
 
     /**
@@ -63,7 +67,7 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
         }
         return new RunResult(mode, swaps, count + records.failed(), failures, percentileMillis(latencies, count, 0.50),
                 percentileMillis(latencies, count, 0.99), percentileMillis(duringSwap, duringSwapCount, 0.99),
-                percentileMillis(steady, steadyCount, 0.99));
+                percentileMillis(steady, steadyCount, 0.99), records.probes());
     }
 
     /** Nearest-rank percentile of the first {@code count} values, in milliseconds; NaN when there is none. */
@@ -90,6 +94,13 @@ record RunResult(Mode mode, int swaps, long requests, long[] failuresByKind, dou
         return "RESULT mode=" + mode.label() + " swaps=" + swaps + " requests=" + requests + " failed=" + failed()
                 + " p50_ms=" + millis(p50Millis) + " p99_ms=" + millis(p99Millis) + " p99_during_swap_ms="
                 + millis(p99DuringSwapMillis) + " p99_steady_ms=" + millis(p99SteadyMillis);
+    }
+
+    /** @return {@code PROBES mode=.. connect_405=.. forged_forwarding_200=..}: the probes, counted apart */
+    String probesLine() {
+        StringBuilder line = new StringBuilder("PROBES mode=").append(mode.label());
+        new TreeMap<>(probes).forEach((outcome, count) -> line.append(' ').append(outcome).append('=').append(count));
+        return line.toString();
     }
 
     /** @return {@code FAILURES mode=.. refused=.. reset=.. ...}, every kind listed */

@@ -1,7 +1,10 @@
 package dev.handoff.examples.webswap;
 
+import dev.handoff.examples.report.SwapReport;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,12 +42,15 @@ public final class WebSwap {
         }
         int status = 0;
         List<RunResult> results = new ArrayList<>();
+        SwapReport page = SwapReport.start(("handoff web-swap " + String.join(" ", args)).trim());
         for (Mode mode : options.modes()) {
             try {
-                RunResult result = runMode(mode, options, err);
+                RunResult result = runMode(mode, options, err, page);
                 results.add(result);
                 out.println(result.resultLine());
                 out.println(result.failuresLine());
+                out.println(result.probesLine());
+                page.note(result.resultLine());
                 out.flush();
                 if (result.swaps() < options.swaps()) {
                     status = 1;
@@ -67,28 +73,43 @@ public final class WebSwap {
                 out.println("  " + result.resultLine().substring("RESULT ".length()));
             }
         }
+        if (options.report() != null) {
+            try {
+                page.write(options.report());
+                out.println("report: " + options.report());
+            } catch (IOException e) {
+                err.println("ERROR web-swap: the report could not be written: " + e.getMessage());
+                status = 1;
+            }
+        }
         return status;
     }
 
-    private static RunResult runMode(Mode mode, WebSwapOptions options, PrintStream err) throws Exception {
+    private static RunResult runMode(Mode mode, WebSwapOptions options, PrintStream err, SwapReport page)
+            throws Exception {
         err.println("web-swap: mode " + mode.label() + ": " + options.clients() + " clients, " + options.swaps()
                 + " swaps, " + options.seconds() + " s");
         SwapTarget target = SwapTargets.create(mode);
         try {
             InetSocketAddress address = target.start();
-            LoadGenerator load = new LoadGenerator(address, options.clients(), mode.ordinal() * 1_000L);
+            LoadGenerator load = new LoadGenerator(address, options.clients(), mode.ordinal() * 1_000L, true);
             List<long[]> windows = new ArrayList<>();
             long startNanos = System.nanoTime();
             long runNanos = TimeUnit.SECONDS.toNanos(options.seconds());
             int swapsDone = 0;
+            String series = "requests (" + mode.label() + ")";
             load.start();
+            SwapReport.Sampler sampler = page.sampleInFlight(Duration.ofMillis(100), target::instances);
             try {
                 for (int swap = 1; swap <= options.swaps(); swap++) {
                     sleepUntil(startNanos + runNanos * swap / (options.swaps() + 1));
                     long swapStart = System.nanoTime();
                     try {
-                        target.swap();
+                        target.swap().ifPresent(result -> page.swap(mode.label(), result));
                         swapsDone++;
+                    } catch (SwapNotCommittedException e) {
+                        page.swap(mode.label(), e.result());
+                        err.println("web-swap: mode " + mode.label() + ": swap " + swap + " failed: " + e);
                     } catch (Exception e) {
                         err.println("web-swap: mode " + mode.label() + ": swap " + swap + " failed: " + e);
                     }
@@ -96,9 +117,20 @@ public final class WebSwap {
                 }
                 sleepUntil(startNanos + runNanos);
             } finally {
+                sampler.close();
                 load.stop();
             }
-            return RunResult.of(mode, swapsDone, load.records(), windows);
+            LoadGenerator.LoadRecords records = load.records();
+            records.forEachSuccess(end -> page.success(series, end));
+            for (LoadGenerator.FailedAttempt failure : records.failedAttempts()) {
+                page.failure(series, failure.kind().label(), failure.endNanos());
+            }
+            records.probes().forEach((outcome, count) -> {
+                for (long i = 0; i < count; i++) {
+                    page.aside(series, outcome);
+                }
+            });
+            return RunResult.of(mode, swapsDone, records, windows);
         } finally {
             target.stop();
         }

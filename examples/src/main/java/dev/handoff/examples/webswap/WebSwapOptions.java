@@ -1,6 +1,8 @@
 package dev.handoff.examples.webswap;
 
 import dev.handoff.examples.common.OptionParser;
+import dev.handoff.examples.common.ReportFile;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -14,8 +16,9 @@ import java.util.Set;
  * @param clients concurrent clients
  * @param seconds duration of each mode's run
  * @param help    whether --help was asked (the other fields then hold defaults)
+ * @param report  where the HTML report goes; null for none
  */
-public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int seconds, boolean help) {
+public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int seconds, boolean help, Path report) {
 
     static final int MAX_SWAPS = 1000;
     static final int MAX_CLIENTS = 256;
@@ -41,11 +44,12 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
         int swaps = 5;
         int clients = 8;
         int seconds = 40;
+        Path report = null;
         OptionParser<UsageException> parser = new OptionParser<>(args, Set.of(), UsageException::new);
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
             if (option.help()) {
-                return new WebSwapOptions(modes, swaps, clients, seconds, true);
+                return new WebSwapOptions(modes, swaps, clients, seconds, true, report);
             }
             String value = option.value();
             switch (option.name()) {
@@ -53,10 +57,11 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
                 case "swaps" -> swaps = parser.intValue("swaps", value, 0, MAX_SWAPS);
                 case "clients" -> clients = parser.intValue("clients", value, 1, MAX_CLIENTS);
                 case "seconds" -> seconds = parser.intValue("seconds", value, 1, MAX_SECONDS);
+                case "report" -> report = ReportFile.parse(value, UsageException::new);
                 default -> throw new UsageException("unknown option --" + option.name() + " (see --help)");
             }
         }
-        return new WebSwapOptions(modes, swaps, clients, seconds, false);
+        return new WebSwapOptions(modes, swaps, clients, seconds, false, report);
     }
 
     private static List<Mode> parseModes(String value) throws UsageException {
@@ -89,13 +94,16 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
     public static String usage() {
         StringBuilder text = new StringBuilder();
         text.append("usage: java -jar handoff-examples.jar web-swap [--mode=MODE] [--swaps=N] [--clients=C]"
-                + " [--seconds=S]\n\n");
+                + " [--seconds=S]\n                                                [--report=FILE]\n\n");
         text.append("Swaps a Jetty server under load N times and counts every failed request. The clients never\n"
                 + "retry: each failed attempt counts once and is classified as refused, reset, eof_reused (EOF on a\n"
                 + "reused keep-alive connection), eof_fresh (EOF on a new connection), timeout, non_2xx or other.\n"
                 + "Three clients in four keep their connection alive, the fourth opens one per request; one\n"
                 + "request in five is slow (5-50 ms of server work). After a failure a client closes its\n"
-                + "connection and pauses 10 ms before its next request. Everything listens on 127.0.0.1 only.\n\n");
+                + "connection and pauses 10 ms before its next request. One more client sends, as every fourth\n"
+                + "request, a probe counted apart (never in requests or failed): alternately a CONNECT (then it\n"
+                + "closes its connection) and a GET with forged X-Forwarded-For, X-Forwarded-Host and Forwarded\n"
+                + "headers; its other requests count as usual. Everything listens on 127.0.0.1 only.\n\n");
         text.append("options:\n");
         text.append("  --mode=MODE     all (default), or a comma-separated list of:\n");
         for (Mode mode : Mode.values()) {
@@ -105,12 +113,15 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
         text.append("  --clients=C     concurrent clients (1.." + MAX_CLIENTS + ", default 8)\n");
         text.append("  --seconds=S     duration of each mode's run in seconds (1.." + MAX_SECONDS
                 + ", default 40)\n");
+        text.append("  --report=FILE   write one HTML page for the whole run: each handoff swap's seven steps per\n"
+                + "                  instance, the request rate and every failure over time, work in flight\n");
         text.append("  --help          this text\n\n");
         text.append("output, one line per mode, then the failures by kind:\n");
         text.append("  RESULT mode=MODE swaps=N requests=R failed=F p50_ms=.. p99_ms=.. p99_during_swap_ms=.."
                 + " p99_steady_ms=..\n");
         text.append("  FAILURES mode=MODE refused=.. reset=.. eof_reused=.. eof_fresh=.. timeout=.. non_2xx=.."
                 + " other=..\n");
+        text.append("  PROBES mode=MODE connect_<status>=.. forged_forwarding_<status>=.. (<status> or failed)\n");
         text.append("Latencies are over successful requests; during_swap counts the requests that overlap a swap,\n");
         text.append("steady the others.\n");
         text.append("The haproxy mode needs /usr/sbin/haproxy (apt-get install -y haproxy).\n");
