@@ -46,6 +46,20 @@ public record SwapResult(String swapId, Plan plan, String release, SwapOutcome o
     }
 
     /**
+     * The cut-over: how long after the start of the swap the workload began to move from the old instances to the
+     * new ones, that is when step 4 ({@link SwapStep#DETACH}: stop-accepting, then the router's detach) started
+     * for the first old instance, every new instance it replaces being attached by then. The same moment for every
+     * router; what the router does within step 4 differs (see the architecture page).
+     *
+     * @return the cut-over's offset from {@link #start()}; empty when no old instance was detached (a start, or a
+     *     swap rolled back before step 4)
+     */
+    public Optional<Duration> cutOver() {
+        return steps.stream().filter(t -> t.step() == SwapStep.DETACH).map(StepTiming::start).min(Instant::compareTo)
+                .map(detach -> Duration.between(start, detach));
+    }
+
+    /**
      * @param step the step
      * @return the timings of that step, for every instance it ran on, in order
      */

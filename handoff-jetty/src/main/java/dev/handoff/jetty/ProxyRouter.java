@@ -2,6 +2,8 @@ package dev.handoff.jetty;
 
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
+import dev.handoff.jetty.internal.Addresses;
+import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.jetty.internal.Checks;
 import dev.handoff.jetty.internal.ReleasingCallback;
 
@@ -147,12 +149,15 @@ public final class ProxyRouter implements Router, AutoCloseable {
     }
 
     /**
-     * Starts the front door: binds the public port.
+     * Starts the front door: checks the wiring of child JVMs' addresses ({@link ChildPorts#addressOf()}), then
+     * binds the public port. Every router starts this way: {@code builder()...build().start()}.
      *
      * @return this router
-     * @throws Exception when the port cannot be bound
+     * @throws IllegalStateException when {@code addressOf} reads a {@link ChildPorts} no launcher was configured with
+     * @throws Exception             when the port cannot be bound
      */
     public ProxyRouter start() throws Exception {
+        ChildPorts.requireWired(addressOf);
         server.start();
         return this;
     }
@@ -223,7 +228,7 @@ public final class ProxyRouter implements Router, AutoCloseable {
             next[current.length] = backend;
             backends = next;
         }
-        LOG.info("attached instance '{}' at {}", instance.id(), address);
+        LOG.info("attached instance '{}' at {}", instance.id(), Addresses.text(address));
         return CompletableFuture.completedFuture(null);
     }
 

@@ -93,13 +93,14 @@ public final class SharedPortRouter implements Router, AutoCloseable {
     }
 
     /**
-     * Binds the public port; it listens from now until {@link #close()}.
+     * Starts the router: binds the public port; it listens from now until {@link #close()}. Every router starts
+     * this way: {@code builder()...build().start()}.
      *
      * @return this router
      * @throws IOException           when the port cannot be bound
-     * @throws IllegalStateException when already open
+     * @throws IllegalStateException when already started
      */
-    public synchronized SharedPortRouter open() throws IOException {
+    public synchronized SharedPortRouter start() throws IOException {
         if (channel != null) {
             throw new IllegalStateException("shared port is already open on " + port());
         }
@@ -308,7 +309,7 @@ public final class SharedPortRouter implements Router, AutoCloseable {
 
     private void requireOpen() {
         if (channel == null || !channel.isOpen()) {
-            throw new IllegalStateException("shared port is not open; call open() first");
+            throw new IllegalStateException("shared port is not open; call start() first");
         }
     }
 

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.core.process.ChildProcessLauncher;
+import dev.handoff.jetty.process.ChildPorts;
+import dev.handoff.jetty.process.ReusePortRouter;
 
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -47,10 +50,31 @@ class RouterBuildersTest {
     }
 
     @Test
+    void aRouterReadingChildPortsNoLauncherWasConfiguredWithRefusesToStart() throws Exception {
+        // issue 13: the three calls of a child web app (ports, launcher, router) were checked only at the first attach
+        try (ChildPorts ports = ChildPorts.create()) {
+            ProxyRouter unwired = ProxyRouter.builder().addressOf(ports.addressOf()).build();
+            assertThatThrownBy(unwired::start).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("no launcher was configured with them")
+                    .hasMessageContaining("ports.configure(ChildProcessLauncher.builder()");
+            assertThatThrownBy(() -> new ReusePortRouter(8080, ports.addressOf()).start())
+                    .isInstanceOf(IllegalStateException.class);
+            unwired.close();
+
+            ports.configure(ChildProcessLauncher.builder());
+
+            try (ProxyRouter wired = ProxyRouter.builder().addressOf(ports.addressOf()).build().start()) {
+                assertThat(wired.port()).isPositive();
+            }
+            assertThat(new ReusePortRouter(8080, ports.addressOf()).start().port()).isEqualTo(8080);
+        }
+    }
+
+    @Test
     void routersRefuseInstancesTheyCannotAddress() throws Exception {
         Lifecycle foreign = InstanceLifecycle.newBuilder("foreign").build();
         try (ProxyRouter proxy = ProxyRouter.builder().build().start();
-             SharedPortRouter sharedPort = SharedPortRouter.builder().build().open()) {
+             SharedPortRouter sharedPort = SharedPortRouter.builder().build().start()) {
             assertThatThrownBy(() -> proxy.attach(foreign).toCompletableFuture().get())
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("instance must be a JettyHandoff unless addressOf is configured");

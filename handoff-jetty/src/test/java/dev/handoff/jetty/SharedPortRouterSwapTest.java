@@ -9,7 +9,7 @@ class SharedPortRouterSwapTest extends AbstractRouterSwapTest {
 
     @Override
     Router newRouter() throws Exception {
-        sharedPort = SharedPortRouter.builder().build().open();
+        sharedPort = SharedPortRouter.builder().build().start();
         return sharedPort;
     }
 

@@ -37,7 +37,7 @@ final class WebGroup implements AutoCloseable {
                         .exitTimeout(Duration.ofSeconds(5)))
                 .build();
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressResolver(ports::address)
+                .addressOf(ports.addressOf())
                 .sessionWaitTimeout(Duration.ofSeconds(10))
                 .build();
         orchestrator = Orchestrator.builder("web", group.tracking(launcher), router)

@@ -36,8 +36,9 @@ final class DemoReport {
      * @param result its result
      */
     void timeline(String title, SwapResult result) {
-        line(String.format(Locale.ROOT, "%s %s: %s in %s%s", result.swapId(), title, result.outcome(),
+        line(String.format(Locale.ROOT, "%s %s: %s in %s%s%s", result.swapId(), title, result.outcome(),
                 StepPrinter.millis(result.duration()),
+                result.cutOver().map(cutOver -> ", cut-over at +" + StepPrinter.millis(cutOver)).orElse(""),
                 result.abandoned() > 0 ? ", abandoned " + result.abandoned() : ""));
         for (StepTiming timing : result.steps()) {
             Duration offset = Duration.between(result.start(), timing.start());

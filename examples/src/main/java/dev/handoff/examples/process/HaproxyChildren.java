@@ -124,9 +124,10 @@ public final class HaproxyChildren {
                         .arguments("haproxy-children", "--child"))
                 .build();
         HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressResolver(ports::address)
+                .addressOf(ports.addressOf())
                 .sessionWaitTimeout(Duration.ofSeconds(10))
-                .build();
+                .build()
+                .start();
         Orchestrator orchestrator = Orchestrator.builder("web", launcher, router)
                 .readyTimeout(Duration.ofSeconds(60))
                 .detachTimeout(Duration.ofSeconds(20))

@@ -252,6 +252,7 @@ final class Page {
                         : "<span class=\"bad\">" + result.outcome() + "</span>")
                 .append(" in ").append(millisText(result.duration().toMillis()))
                 .append(" at +").append(seconds(swapStart)).append(" s")
+                .append(result.cutOver().map(c -> " &#183; cut-over +" + millisText(c.toMillis())).orElse(""))
                 .append(result.abandoned() > 0 ? " &#183; <span class=\"bad\">abandoned " + result.abandoned()
                         + "</span>" : "")
                 .append("</h3>\n");
@@ -308,12 +309,13 @@ final class Page {
     }
 
     private void cutOver(SwapResult result, long swapStart, double scale, int height) {
-        result.steps().stream().filter(t -> t.step() == SwapStep.DETACH).findFirst().ifPresent(detach -> {
-            double x = LABEL + (offset.applyAsLong(detach.start()) - swapStart) * scale;
+        result.cutOver().ifPresent(cutOver -> {
+            long at = offset.applyAsLong(result.start()) - swapStart + cutOver.toMillis();
+            double x = LABEL + at * scale;
             html.append("<line class=\"cut-over\" x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x))
                     .append("\" y1=\"16\" y2=\"").append(height - 16)
                     .append("\" stroke=\"#333\" stroke-dasharray=\"4 3\"><title>cut-over at +")
-                    .append(millisText(offset.applyAsLong(detach.start()) - swapStart)).append("</title></line>\n");
+                    .append(millisText(at)).append("</title></line>\n");
         });
     }
 
@@ -361,8 +363,8 @@ final class Page {
                     .append("\" fill-opacity=\"0.35\"><title>").append(esc(result.swapId())).append(' ')
                     .append(result.outcome()).append("</title></rect>\n<text x=\"").append(fmt(x1 + 1))
                     .append("\" y=\"").append(top - 4).append("\" fill=\"#356\">").append(i + 1).append("</text>\n");
-            result.steps().stream().filter(t -> t.step() == SwapStep.DETACH).findFirst().ifPresent(detach -> {
-                double x = x(offset.applyAsLong(detach.start()));
+            result.cutOver().ifPresent(cutOver -> {
+                double x = x(from + cutOver.toMillis());
                 html.append("<line x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x)).append("\" y1=\"")
                         .append(top).append("\" y2=\"").append(bottom)
                         .append("\" stroke=\"#356\" stroke-dasharray=\"3 3\"/>\n");

@@ -66,7 +66,7 @@ final class HandoffTarget implements SwapTarget {
     /** @return the {@code reuseport} mode: {@link SharedPortRouter} hands the listening socket over */
     static HandoffTarget reusePort() {
         return new HandoffTarget("web-swap-reuseport", () -> {
-            SharedPortRouter router = SharedPortRouter.builder().build().open();
+            SharedPortRouter router = SharedPortRouter.builder().build().start();
             return new Front(router, loopback(router.port()), router::close);
         });
     }
@@ -76,7 +76,8 @@ final class HandoffTarget implements SwapTarget {
         return new HandoffTarget("web-swap-haproxy", () -> {
             HaproxyProcess haproxy = HaproxyProcess.builder().start();
             try {
-                HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build();
+                HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build()
+                        .start();
                 return new Front(router, haproxy.frontendAddress(), () -> {
                     try {
                         router.close();

@@ -3,6 +3,8 @@ package dev.handoff.jetty.haproxy;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 import dev.handoff.jetty.JettyHandoff;
+import dev.handoff.jetty.internal.Addresses;
+import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.jetty.internal.Checks;
 
 import java.net.InetSocketAddress;
@@ -54,7 +56,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
 
     private final HaproxyRuntimeApi api;
     private final String backend;
-    private final Function<Lifecycle, InetSocketAddress> addressResolver;
+    private final Function<Lifecycle, InetSocketAddress> addressOf;
     private final boolean healthCheck;
     private final Duration attachTimeout;
     private final Duration sessionWaitTimeout;
@@ -69,7 +71,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     private HaproxyRouter(Builder builder) {
         this.api = HaproxyRuntimeApi.create(builder.adminSocket, builder.commandTimeout);
         this.backend = builder.backend;
-        this.addressResolver = builder.addressResolver;
+        this.addressOf = builder.addressOf;
         this.healthCheck = builder.healthCheck;
         this.attachTimeout = builder.attachTimeout;
         this.sessionWaitTimeout = builder.sessionWaitTimeout;
@@ -95,6 +97,23 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      */
     public static Builder builder(Path adminSocket, String backend) {
         return new Builder(adminSocket, backend);
+    }
+
+    /**
+     * Starts the router: checks the wiring of child JVMs' addresses ({@link ChildPorts#addressOf()}), and that
+     * HAProxy answers on the admin socket and has the backend ({@code show servers state}), so that a wrong
+     * socket, backend or wiring fails here rather than at the first attach. Blocking (one command, bounded by the
+     * command timeout). Every router starts this way: {@code builder()...build().start()}; a router used without
+     * it sends nothing to HAProxy until the first attach.
+     *
+     * @return this router
+     * @throws IllegalStateException when {@code addressOf} reads a {@link ChildPorts} no launcher was configured with
+     * @throws HaproxyException      when HAProxy does not answer or has no such backend, quoting it
+     */
+    public HaproxyRouter start() {
+        ChildPorts.requireWired(addressOf);
+        api.showServersState(backend);
+        return this;
     }
 
     /** @return the backend this router manages */
@@ -129,8 +148,8 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         String id = instance.id();
         InetSocketAddress address;
         try {
-            address = Objects.requireNonNull(addressResolver.apply(instance),
-                    () -> "addressResolver returned null for instance " + id);
+            address = Objects.requireNonNull(addressOf.apply(instance),
+                    () -> "addressOf returned null for instance " + id);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -147,7 +166,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
             if (healthCheck) {
                 api.enableHealth(backend, server);
             }
-            LOG.debug("added server {}/{} at {} for instance {}", backend, server, address, id);
+            LOG.debug("added server {}/{} at {} for instance {}", backend, server, Addresses.text(address), id);
             poll(server, ServerStat::isTakingTraffic, attachTimeout, "taking traffic").whenComplete((stat, error) -> {
                 if (error == null) {
                     LOG.info("attached instance {} as {}/{} ({}:{})", id, backend, server, address.getHostString(),
@@ -340,7 +359,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
             return jetty.address();
         }
         throw new IllegalArgumentException("instance " + instance.id() + " is a " + instance.getClass().getName()
-                + ", not a JettyHandoff: give the router an addressResolver");
+                + ", not a JettyHandoff: give the router an addressOf");
     }
 
     private static String serverName(String instanceId, long sequence) {
@@ -378,7 +397,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     public static final class Builder {
         private final Path adminSocket;
         private final String backend;
-        private Function<Lifecycle, InetSocketAddress> addressResolver = HaproxyRouter::jettyInstanceAddress;
+        private Function<Lifecycle, InetSocketAddress> addressOf = HaproxyRouter::jettyInstanceAddress;
         private boolean healthCheck;
         private Duration commandTimeout = Duration.ofSeconds(2);
         private Duration attachTimeout = Duration.ofSeconds(10);
@@ -393,13 +412,16 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         }
 
         /**
-         * @param resolver gives the IP address and port HAProxy must send an instance's requests to; by default
-         *                 the address of a {@link JettyHandoff}'s application connector
+         * The same option, under the same name, as {@link dev.handoff.jetty.ProxyRouter.Builder#addressOf}.
+         *
+         * @param addressOf gives the IP address and port HAProxy must send an instance's requests to; by default
+         *                  the address of a {@link JettyHandoff}'s application connector; for child JVMs,
+         *                  {@link dev.handoff.jetty.process.ChildPorts#addressOf()}
          * @return this builder
-         * @throws NullPointerException when {@code resolver} is null
+         * @throws NullPointerException when {@code addressOf} is null
          */
-        public Builder addressResolver(Function<Lifecycle, InetSocketAddress> resolver) {
-            this.addressResolver = Objects.requireNonNull(resolver, "addressResolver must not be null");
+        public Builder addressOf(Function<Lifecycle, InetSocketAddress> addressOf) {
+            this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.handoff.jetty.haproxy;
 
+import dev.handoff.jetty.internal.Addresses;
 import dev.handoff.jetty.internal.Checks;
 
 import java.io.ByteArrayOutputStream;
@@ -192,10 +193,10 @@ public final class HaproxyRuntimeApi {
             try {
                 return InetAddress.getByName(host);
             } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("address must be an IP address and port, but was " + address, e);
+                throw new IllegalArgumentException("address must be an IP address and port, but was " + Addresses.text(address), e);
             }
         }
-        throw new IllegalArgumentException("address must be an IP address and port, but was " + address);
+        throw new IllegalArgumentException("address must be an IP address and port, but was " + Addresses.text(address));
     }
 
     /**

@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import org.slf4j.Logger;
@@ -34,10 +35,12 @@ import org.slf4j.LoggerFactory;
  * ChildPorts ports = ChildPorts.create();
  * ChildProcessLauncher launcher = ports.configure(ChildProcessLauncher.builder()
  *         .mainClass("com.example.WebMain", classpath)).build();
- * HaproxyRouter router = HaproxyRouter.builder(adminSocket, "app").addressResolver(ports::address).build();
+ * HaproxyRouter router = HaproxyRouter.builder(adminSocket, "app").addressOf(ports.addressOf()).build().start();
  * }</pre>
  *
- * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}.
+ * <p>The child side is {@link ChildWebApp}, which calls {@link #report(String, int)}. The wiring is checked when
+ * the router starts: a router whose {@code addressOf} is {@link #addressOf()} refuses to start while no launcher was
+ * configured with these ports (its children would report no port, and the first attach would fail).
  *
  * <p>Nothing is left on disk. A child's file is deleted once the child's process has exited, however it ended
  * (destroyed, crashed, killed: {@link #configure} registers this with the launcher); not before, since a child
@@ -61,6 +64,7 @@ public final class ChildPorts implements AutoCloseable {
     private final Path folder;
     private final Thread deleteOnExit;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean configured;
 
     private ChildPorts(Path folder) {
         this.folder = folder;
@@ -108,9 +112,52 @@ public final class ChildPorts implements AutoCloseable {
      * @throws NullPointerException when {@code launcher} is null
      */
     public ChildProcessLauncher.Builder configure(ChildProcessLauncher.Builder launcher) {
-        return Objects.requireNonNull(launcher, "launcher must not be null")
-                .environment(FOLDER_ENV, folder.toString())
+        ChildProcessLauncher.Builder configuredLauncher = Objects.requireNonNull(launcher,
+                "launcher must not be null").environment(FOLDER_ENV, folder.toString())
                 .afterExit(child -> forget(child.id()));
+        configured = true;
+        return configuredLauncher;
+    }
+
+    /**
+     * @return a router's {@code addressOf} that reads these ports ({@link #address(Lifecycle)}), and that the router
+     *     checks at its start ({@link #requireWired})
+     */
+    public Function<Lifecycle, InetSocketAddress> addressOf() {
+        return new AddressOf();
+    }
+
+    /**
+     * What a router's {@code start()} checks: when {@code addressOf} is a {@link #addressOf()} of some ports, those
+     * ports must have been given to a launcher ({@link #configure}). Anything else passes.
+     *
+     * @param addressOf a router's {@code addressOf}
+     * @throws IllegalStateException when the ports were never given to a launcher
+     */
+    public static void requireWired(Function<Lifecycle, InetSocketAddress> addressOf) {
+        if (addressOf instanceof AddressOf ports && !ports.owner().configured) {
+            throw new IllegalStateException("the router reads child ports from " + ports.owner().folder
+                    + ", but no launcher was configured with them: its children would report no port and the first"
+                    + " attach would fail; call ports.configure(ChildProcessLauncher.builder()...) before starting"
+                    + " the router");
+        }
+    }
+
+    /** A router's {@code addressOf} reading these ports. */
+    private final class AddressOf implements Function<Lifecycle, InetSocketAddress> {
+        @Override
+        public InetSocketAddress apply(Lifecycle instance) {
+            return address(instance);
+        }
+
+        ChildPorts owner() {
+            return ChildPorts.this;
+        }
+
+        @Override
+        public String toString() {
+            return "addressOf(" + ChildPorts.this + ")";
+        }
     }
 
     /**

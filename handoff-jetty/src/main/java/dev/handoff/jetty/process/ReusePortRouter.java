@@ -1,5 +1,6 @@
 package dev.handoff.jetty.process;
 
+import dev.handoff.jetty.internal.Addresses;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Router;
 
@@ -32,21 +33,33 @@ import java.util.function.Function;
 public final class ReusePortRouter implements Router {
 
     private final int port;
-    private final Function<Lifecycle, InetSocketAddress> addressResolver;
+    private final Function<Lifecycle, InetSocketAddress> addressOf;
     private final Set<String> attached = ConcurrentHashMap.newKeySet();
 
     /**
      * @param port            the shared port
-     * @param addressResolver where each instance listens, e.g. {@link ChildPorts#address(Lifecycle)}
-     * @throws NullPointerException     when {@code addressResolver} is null
+     * @param addressOf where each instance listens, e.g. {@link ChildPorts#addressOf()}
+     * @throws NullPointerException     when {@code addressOf} is null
      * @throws IllegalArgumentException when {@code port} is not in 1..65535
      */
-    public ReusePortRouter(int port, Function<Lifecycle, InetSocketAddress> addressResolver) {
+    public ReusePortRouter(int port, Function<Lifecycle, InetSocketAddress> addressOf) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be in 1..65535, but was " + port);
         }
         this.port = port;
-        this.addressResolver = Objects.requireNonNull(addressResolver, "addressResolver must not be null");
+        this.addressOf = Objects.requireNonNull(addressOf, "addressOf must not be null");
+    }
+
+    /**
+     * Starts the router: checks the wiring of child JVMs' addresses ({@link ChildPorts#addressOf()}); the port
+     * itself is bound by the children. Every router starts this way.
+     *
+     * @return this router
+     * @throws IllegalStateException when {@code addressOf} reads a {@link ChildPorts} no launcher was configured with
+     */
+    public ReusePortRouter start() {
+        ChildPorts.requireWired(addressOf);
+        return this;
     }
 
     /** @return the shared port */
@@ -72,10 +85,10 @@ public final class ReusePortRouter implements Router {
     public CompletionStage<Void> attach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         try {
-            InetSocketAddress address = addressResolver.apply(instance);
+            InetSocketAddress address = addressOf.apply(instance);
             if (address == null || address.getPort() != port) {
                 throw new IllegalArgumentException("instance " + instance.id() + " must listen on shared port "
-                        + port + ", but listens on " + address);
+                        + port + ", but listens on " + Addresses.text(address));
             }
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);

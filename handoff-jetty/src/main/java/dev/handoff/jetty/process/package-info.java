@@ -4,6 +4,6 @@
  * {@link dev.handoff.jetty.process.ChildPorts} tells the parent where each child listens, and
  * {@link dev.handoff.jetty.process.ReusePortRouter} shares one port between child processes with
  * {@code SO_REUSEPORT}. Children behind HAProxy use {@code dev.handoff.jetty.haproxy.HaproxyRouter} with
- * {@code addressResolver(ports::address)}.
+ * {@code addressOf(ports.addressOf())}.
  */
 package dev.handoff.jetty.process;

@@ -362,6 +362,17 @@ class HaproxyRouterTest {
     }
 
     @Test
+    void startChecksTheSocketAndTheBackendBeforeAnyAttach() {
+        try (HaproxyRouter wrong = HaproxyRouter.builder(haproxy.adminSocket(), "nosuch").build();
+             HaproxyRouter right = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build()) {
+            assertThatThrownBy(wrong::start)
+                    .isInstanceOf(HaproxyException.class)
+                    .hasMessageContaining("show servers state nosuch");
+            assertThat(right.start()).isSameAs(right);
+        }
+    }
+
+    @Test
     void detachOfAnInstanceNeverAttachedCompletesAtOnce() throws Exception {
         Lifecycle instance = launch("stranger");
         try (HaproxyRouter idle = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build()) {

@@ -60,7 +60,7 @@ class ChildHaproxySwapTest {
         haproxy = HaproxyProcess.builder().start();
         children = new Children("ChildHaproxySwapTest");
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressResolver(children.ports::address)
+                .addressOf(children.ports.addressOf())
                 .sessionWaitTimeout(Duration.ofSeconds(10))
                 .build();
         orchestrator = Orchestrator.builder("web", children, router)

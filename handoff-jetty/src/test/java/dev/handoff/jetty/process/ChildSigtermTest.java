@@ -56,7 +56,7 @@ class ChildSigtermTest {
         haproxy = HaproxyProcess.builder().start();
         children = new Children("ChildSigtermTest", "--propagation-ms=3000", "--drain-budget-ms=10000");
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressResolver(children.ports::address)
+                .addressOf(children.ports.addressOf())
                 .sessionWaitTimeout(Duration.ofSeconds(10))
                 .build();
         ChildProcessInstance old = children.start("old");
