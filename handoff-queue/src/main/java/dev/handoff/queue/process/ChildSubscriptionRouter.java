@@ -1,9 +1,13 @@
 package dev.handoff.queue.process;
 
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.process.ChildProcessInstance;
 
@@ -65,6 +69,22 @@ public final class ChildSubscriptionRouter implements Router {
             }
             return null;
         });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A re-adopted consumer child that is READY is subscribed: its state is its subscription.
+     */
+    @Override
+    public CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
+        Set<String> subscribed = new HashSet<>();
+        for (Lifecycle instance : instances) {
+            if (instance instanceof ChildProcessInstance && instance.state() == LifecycleState.READY) {
+                subscribed.add(instance.id());
+            }
+        }
+        return CompletableFuture.completedFuture(subscribed);
     }
 
     private static CompletionStage<Void> notAChild(Lifecycle instance) {
