@@ -109,7 +109,10 @@ final class GroupJournal implements AutoCloseable {
         }
     }
 
-    /** Records, and on failure only logs (for records written after their step: a failure stops the next ones). */
+    /**
+     * Records, and on failure only logs: for records of what has happened (a step done, a binding, an end), whose
+     * loss a restarted orchestrator makes up for by observing.
+     */
     void recordAfter(JournalRecord record) {
         try {
             record(record);
@@ -171,11 +174,41 @@ final class GroupJournal implements AutoCloseable {
      * @param size       the size the group was to have (from the last intent), or -1 when no intent was recorded
      * @param lastIntent the last intent recorded (ended or not), or null
      * @param lastEnd    the end of {@code lastIntent}, or null
+     * @param highest    the highest number used in the records, by kind: {@code swap}, {@code start}, {@code heal},
+     *                   {@code join} (run ids {@code <group>/<kind>-<n>}) and {@code instance} (ids {@code <x>-<n>})
+     * @param endedRuns  the last ended run of each kind, its intent then its end, oldest first
      */
     record State(Map<String, MemberAdded> owned, Set<String> bound, SwapIntent openSwap, Set<String> openLaunched,
-                 List<StepDone> openSteps, int size, SwapIntent lastIntent, SwapEnded lastEnd) {
+                 List<StepDone> openSteps, int size, SwapIntent lastIntent, SwapEnded lastEnd,
+                 Map<String, Long> highest, Map<String, List<JournalRecord>> endedRuns) {
 
-        static final State EMPTY = new State(Map.of(), Set.of(), null, Set.of(), List.of(), -1, null, null);
+        static final State EMPTY = new State(Map.of(), Set.of(), null, Set.of(), List.of(), -1, null, null,
+                Map.of(), Map.of());
+
+        /** @return the kind of a run id: {@code swap}, {@code start}, {@code heal}, ... */
+        static String kindOf(String runId) {
+            return runId.substring(runId.lastIndexOf('/') + 1).replaceFirst("-\\d+$", "");
+        }
+
+        private static final Pattern RUN = Pattern.compile("/(swap|start|heal|join|recover)-(\\d+)$");
+        private static final Pattern INSTANCE = Pattern.compile("-(\\d+)$");
+
+        /** @return the highest number of that kind seen, 0 when none */
+        long highest(String kind) {
+            return highest.getOrDefault(kind, 0L);
+        }
+
+        private static void see(Map<String, Long> highest, String id, boolean run) {
+            Matcher matcher = (run ? RUN : INSTANCE).matcher(id);
+            if (matcher.find()) {
+                try {
+                    long number = Long.parseLong(matcher.group(run ? 2 : 1));
+                    highest.merge(run ? matcher.group(1) : "instance", number, Math::max);
+                } catch (NumberFormatException e) {
+                    // too long to be one of ours
+                }
+            }
+        }
 
         static State replay(List<JournalEntry> entries) {
             Map<String, MemberAdded> owned = new LinkedHashMap<>();
@@ -186,14 +219,18 @@ final class GroupJournal implements AutoCloseable {
             SwapIntent lastIntent = null;
             SwapEnded lastEnd = null;
             int size = -1;
+            Map<String, Long> highest = new java.util.HashMap<>();
+            Map<String, List<JournalRecord>> endedRuns = new LinkedHashMap<>();
             for (JournalEntry entry : entries) {
                 JournalRecord record = entry.record();
                 if (record instanceof MemberAdded added) {
+                    see(highest, added.instanceId(), false);
                     owned.put(added.instanceId(), added);
                     if (open != null) {
                         launched.add(added.instanceId());
                     }
                 } else if (record instanceof MemberRemoved removed) {
+                    see(highest, removed.instanceId(), false);
                     owned.remove(removed.instanceId());
                     bound.remove(removed.instanceId());
                 } else if (record instanceof RouterBound routed) {
@@ -201,6 +238,7 @@ final class GroupJournal implements AutoCloseable {
                 } else if (record instanceof RouterUnbound unrouted) {
                     bound.remove(unrouted.instanceId());
                 } else if (record instanceof SwapIntent intent) {
+                    see(highest, intent.swapId(), true);
                     open = intent;
                     lastIntent = intent;
                     lastEnd = null;
@@ -216,13 +254,16 @@ final class GroupJournal implements AutoCloseable {
                     }
                 } else if (record instanceof SwapEnded ended) {
                     if (open != null && open.swapId().equals(ended.swapId())) {
+                        String kind = kindOf(open.swapId());
+                        endedRuns.remove(kind);
+                        endedRuns.put(kind, List.of(open, ended));
                         open = null;
                         lastEnd = ended;
                     }
                 }
             }
             return new State(Collections.unmodifiableMap(owned), Set.copyOf(bound), open, Set.copyOf(launched), List.copyOf(steps),
-                    size, lastIntent, lastEnd);
+                    size, lastIntent, lastEnd, Map.copyOf(highest), Collections.unmodifiableMap(endedRuns));
         }
 
         /** @return whether there is anything to recover */

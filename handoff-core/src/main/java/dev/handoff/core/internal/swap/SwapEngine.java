@@ -89,6 +89,8 @@ public final class SwapEngine {
     /** The last run's intent and end, kept for the snapshot (they carry the group's size). Guarded by lock. */
     private SwapIntent lastIntent;
     private SwapEnded lastEnd;
+    /** The last ended run of each kind (swap, start, heal), oldest first: the snapshot keeps their numbers. */
+    private final LinkedHashMap<String, List<JournalRecord>> endedRuns = new LinkedHashMap<>();
 
     /**
      * @param settings the validated configuration
@@ -109,7 +111,20 @@ public final class SwapEngine {
             journal.close();
             throw e;
         }
+        CrashPoints.Armed crashPoint = journal.isOn() ? CrashPoints.take() : null;
+        if (crashPoint != null) {
+            crashPoint.install(this);
+        }
         GroupJournal.State state = journal.recovered();
+        synchronized (lock) {
+            // Ids stay unique across orchestrators: numbering goes on from the highest the journal names.
+            swapCount = state.highest("swap");
+            startCount = state.highest("start");
+            healCount = state.highest("heal");
+            joinCount = state.highest("join");
+            instanceCount = state.highest("instance");
+            endedRuns.putAll(state.endedRuns());
+        }
         if (state.isEmpty()) {
             recovery.complete(Optional.empty());
             return;
@@ -194,6 +209,9 @@ public final class SwapEngine {
             targetSize = size;
             if (result != null) {
                 lastEnd = new SwapEnded(result.swapId(), result.outcome());
+                String kind = GroupJournal.State.kindOf(result.swapId());
+                endedRuns.remove(kind);
+                endedRuns.put(kind, List.of(state.openSwap(), lastEnd));
             }
         }
         for (String instanceId : kept.keySet()) {
@@ -206,6 +224,7 @@ public final class SwapEngine {
         }
         kept.forEach(supervisor::watch);
         retiring.forEach(reconciliation::destroy);
+        compact();
         if (result != null) {
             for (SwapListener listener : settings.listeners()) {
                 try {
@@ -236,10 +255,12 @@ public final class SwapEngine {
             for (String instanceId : members.keySet()) {
                 state.add(new RouterBound(instanceId));
             }
-            if (lastIntent != null && lastEnd != null) {
-                state.add(lastIntent);
-                state.add(lastEnd);
+            String highestId = settings.group() + "-" + instanceCount;
+            if (instanceCount > 0 && !aliveIds.contains(highestId)) {
+                // Keeps the highest instance number used, so that the next orchestrator does not reuse it.
+                state.add(new MemberRemoved(highestId, "the highest instance id used"));
             }
+            endedRuns.values().forEach(state::addAll);
         }
         journal.compact(state);
     }
@@ -774,6 +795,9 @@ public final class SwapEngine {
         synchronized (lock) {
             if (lastIntent != null && lastIntent.swapId().equals(run.id)) {
                 lastEnd = ended;
+                String kind = GroupJournal.State.kindOf(run.id);
+                endedRuns.remove(kind);
+                endedRuns.put(kind, List.of(lastIntent, ended));
             }
         }
         if (result.outcome() != SwapOutcome.ROLLED_BACK) {
