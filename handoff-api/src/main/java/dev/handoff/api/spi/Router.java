@@ -39,7 +39,7 @@ public interface Router {
 
     /**
      * Optional (re-adoption by a restarted orchestrator): observes which of {@code instances} this router routes
-     * work to now (HAProxy's {@code show stat}, a consumer's subscription) and takes those into its book-keeping as
+     * work to now (HAProxy's {@code show stat}, say) and takes those into its book-keeping as
      * attached, so that a later {@link #detach} works on them. Instances it does not find attached are left alone
      * (the orchestrator attaches them, or retires them).
      *

@@ -1,13 +1,9 @@
 package dev.handoff.queue.process;
 
-import java.util.Collection;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import dev.handoff.api.Lifecycle;
-import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Router;
 import dev.handoff.core.process.ChildProcessInstance;
 
@@ -71,21 +67,9 @@ public final class ChildSubscriptionRouter implements Router {
         });
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>A re-adopted consumer child that is READY is subscribed: its state is its subscription.
-     */
-    @Override
-    public CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
-        Set<String> subscribed = new HashSet<>();
-        for (Lifecycle instance : instances) {
-            if (instance instanceof ChildProcessInstance && instance.state() == LifecycleState.READY) {
-                subscribed.add(instance.id());
-            }
-        }
-        return CompletableFuture.completedFuture(subscribed);
-    }
+    // Router.adoptAttached keeps its default (none found): a READY consumer child is not necessarily subscribed (a
+    // new one is not until its attach), so a restarted orchestrator attaches every consumer it keeps, and
+    // resumeAccepting subscribes only one that is not (HandoffConsumer.subscribe is idempotent).
 
     private static CompletionStage<Void> notAChild(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
