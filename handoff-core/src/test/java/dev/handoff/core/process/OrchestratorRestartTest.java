@@ -146,6 +146,27 @@ class OrchestratorRestartTest {
     }
 
     @Test
+    void anOrchestratorStoppedWithSigtermLeavesItsChildServingForTheNextOne() throws Exception {
+        Path state = folder.resolve("state");
+        String[] member = orchestratorJvm(state, Duration.ofSeconds(60));
+        ProcessHandle child = ProcessHandle.of(Long.parseLong(member[1])).orElseThrow();
+
+        Process orchestrator = processes.get(0);
+        orchestrator.destroy();
+        orchestrator.onExit().get(30, TimeUnit.SECONDS);
+
+        assertThat(child.isAlive()).as("the child outlives its orchestrator's SIGTERM").isTrue();
+        Orchestrator next = Orchestrator.builder("restart", launcher(), new AttachedSet()).stateDirectory(state)
+                .onClose(Orchestrator.OnClose.DESTROY_LAUNCHED)
+                .build();
+        orchestrators.add(next);
+        get(next.recovery());
+        assertThat(next.members()).hasSize(1);
+        assertThat(((ChildProcessInstance) next.instances().get(0)).processHandle().pid()).isEqualTo(child.pid());
+        assertThat(next.instances().get(0).state()).isEqualTo(LifecycleState.READY);
+    }
+
+    @Test
     void aSecondLiveOrchestratorOnTheSameDirectoryAndGroupIsRefused() {
         Path state = folder.resolve("state");
         Orchestrator first = Orchestrator.builder("locked", launcher(), new AttachedSet()).stateDirectory(state)
