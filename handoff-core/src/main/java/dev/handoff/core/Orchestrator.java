@@ -2,6 +2,7 @@ package dev.handoff.core;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Member;
+import dev.handoff.api.OrphanPolicy;
 import dev.handoff.api.Plan;
 import dev.handoff.api.Release;
 import dev.handoff.api.SwapInProgressException;
@@ -15,11 +16,13 @@ import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.swap.Settings;
 import dev.handoff.core.internal.swap.SwapEngine;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -133,8 +136,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * instance destroyed) its own failure watch has the say (it re-admits an old instance when a new one fails); the
  * supervisor looks again when the swap has ended.
  *
+ * <p><b>State directory: the orchestrator is not a single point of failure.</b> With
+ * {@link Builder#stateDirectory(Path)} the orchestrator takes an exclusive lock on the directory for its group (a
+ * second live orchestrator of the group is refused), raises the group's epoch, and keeps a write-ahead journal
+ * there: the instances it owns, the router's bindings, each swap's intent and each step's completion, each written
+ * and forced to disk before the step acts. Its launchers are {@linkplain Launcher#bind bound} to the directory:
+ * instances that can (child processes) then outlive the orchestrator, serving, for the
+ * {@linkplain Builder#orphanLease(Duration, OrphanPolicy) orphan lease}. An orchestrator built later on the same
+ * directory first <b>recovers</b> ({@link #recovery()}): it re-attaches the instances the journal names, and from what
+ * it observes (each instance's own state, the router's routes) keeps the ready ones up to the group's size, ends a
+ * half-done swap {@code COMMITTED} or {@code ROLLED_BACK}, retires the rest and lets the supervisor restore the size.
+ * Swaps asked for meanwhile fail fast or wait, as behind a running swap. See {@code docs/architecture.md}.
+ *
  * <p><b>Closing.</b> {@link #close()} destroys the instances the orchestrator launched (see
- * {@link Builder#onClose(OnClose)}), bounded by the destroy timeout.
+ * {@link Builder#onClose(OnClose)}), bounded by the destroy timeout; with a state directory it leaves them running
+ * by default, for the next orchestrator.
  *
  * <p><b>Threads.</b> Every SPI call and continuation runs on the configured executor, one at a time per
  * orchestrator; deadlines and delays run on the configured {@link Scheduler}. No method blocks but the blocking
@@ -464,6 +480,18 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     /**
+     * The recovery a restarted orchestrator runs first (see {@link Builder#stateDirectory(Path)}).
+     *
+     * @return completes once the recovery has decided (the members are attached, a half-done swap has ended; the
+     *     instances it retires may still be draining): with the half-done swap's result (outcome {@code COMMITTED}
+     *     or {@code ROLLED_BACK}, also given to {@link SwapListener#onSwapEnd}), or empty when no swap was half done.
+     *     Without a state directory, or with an empty one, completes at once, empty. Never completes exceptionally.
+     */
+    public CompletionStage<Optional<SwapResult>> recovery() {
+        return engine.recovery();
+    }
+
+    /**
      * Rejects further swaps and starts, and fails the queued ones; swaps already running finish by their own
      * deadlines. Then the instances named by {@link Builder#onClose(OnClose)} are destroyed, all at once, each bounded
      * by the destroy timeout: by default ({@link OnClose#DESTROY_LAUNCHED}) the members this orchestrator launched,
@@ -538,6 +566,10 @@ public final class Orchestrator implements AutoCloseable {
         private Duration replaceBackoffMin = Duration.ofSeconds(1);
         private Duration replaceBackoffMax = Duration.ofSeconds(30);
         private Duration readinessLossThreshold = Duration.ofSeconds(30);
+        private Path stateDirectory;
+        private Duration orphanLease = Duration.ofSeconds(60);
+        private OrphanPolicy orphanPolicy = OrphanPolicy.TERMINATE_GRACEFULLY;
+        private boolean onCloseSet;
 
         private Builder(String group, Release release, Router router) {
             Objects.requireNonNull(group, "group must not be null");
@@ -701,6 +733,7 @@ public final class Orchestrator implements AutoCloseable {
          */
         public Builder onClose(OnClose policy) {
             this.onClose = Objects.requireNonNull(policy, "policy must not be null");
+            this.onCloseSet = true;
             return this;
         }
 
@@ -748,14 +781,63 @@ public final class Orchestrator implements AutoCloseable {
             return this;
         }
 
-        /** @return a new orchestrator with these settings and an empty group */
+        /**
+         * Keeps the group's journal in {@code directory} (created if needed), so that the group outlives this
+         * orchestrator: see the class comment. {@link #build()} takes the directory's lock, raises the epoch, binds
+         * the release's launcher ({@link Launcher#bind}) and, when the journal names instances, starts the recovery
+         * ({@link Orchestrator#recovery()}). The directory belongs on a local disk, and to one group. Default: none
+         * (nothing is written, and the instances end with the orchestrator as documented for each launcher). With a
+         * directory, {@link #onClose(OnClose)} defaults to {@link OnClose#LEAVE_RUNNING}.
+         *
+         * @param directory the state directory
+         * @return this builder
+         * @throws NullPointerException when null
+         */
+        public Builder stateDirectory(Path directory) {
+            this.stateDirectory = Objects.requireNonNull(directory, "stateDirectory must not be null");
+            return this;
+        }
+
+        /**
+         * @param lease  with a state directory: how long a launched instance that lost its orchestrator keeps serving
+         *               and waits to be re-adopted; default 60 s. An instance that was draining when orphaned
+         *               finishes its drain and exits at once
+         * @param policy what it does when the lease runs out; default {@link OrphanPolicy#TERMINATE_GRACEFULLY}, so
+         *               that nothing is orphaned forever
+         * @return this builder
+         * @throws NullPointerException     when an argument is null
+         * @throws IllegalArgumentException when the lease is not positive
+         */
+        public Builder orphanLease(Duration lease, OrphanPolicy policy) {
+            this.orphanLease = Durations.positive("orphanLease", lease);
+            this.orphanPolicy = Objects.requireNonNull(policy, "orphanPolicy must not be null");
+            return this;
+        }
+
+        /**
+         * @return a new orchestrator with these settings and an empty group, or, with a state directory that names
+         *     instances, one that recovers them first
+         * @throws IllegalStateException when another live orchestrator holds the state directory (the message names
+         *                               it and the holder's pid), or the directory holds another group's journal
+         * @throws java.io.UncheckedIOException when the state directory cannot be read or written, or its journal is
+         *                               corrupted anywhere but in its last record
+         */
         public Orchestrator build() {
             boolean owns = executor == null;
             Executor chosen = owns ? defaultExecutor(group) : executor;
-            return new Orchestrator(new Settings(group, release, router, scheduler, chosen, owns, registry,
-                    listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
-                    drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, onClose, onMemberFailure,
-                    replaceBackoffMin, replaceBackoffMax, readinessLossThreshold));
+            OnClose closing = stateDirectory != null && !onCloseSet ? OnClose.LEAVE_RUNNING : onClose;
+            try {
+                return new Orchestrator(new Settings(group, release, router, scheduler, chosen, owns, registry,
+                        listeners, launchTimeout, readyTimeout, attachTimeout, detachTimeout, propagationDelay,
+                        drainTimeout, forceTimeout, destroyTimeout, verifyTimeout, closing, onMemberFailure,
+                        replaceBackoffMin, replaceBackoffMax, readinessLossThreshold, stateDirectory, orphanLease,
+                        orphanPolicy));
+            } catch (RuntimeException e) {
+                if (owns && chosen instanceof ExecutorService service) {
+                    service.shutdown();
+                }
+                throw e;
+            }
         }
 
         private static ExecutorService defaultExecutor(String group) {

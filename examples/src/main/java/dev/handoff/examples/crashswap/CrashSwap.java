@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * {@code crash-swap}: kills members of supervised groups with SIGKILL, or restarts their broker, while clients that
- * never retry run, and counts what the supervisor healed and what the clients lost. See
+ * {@code crash-swap}: kills the orchestrator's JVM mid-swap ({@link OrchestratorKills}) or members of supervised
+ * groups with SIGKILL, or restarts their broker, while clients that never retry run, and counts what was recovered
+ * or healed and what the clients lost. See
  * {@link CrashSwapOptions#usage()}. Not thread-safe; one run at a time per JVM.
  */
 public final class CrashSwap {
@@ -60,12 +61,8 @@ public final class CrashSwap {
         try {
             options = CrashSwapOptions.parse(args);
         } catch (CrashSwapOptions.UsageException e) {
-            if (e.getMessage().equals(CrashSwapOptions.KILLS_REFUSED)) {
-                err.println(e.getMessage());
-            } else {
-                err.println("crash-swap: " + e.getMessage());
-                err.println("try: java -jar handoff-examples.jar crash-swap --help");
-            }
+            err.println("crash-swap: " + e.getMessage());
+            err.println("try: java -jar handoff-examples.jar crash-swap --help");
             return 2;
         }
         if (options.help()) {
@@ -87,6 +84,9 @@ public final class CrashSwap {
     private int run() throws Exception {
         Path folder = Files.createTempDirectory("handoff-crash-swap-");
         try {
+            if (options.killsOrchestrator()) {
+                return new OrchestratorKills(options, out, err, folder).run(classpath());
+            }
             return options.killsMembers() ? memberKills(folder) : brokerRestarts(folder);
         } finally {
             deleteQuietly(folder);

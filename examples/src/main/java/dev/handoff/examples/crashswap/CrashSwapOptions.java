@@ -5,9 +5,10 @@ import dev.handoff.examples.common.OptionParser;
 import java.util.Set;
 
 /**
- * The options of {@code crash-swap}, parsed and validated. Exactly one of {@code memberKills} and
+ * The options of {@code crash-swap}, parsed and validated. Exactly one of {@code kills}, {@code memberKills} and
  * {@code brokerRestarts} is positive (unless {@code help}). Immutable.
  *
+ * @param kills              kills of the orchestrator's JVM mid-swap; 0 for the other modes
  * @param memberKills        members to kill with SIGKILL, alternating web and queue; 0 for the broker mode
  * @param brokerRestarts     restarts of the RabbitMQ node; 0 for the member mode
  * @param clients            web clients (member mode)
@@ -15,15 +16,11 @@ import java.util.Set;
  * @param healTimeoutSeconds bound on each heal: the group back at its size (and consuming, after a broker restart)
  * @param help               whether --help was asked (the other fields then hold defaults)
  */
-public record CrashSwapOptions(int memberKills, int brokerRestarts, int clients, int jobsPerSecond,
+public record CrashSwapOptions(int kills, int memberKills, int brokerRestarts, int clients, int jobsPerSecond,
                                int healTimeoutSeconds, boolean help) {
 
     static final int MAX_KILLS = 1_000;
     static final int MAX_RESTARTS = 100;
-
-    /** The message {@code --kills} is refused with: the orchestrator's own crash needs what is not built. */
-    static final String KILLS_REFUSED = "crash-swap --kills needs the orchestrator's state directory, which is not "
-            + "built yet (see docs/architecture.md, 'The journal')";
 
     /** A command line that cannot be run; the message names the option and the value received. */
     public static final class UsageException extends Exception {
@@ -35,6 +32,11 @@ public record CrashSwapOptions(int memberKills, int brokerRestarts, int clients,
         }
     }
 
+    /** @return whether this run kills the orchestrator */
+    boolean killsOrchestrator() {
+        return kills > 0;
+    }
+
     /** @return whether this run kills members (else it restarts the broker) */
     boolean killsMembers() {
         return memberKills > 0;
@@ -43,11 +45,12 @@ public record CrashSwapOptions(int memberKills, int brokerRestarts, int clients,
     /**
      * @param args the arguments after {@code crash-swap}
      * @return the options
-     * @throws UsageException when an option is unknown, repeated, lacks its value or has a value out of range, when
-     *                        {@code --kills} is given, or when not exactly one of {@code --member-kills} and
+     * @throws UsageException when an option is unknown, repeated, lacks its value or has a value out of range, or
+     *                        when not exactly one of {@code --kills}, {@code --member-kills} and
      *                        {@code --broker-restarts} is
      */
     public static CrashSwapOptions parse(String[] args) throws UsageException {
+        int kills = 0;
         int memberKills = 0;
         int brokerRestarts = 0;
         int clients = 4;
@@ -58,36 +61,38 @@ public record CrashSwapOptions(int memberKills, int brokerRestarts, int clients,
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
             if (option.help()) {
-                return new CrashSwapOptions(0, 0, clients, jobsPerSecond, healTimeout, true);
+                return new CrashSwapOptions(0, 0, 0, clients, jobsPerSecond, healTimeout, true);
             }
             String name = option.name();
             String value = option.value();
             switch (name) {
                 case "member-kills" -> memberKills = parser.intValue(name, value, 1, MAX_KILLS);
                 case "broker-restarts" -> brokerRestarts = parser.intValue(name, value, 1, MAX_RESTARTS);
-                case "kills" -> throw new UsageException(KILLS_REFUSED);
+                case "kills" -> kills = parser.intValue(name, value, 1, MAX_KILLS);
                 case "clients" -> clients = parser.intValue(name, value, 1, 256);
                 case "jobs-per-second" -> jobsPerSecond = parser.intValue(name, value, 1, 10_000);
                 case "heal-timeout-seconds" -> healTimeout = parser.intValue(name, value, 1, 600);
                 default -> throw new UsageException("unknown option --" + name);
             }
-            if (name.equals("member-kills") || name.equals("broker-restarts")) {
+            if (name.equals("kills") || name.equals("member-kills") || name.equals("broker-restarts")) {
                 if (modeGiven) {
-                    throw new UsageException("--member-kills and --broker-restarts are separate runs: give one");
+                    throw new UsageException("--kills, --member-kills and --broker-restarts are separate runs: give"
+                            + " one");
                 }
                 modeGiven = true;
             }
         }
         if (!modeGiven) {
-            throw new UsageException("give --member-kills=N or --broker-restarts=N");
+            throw new UsageException("give --kills=N, --member-kills=N or --broker-restarts=N");
         }
-        return new CrashSwapOptions(memberKills, brokerRestarts, clients, jobsPerSecond, healTimeout, false);
+        return new CrashSwapOptions(kills, memberKills, brokerRestarts, clients, jobsPerSecond, healTimeout, false);
     }
 
     /** @return the text of {@code --help} */
     static String usage() {
         return String.join("\n",
-                "usage: java -jar handoff-examples.jar crash-swap (--member-kills=N | --broker-restarts=N) [options]",
+                "usage: java -jar handoff-examples.jar crash-swap (--kills=N | --member-kills=N | --broker-restarts=N)"
+                        + " [options]",
                 "",
                 "Kills members of supervised groups, or restarts their broker, while clients that never retry run,",
                 "and counts what the orchestrator's supervisor healed and what the clients lost. Everything runs on",
@@ -112,8 +117,16 @@ public record CrashSwapOptions(int memberKills, int brokerRestarts, int clients,
                 "                       The publisher pauses while the node is down (its last batch confirmed) and",
                 "                       reconnects after. Prints",
                 "                       RESULT crash-swap broker_restarts=N healed=H lost=L orphans=O",
-                "  --kills=N            the orchestrator itself killed mid-swap: refused (exit 2), it needs the",
-                "                       orchestrator's state directory, which is not built yet",
+                "  --kills=N            the orchestrator runs in a JVM of its own with a state directory per group",
+                "                       (lease 20 s); N times: a rolling(1, 0) swap of one group (alternating web",
+                "                       and queue), SIGKILL to the orchestrator's JVM at a random step of it (one of",
+                "                       its first 24 step events), and a new orchestrator JVM on the same state",
+                "                       directories, which recovers; then wait until both groups have 2 READY",
+                "                       members. Prints",
+                "                       RESULT crash-swap kills=N recovered=R failed=F lost=L orphans=O",
+                "                       (recovered: kills after which the half-done swap ended COMMITTED or",
+                "                       ROLLED_BACK, or had ended before the kill, and both groups were whole;",
+                "                       failed: every failed request, as no member is killed in this mode)",
                 "",
                 "options:",
                 "  --clients=C               web clients (default 4)",

@@ -38,6 +38,23 @@ final class Orphans {
                 .count();
     }
 
+    /** Kills (SIGKILL, by PID) what {@link #count()} counts, and waits up to 10 s for each to exit. */
+    static void killAll() {
+        ProcessHandle self = ProcessHandle.current();
+        String marker = marker();
+        ProcessHandle.allProcesses()
+                .filter(process -> process.pid() != self.pid() && process.isAlive())
+                .filter(process -> process.info().commandLine().orElse("").contains(marker))
+                .forEach(process -> {
+                    process.destroyForcibly();
+                    try {
+                        process.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        // counted already
+                    }
+                });
+    }
+
     private static boolean descendsFromSelf(ProcessHandle process, long self) {
         for (Optional<ProcessHandle> parent = process.parent(); parent.isPresent(); parent = parent.get().parent()) {
             if (parent.get().pid() == self) {

@@ -15,11 +15,14 @@ class CrashSwapOptionsTest {
     void reads_each_mode_and_the_options() throws Exception {
         CrashSwapOptions kills = CrashSwapOptions.parse(new String[] {"--member-kills=10", "--clients", "8",
             "--jobs-per-second=200", "--heal-timeout-seconds=20"});
-        assertThat(kills).isEqualTo(new CrashSwapOptions(10, 0, 8, 200, 20, false));
+        assertThat(kills).isEqualTo(new CrashSwapOptions(0, 10, 0, 8, 200, 20, false));
         assertThat(kills.killsMembers()).isTrue();
         CrashSwapOptions restarts = CrashSwapOptions.parse(new String[] {"--broker-restarts=3"});
-        assertThat(restarts).isEqualTo(new CrashSwapOptions(0, 3, 4, 400, 30, false));
+        assertThat(restarts).isEqualTo(new CrashSwapOptions(0, 0, 3, 4, 400, 30, false));
         assertThat(restarts.killsMembers()).isFalse();
+        CrashSwapOptions orchestratorKills = CrashSwapOptions.parse(new String[] {"--kills=10"});
+        assertThat(orchestratorKills).isEqualTo(new CrashSwapOptions(10, 0, 0, 4, 400, 30, false));
+        assertThat(orchestratorKills.killsOrchestrator()).isTrue();
     }
 
     @Test
@@ -31,17 +34,10 @@ class CrashSwapOptionsTest {
         assertRefused("unknown option --swaps", "--member-kills=1", "--swaps=2");
         assertRefused("--member-kills given twice", "--member-kills=1", "--member-kills=2");
         assertRefused("give one", "--member-kills=1", "--broker-restarts=1");
-        assertRefused("give --member-kills=N or --broker-restarts=N");
+        assertRefused("give one", "--kills=1", "--member-kills=1");
+        assertRefused("--kills must be between 1 and 1000, but was 0", "--kills=0");
+        assertRefused("give --kills=N, --member-kills=N or --broker-restarts=N");
         assertRefused("unexpected argument 'kill'", "kill");
-    }
-
-    @Test
-    void refuses_kills_of_the_orchestrator_itself_with_exit_2_and_says_why() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = CrashSwap.run(new String[] {"--kills=3"}, print(new ByteArrayOutputStream()), print(err));
-        assertThat(status).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("crash-swap --kills needs the "
-                + "orchestrator's state directory, which is not built yet (see docs/architecture.md, 'The journal')");
     }
 
     @Test
@@ -56,7 +52,8 @@ class CrashSwapOptionsTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("--member-kills=N", "--broker-restarts=N",
                 "--kills=N", "--clients=C", "--jobs-per-second=J", "--heal-timeout-seconds=S", "--help",
                 "RESULT crash-swap member_kills=N healed=H failed=F lost=L cut=C orphans=O",
-                "RESULT crash-swap broker_restarts=N healed=H lost=L orphans=O");
+                "RESULT crash-swap broker_restarts=N healed=H lost=L orphans=O",
+                "RESULT crash-swap kills=N recovered=R failed=F lost=L orphans=O");
     }
 
     private static void assertRefused(String message, String... args) {

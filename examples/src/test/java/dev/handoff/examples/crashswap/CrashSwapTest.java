@@ -21,6 +21,25 @@ class CrashSwapTest {
     private static final Pattern BROKER_RESTARTS = Pattern.compile("^RESULT crash-swap broker_restarts=(\\d+) "
             + "healed=(\\d+) lost=(\\d+) orphans=(\\d+)$", Pattern.MULTILINE);
 
+    private static final Pattern KILLS = Pattern.compile("^RESULT crash-swap kills=(\\d+) recovered=(\\d+) "
+            + "failed=(\\d+) lost=(\\d+) orphans=(\\d+)$", Pattern.MULTILINE);
+
+    @Test
+    void an_orchestrator_killed_mid_swap_twice_is_restarted_and_recovers_with_no_failed_request_and_no_lost_job() {
+        // given: the orchestrator in a JVM of its own, a web group behind HAProxy and a queue group on RabbitMQ
+        // when: its JVM is killed with SIGKILL at a random step of a swap, twice, and started again each time
+        Run run = run("--kills=2", "--clients=2", "--jobs-per-second=200");
+
+        // then
+        Matcher result = run.match(KILLS);
+        assertThat(result.group(1)).as("kills").isEqualTo("2");
+        assertThat(result.group(2)).as("recovered").isEqualTo("2");
+        assertThat(result.group(3)).as("failed").isEqualTo("0");
+        assertThat(result.group(4)).as("lost").isEqualTo("0");
+        assertThat(result.group(5)).as("orphans").isEqualTo("0");
+        assertThat(run.status).as("exit status; output:%n%s", run.output).isZero();
+    }
+
     @Test
     void two_members_killed_with_sigkill_are_each_replaced_with_no_failed_request_and_no_lost_job() {
         // given: a web group behind HAProxy and a queue group on RabbitMQ, 2 members each, under load

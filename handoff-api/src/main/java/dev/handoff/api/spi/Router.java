@@ -2,6 +2,9 @@ package dev.handoff.api.spi;
 
 import dev.handoff.api.Lifecycle;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -32,5 +35,31 @@ public interface Router {
      */
     default Duration propagationDelay() {
         return Duration.ZERO;
+    }
+
+    /**
+     * Optional (re-adoption by a restarted orchestrator): observes which of {@code instances} this router routes
+     * work to now (HAProxy's {@code show stat}, say) and takes those into its book-keeping as
+     * attached, so that a later {@link #detach} works on them. Instances it does not find attached are left alone
+     * (the orchestrator attaches them, or retires them).
+     *
+     * @param instances re-attached instances, alive
+     * @return completes with the ids of those found attached; the default (a router that cannot observe) with none
+     */
+    default CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
+        return CompletableFuture.completedFuture(Set.of());
+    }
+
+    /**
+     * Optional (re-adoption by a restarted orchestrator): removes, gracefully, every route this router finds that
+     * leads to none of {@code keep} (routes a dead orchestrator left to instances that are gone or retiring), as
+     * {@link #detach} would: out of the rotation first, then removed once their sessions ended (bounded).
+     *
+     * @param keep the ids of the instances to keep routing to
+     * @return completes when those routes take no new work; the default (a router with nothing left behind, or that
+     *     cannot observe) at once
+     */
+    default CompletionStage<Void> detachOthers(Set<String> keep) {
+        return CompletableFuture.completedFuture(null);
     }
 }

@@ -2,14 +2,20 @@ package dev.handoff.core.process;
 
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
+import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.spi.StateBinding;
 import dev.handoff.core.internal.Durations;
 import dev.handoff.core.internal.process.ChildProcess;
 import dev.handoff.core.internal.process.ControlSocket;
 import dev.handoff.core.internal.process.Protocol;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +40,14 @@ import java.util.function.Consumer;
  * <p>No orphans: every child is destroyed by a shutdown hook when this JVM exits, and a child's agent exits by
  * itself when this JVM dies without running hooks (its control channel closes).
  *
+ * <p><b>Under a state directory.</b> Once an orchestrator with a state directory has {@linkplain #bind bound} it,
+ * the launcher gives each child a folder {@code <state directory>/children/<instance id>/} (mode 0700) holding its
+ * token ({@code token}, mode 0600) and the Unix domain socket where the child waits for a later orchestrator
+ * ({@code agent.sock}), and the epoch, lease and orphan policy in its environment. Such children outlive this JVM:
+ * its shutdown hook leaves them, and when their orchestrator is gone they keep serving for the lease (see
+ * {@link dev.handoff.api.OrphanPolicy}); {@link #reattach(String)} takes one back. A child's folder is deleted once
+ * its exit was seen, or, when no orchestrator saw it, by the {@code reattach} that finds it gone.
+ *
  * <pre>{@code
  * Launcher launcher = ChildProcessLauncher.builder()
  *         .mainClass("com.example.OrdersApp", System.getProperty("java.class.path"))
@@ -45,6 +59,11 @@ import java.util.function.Consumer;
  * <p>Immutable and thread-safe; {@link #launch(String)} may be called concurrently.
  */
 public final class ChildProcessLauncher implements Launcher {
+
+    /** Under a state directory: the folder of the children's folders. */
+    public static final String CHILDREN = "children";
+    private static final String TOKEN_FILE = "token";
+    private static final String ADOPT_SOCKET = "agent.sock";
 
     private final Path javaBinary;
     private final List<String> jvmOptions;
@@ -60,6 +79,8 @@ public final class ChildProcessLauncher implements Launcher {
     private final Duration terminationBudget;
     private final Duration writeTimeout;
     private final List<Consumer<? super ChildProcessInstance>> afterExit;
+    /** Set once by an orchestrator with a state directory; null before. */
+    private volatile StateBinding binding;
 
     private ChildProcessLauncher(Builder builder) {
         this.javaBinary = builder.javaBinary;
@@ -95,6 +116,7 @@ public final class ChildProcessLauncher implements Launcher {
     @Override
     public CompletionStage<Lifecycle> launch(String instanceId) {
         Objects.requireNonNull(instanceId, "instanceId must not be null");
+        StateBinding bound = binding;
         ControlSocket socket = null;
         try {
             socket = ControlSocket.open(socketParent);
@@ -103,18 +125,130 @@ public final class ChildProcessLauncher implements Launcher {
             process.environment().put(Protocol.SOCKET_ENV, socket.path().toString());
             process.environment().put(Protocol.TOKEN_ENV, socket.token());
             process.environment().put(Protocol.INSTANCE_ID_ENV, instanceId);
+            List<Consumer<? super ChildProcessInstance>> actions = afterExit;
+            if (bound != null) {
+                Path folder = childFolder(bound, instanceId);
+                createPrivateFolder(folder);
+                Files.writeString(Files.createFile(folder.resolve(TOKEN_FILE), PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------"))), socket.token(), StandardCharsets.US_ASCII);
+                process.environment().put(Protocol.ADOPT_SOCKET_ENV, folder.resolve(ADOPT_SOCKET).toString());
+                process.environment().put(Protocol.EPOCH_ENV, Long.toString(bound.epoch()));
+                process.environment().put(Protocol.LEASE_ENV, Long.toString(bound.orphanLease().toMillis()));
+                process.environment().put(Protocol.POLICY_ENV, bound.orphanPolicy().name());
+                actions = withFolderDeletion(folder);
+            }
             if (workingDirectory != null) {
                 process.directory(workingDirectory.toFile());
             }
             process.redirectOutput(output).redirectError(output);
             return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
-                    terminationBudget, writeTimeout, afterExit));
+                    terminationBudget, writeTimeout, actions, bound == null));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();
             }
             return CompletableFuture.failedFuture(new HandoffException("instance " + instanceId
                     + ": cannot start child process " + command() + ": " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Children launched after this call wait for a later orchestrator when this one is gone (see the class
+     * comment). A launcher serves one group: binding it to another directory or group is refused.
+     *
+     * @throws IllegalStateException when bound to another state directory or group already
+     */
+    @Override
+    public void bind(StateBinding stateBinding) {
+        Objects.requireNonNull(stateBinding, "binding must not be null");
+        synchronized (this) {
+            StateBinding current = binding;
+            if (current != null && (!current.stateDirectory().equals(stateBinding.stateDirectory())
+                    || !current.group().equals(stateBinding.group()))) {
+                throw new IllegalStateException("this launcher is bound to group '" + current.group() + "' in "
+                        + current.stateDirectory() + "; it cannot serve group '" + stateBinding.group() + "' in "
+                        + stateBinding.stateDirectory() + " too");
+            }
+            binding = stateBinding;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Connects to the child's adoption socket and says {@code ADOPT} with its token and the bound epoch. A child
+     * found gone (no folder, no token, nobody listening) has its folder deleted.
+     *
+     * @throws IllegalStateException (in the stage) when the launcher was not bound
+     */
+    @Override
+    public CompletionStage<Lifecycle> reattach(String instanceId) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        StateBinding bound = binding;
+        if (bound == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("cannot re-attach instance " + instanceId
+                    + ": no orchestrator with a state directory bound this launcher"));
+        }
+        Path folder = childFolder(bound, instanceId);
+        String token;
+        try {
+            token = Files.readString(folder.resolve(TOKEN_FILE), StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            deleteFolder(folder);
+            return CompletableFuture.failedFuture(new InstanceFailedException(instanceId, "no token in " + folder
+                    + ": the child never started or is gone", null));
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new InstanceFailedException(instanceId, "cannot read its token in "
+                    + folder + ": " + e.getMessage(), e));
+        }
+        Path socket = folder.resolve(ADOPT_SOCKET);
+        return ChildProcess.adopt(instanceId, socket, token, bound.epoch(), exitTimeout, writeTimeout,
+                withFolderDeletion(folder)).handle((child, error) -> {
+                    if (error != null) {
+                        if (!Files.exists(socket) || !ChildProcess.listening(socket)) {
+                            deleteFolder(folder);
+                        }
+                        throw error instanceof RuntimeException runtime ? runtime
+                                : new InstanceFailedException(instanceId, error.toString(), error);
+                    }
+                    return child;
+                });
+    }
+
+    private static Path childFolder(StateBinding bound, String instanceId) {
+        if (instanceId.isBlank() || instanceId.contains("/") || instanceId.startsWith(".")) {
+            throw new IllegalArgumentException("instanceId must be usable as a folder name under a state directory,"
+                    + " but was '" + instanceId + "'");
+        }
+        return bound.stateDirectory().resolve(CHILDREN).resolve(instanceId);
+    }
+
+    private static void createPrivateFolder(Path folder) throws IOException {
+        Path children = folder.getParent();
+        if (!Files.isDirectory(children)) {
+            Files.createDirectories(children, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+        }
+        deleteFolder(folder);
+        Files.createDirectory(folder, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+    }
+
+    private List<Consumer<? super ChildProcessInstance>> withFolderDeletion(Path folder) {
+        List<Consumer<? super ChildProcessInstance>> actions = new ArrayList<>(afterExit);
+        actions.add(child -> deleteFolder(folder));
+        return actions;
+    }
+
+    private static void deleteFolder(Path folder) {
+        try {
+            Files.deleteIfExists(folder.resolve(ADOPT_SOCKET));
+            Files.deleteIfExists(folder.resolve(TOKEN_FILE));
+            Files.deleteIfExists(folder);
+        } catch (IOException e) {
+            // Something else in it: left for the user, it is in their state directory.
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.handoff.core.process;
 
 import dev.handoff.api.LifecycleState;
+import dev.handoff.api.OrphanPolicy;
+import dev.handoff.core.Orchestrator;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
@@ -90,6 +92,9 @@ public final class TestChild {
                 break;
             case "bad-hello":
                 badHello(args[1], Path.of(args[2]));
+                break;
+            case "orchestrator":
+                orchestrator(Path.of(args[1]), Duration.ofMillis(Long.parseLong(args[2])));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -371,6 +376,29 @@ public final class TestChild {
     }
 
     /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
+    /**
+     * An orchestrator JVM with a state directory: starts a group of one {@code ready} child, prints
+     * {@code MEMBER <id> <pid>}, then lives on until it is killed (the tests kill it with SIGKILL).
+     */
+    private static void orchestrator(Path stateDirectory, Duration lease) {
+        ChildProcessLauncher launcher = ChildProcessLauncher.builder()
+                .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
+                .arguments("ready")
+                .output(ProcessBuilder.Redirect.INHERIT)
+                .exitTimeout(Duration.ofSeconds(1))
+                .build();
+        Orchestrator orchestrator = Orchestrator.builder("restart", launcher, new AttachedSet())
+                .stateDirectory(stateDirectory)
+                .orphanLease(lease, OrphanPolicy.TERMINATE_GRACEFULLY)
+                .readyTimeout(Duration.ofSeconds(30))
+                .build();
+        orchestrator.startAndWait(1, Duration.ofSeconds(60));
+        ChildProcessInstance member = (ChildProcessInstance) orchestrator.instances().get(0);
+        System.out.println("MEMBER " + member.id() + " " + member.processHandle().pid());
+        System.out.flush();
+        liveOut();
+    }
+
     private static void liveOut() {
         try {
             new CountDownLatch(1).await(LIFETIME.toSeconds(), TimeUnit.SECONDS);

@@ -10,9 +10,15 @@ import dev.handoff.jetty.internal.Checks;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -239,6 +245,98 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         return detached;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Reads {@code show stat} of the backend: a server named after one of the instances (as {@link #attach} names
+     * them: the instance id, then {@code -<n>}) that takes traffic is taken as that instance's, attached. Servers in
+     * drain or maintenance are not: {@link #detachOthers} removes them.
+     */
+    @Override
+    public CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
+        Objects.requireNonNull(instances, "instances must not be null");
+        CompletableFuture<Set<String>> adopted = new CompletableFuture<>();
+        run(adopted, () -> {
+            Map<String, Lifecycle> byPrefix = new HashMap<>();
+            for (Lifecycle instance : instances) {
+                byPrefix.put(serverPrefix(instance.id()), instance);
+            }
+            Set<String> found = new HashSet<>();
+            for (ServerStat stat : api.showStat(backend)) {
+                String server = stat.server();
+                int dash = server.lastIndexOf('-');
+                if (dash <= 0) {
+                    continue;
+                }
+                Lifecycle instance = byPrefix.get(server.substring(0, dash));
+                long number = parseSequence(server.substring(dash + 1));
+                if (number > 0) {
+                    sequence.accumulateAndGet(number, Math::max);
+                }
+                if (instance != null && number > 0 && stat.isTakingTraffic()
+                        && entries.putIfAbsent(instance.id(), new Entry(server, null)) == null) {
+                    found.add(instance.id());
+                    LOG.info("adopted instance {} as {}/{}, which takes traffic", instance.id(), backend, server);
+                }
+            }
+            adopted.complete(found);
+        }, () -> { });
+        return adopted;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Every server of the backend that is not the server of an attached instance among {@code keep} is set to
+     * drain; the stage completes when {@code show stat} shows each in drain or maintenance (bounded by the session
+     * wait). Each is then put in maintenance and deleted in the background once it has no session (bounded by the
+     * removal timeout), as after a {@link #detach}.
+     */
+    @Override
+    public CompletionStage<Void> detachOthers(Set<String> keep) {
+        Objects.requireNonNull(keep, "keep must not be null");
+        CompletableFuture<Void> detached = new CompletableFuture<>();
+        run(detached, () -> {
+            Set<String> kept = new HashSet<>();
+            entries.forEach((id, entry) -> {
+                if (keep.contains(id)) {
+                    kept.add(entry.server());
+                }
+            });
+            List<CompletableFuture<ServerStat>> drains = new ArrayList<>();
+            for (ServerStat stat : api.showStat(backend)) {
+                String server = stat.server();
+                if (kept.contains(server)) {
+                    continue;
+                }
+                LOG.info("removing {}/{} ({}): it leads to no instance the orchestrator keeps", backend, server,
+                        stat.status());
+                if (!stat.isInMaintenance()) {
+                    api.setServerState(backend, server, ServerAdminState.DRAIN);
+                }
+                drains.add(poll(server, current -> current.isDraining() || current.isInMaintenance(),
+                        sessionWaitTimeout, "in drain"));
+                remove("left behind: " + server, new Entry(server, null));
+            }
+            CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, error) -> {
+                if (error == null) {
+                    detached.complete(null);
+                } else {
+                    detached.completeExceptionally(error);
+                }
+            });
+        }, () -> { });
+        return detached;
+    }
+
+    private static long parseSequence(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /** A detach failed before the server left the rotation: the instance counts as attached again. */
     private void restore(String id, Entry entry) {
         entries.replace(id, entry, new Entry(entry.server(), null));
@@ -363,6 +461,10 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     }
 
     private static String serverName(String instanceId, long sequence) {
+        return serverPrefix(instanceId) + "-" + sequence;
+    }
+
+    private static String serverPrefix(String instanceId) {
         StringBuilder name = new StringBuilder();
         for (int i = 0; i < instanceId.length() && name.length() < 40; i++) {
             char c = instanceId.charAt(i);
@@ -370,7 +472,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
                     || c == '.' || c == '-';
             name.append(valid ? c : '_');
         }
-        return name.append('-').append(sequence).toString();
+        return name.toString();
     }
 
     /**

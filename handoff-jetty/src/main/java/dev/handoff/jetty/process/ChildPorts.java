@@ -62,14 +62,41 @@ public final class ChildPorts implements AutoCloseable {
     private static final int DELETE_ATTEMPTS = 3;
 
     private final Path folder;
+    /** Null for a kept folder ({@link #keptIn}), which neither close() nor this JVM's exit deletes. */
     private final Thread deleteOnExit;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean configured;
 
-    private ChildPorts(Path folder) {
+    private ChildPorts(Path folder, boolean temporary) {
         this.folder = folder;
-        this.deleteOnExit = new Thread(this::deleteFolder, "handoff-delete-ports");
-        Runtime.getRuntime().addShutdownHook(deleteOnExit);
+        this.deleteOnExit = temporary ? new Thread(this::deleteFolder, "handoff-delete-ports") : null;
+        if (temporary) {
+            Runtime.getRuntime().addShutdownHook(deleteOnExit);
+        }
+    }
+
+    /**
+     * Uses {@code folder} (created with mode 0700 if missing) and keeps it: for children that outlive this JVM (an
+     * orchestrator with a state directory), so that the next orchestrator, given the same folder (e.g.
+     * {@code <state directory>/ports}), finds the ports of the children it re-adopts. Neither {@link #close()} nor
+     * this JVM's exit deletes it; each child's file is still deleted once its exit is seen.
+     *
+     * @param folder the folder
+     * @return the ports of the children configured with it
+     * @throws NullPointerException when {@code folder} is null
+     * @throws UncheckedIOException when the folder cannot be created
+     */
+    public static ChildPorts keptIn(Path folder) {
+        Objects.requireNonNull(folder, "folder must not be null");
+        try {
+            if (!Files.isDirectory(folder)) {
+                Files.createDirectories(folder,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            return new ChildPorts(folder, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the folder for the children's ports " + folder, e);
+        }
     }
 
     /**
@@ -94,7 +121,7 @@ public final class ChildPorts implements AutoCloseable {
         Objects.requireNonNull(parent, "parent must not be null");
         try {
             return new ChildPorts(Files.createTempDirectory(parent, FOLDER_PREFIX,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))), true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a folder for the children's ports in " + parent, e);
         }
@@ -262,13 +289,17 @@ public final class ChildPorts implements AutoCloseable {
     }
 
     /**
-     * Deletes the folder and the ports in it, also those of children still running (a child that reports after
+     * Deletes the folder and the ports in it (not a folder {@linkplain #keptIn kept}), also those of children still
+     * running (a child that reports after
      * this fails to). Idempotent.
      *
      * @throws UncheckedIOException when the folder cannot be deleted
      */
     @Override
     public void close() {
+        if (deleteOnExit == null) {
+            return;
+        }
         if (closed.compareAndSet(false, true)) {
             try {
                 Runtime.getRuntime().removeShutdownHook(deleteOnExit);

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -155,6 +156,39 @@ class HaproxyRouterTest {
 
     private long served(String id) {
         return servedBy.computeIfAbsent(id, key -> new AtomicLong()).get();
+    }
+
+    @Test
+    void aRouterOfARestartedOrchestratorAdoptsTheServersOfKeptInstancesAndRemovesTheOthers() throws Exception {
+        // given two instances attached by one router (an orchestrator that then died)
+        HaproxyRouter dead = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build();
+        Lifecycle kept = launcher.launch("web-1").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Lifecycle gone = launcher.launch("web-2").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        launched.add(kept);
+        launched.add(gone);
+        kept.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        gone.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        dead.attach(kept).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        dead.attach(gone).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        String keptServer = dead.serverName("web-1").orElseThrow();
+        String goneServer = dead.serverName("web-2").orElseThrow();
+        dead.close();
+
+        // when a new router adopts the one kept and removes the others
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend()).build();
+        Set<String> adopted = router.adoptAttached(List.of(kept)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        router.detachOthers(Set.of("web-1")).toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+        // then the kept one's server is its own again, the other's is removed, and a later detach works
+        assertThat(adopted).containsExactly("web-1");
+        assertThat(router.serverName("web-1")).contains(keptServer);
+        await().atMost(WAIT).until(() -> !serversInHaproxy().contains(goneServer));
+        assertThat(serversInHaproxy()).containsExactly(keptServer);
+        ContentResponse response = client.GET(url("/"));
+        assertThat(response.getStatus()).isEqualTo(200);
+        assertThat(response.getContentAsString()).contains("web-1");
+        router.detach(kept).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> serversInHaproxy().isEmpty());
     }
 
     @Test

@@ -67,6 +67,10 @@ public final class ChildSubscriptionRouter implements Router {
         });
     }
 
+    // Router.adoptAttached keeps its default (none found): a READY consumer child is not necessarily subscribed (a
+    // new one is not until its attach), so a restarted orchestrator attaches every consumer it keeps, and
+    // resumeAccepting subscribes only one that is not (HandoffConsumer.subscribe is idempotent).
+
     private static CompletionStage<Void> notAChild(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
                 "ChildSubscriptionRouter routes ChildProcessInstances only, but got " + instance));

@@ -297,6 +297,19 @@ public final class InvariantChecker implements SwapListener {
     }
 
     /**
+     * The orchestrator died (a test stopped it dead): the steps it had started and not ended are the fault under
+     * test, not unbounded waits. Its swaps stay tracked: a restarted orchestrator ends them, and capacity and "never
+     * empty" are still checked meanwhile.
+     */
+    public synchronized void orchestratorDied() {
+        for (Track track : tracks.values()) {
+            if (track.result == null) {
+                track.open.clear();
+            }
+        }
+    }
+
+    /**
      * @return every violation found so far, in readable sentences; empty when the invariants held
      */
     public synchronized List<String> violations() {

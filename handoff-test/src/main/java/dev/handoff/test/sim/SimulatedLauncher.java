@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntFunction;
@@ -78,6 +79,23 @@ public final class SimulatedLauncher implements Launcher, SwapListener {
             instance.crash();
         }
         return instance.started();
+    }
+
+    /**
+     * {@inheritDoc} The instance launched with that id, when it is still alive (not crashed, not destroyed): a
+     * simulated instance outlives the orchestrator that launched it, as a child process under a state directory does.
+     */
+    @Override
+    public CompletionStage<Lifecycle> reattach(String instanceId) {
+        SimulatedInstance instance;
+        synchronized (this) {
+            instance = launched.get(instanceId);
+        }
+        if (instance == null || !instance.isAlive()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("instance " + instanceId + " is "
+                    + (instance == null ? "unknown" : "gone")));
+        }
+        return CompletableFuture.completedFuture(instance);
     }
 
     /** @return every instance launched, in launch order */

@@ -7,6 +7,7 @@ import dev.handoff.core.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -134,6 +135,39 @@ public final class SimulatedRouter implements Router {
             }
             changed();
         });
+    }
+
+    /**
+     * {@inheritDoc} The ids of those attached now (a restarted orchestrator finds the routes as the dead one left
+     * them).
+     */
+    @Override
+    public CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
+        Set<String> found = new HashSet<>();
+        synchronized (this) {
+            for (Lifecycle instance : instances) {
+                if (attached.containsKey(instance.id())) {
+                    found.add(instance.id());
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(found);
+    }
+
+    /** {@inheritDoc} Detaches, as {@link #detach} does, every attached instance not in {@code keep}. */
+    @Override
+    public CompletionStage<Void> detachOthers(Set<String> keep) {
+        List<Lifecycle> others = new ArrayList<>();
+        synchronized (this) {
+            attached.forEach((id, instance) -> {
+                if (!keep.contains(id)) {
+                    others.add(instance);
+                }
+            });
+        }
+        CompletableFuture<?>[] detaches = others.stream().map(this::detach)
+                .map(CompletionStage::toCompletableFuture).toArray(CompletableFuture<?>[]::new);
+        return CompletableFuture.allOf(detaches);
     }
 
     private CompletionStage<Void> after(Runnable change) {

@@ -12,17 +12,24 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,25 +37,49 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The child's side of the control channel, behind {@code dev.handoff.core.process.ChildAgent}: connects to the
  * parent's socket, says HELLO, then answers the parent's commands on its own thread ({@code handoff-agent}) and
- * reports the lifecycle's READY, DRAINED and FAILED. Thread-safe.
+ * reports the lifecycle's READY, DRAINED and FAILED.
+ *
+ * <p><b>Under a state directory</b> (the environment names an adoption socket, an epoch, a lease and a policy) the
+ * child also listens on its adoption socket, and the loss of its orchestrator does not end it: a child that was asked
+ * to drain finishes its drain and exits; any other keeps serving and waits up to the lease for a later orchestrator,
+ * which connects and says {@code ADOPT <version> <token> <epoch> <pid>}. An adoption with a higher epoch than the one
+ * the child follows takes over (the previous channel, if any, is closed: commands of an older orchestrator can no
+ * longer reach the child); one with the same or a lower epoch is refused ({@code ERROR stale epoch ...}). When the
+ * lease runs out, the policy decides: terminate gracefully (the default) or keep serving. Thread-safe.
  */
 public final class AgentSession implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentSession.class);
+    /** How long a connection to the adoption socket may take to send its ADOPT line. */
+    static final Duration ADOPT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
     private final Lifecycle lifecycle;
     private final Duration exitWatchdog;
     private final int orphanedExitStatus;
-    private final LineChannel channel;
+    /** Null without a state directory. */
+    private final Lease lease;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean failedSent = new AtomicBoolean();
+    private final Object lock = new Object();
+    /** The orchestrator's channel; null while orphaned. Guarded by {@code lock}. */
+    private LineChannel channel;
+    /** The epoch of the orchestrator this child follows. Guarded by {@code lock}. */
+    private long epoch;
+    /** Counts orphanings and adoptions: a lease timer fires only for the orphaning that started it. */
+    private long orphaning;
+    /** Whether the orchestrator asked this instance to drain (and did not resume it). */
+    private volatile boolean drainAsked;
+    private ServerSocketChannel adoptionSocket;
+    private ScheduledExecutorService timer;
 
     private AgentSession(Lifecycle lifecycle, Duration exitWatchdog, int orphanedExitStatus,
-                         LineChannel channel) {
+                         LineChannel channel, Lease lease) {
         this.lifecycle = lifecycle;
         this.exitWatchdog = exitWatchdog;
         this.orphanedExitStatus = orphanedExitStatus;
         this.channel = channel;
+        this.lease = lease;
+        this.epoch = lease == null ? 0 : lease.epoch();
     }
 
     /**
@@ -82,7 +113,8 @@ public final class AgentSession implements AutoCloseable {
                     + e.getMessage(), e);
         }
         awaitWelcome(channel, handshakeTimeout);
-        AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel);
+        Lease lease = Lease.of(environment, token);
+        AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel, lease);
         session.start();
         return session;
     }
@@ -158,7 +190,11 @@ public final class AgentSession implements AutoCloseable {
     }
 
     private void start() {
-        startThread("handoff-agent", this::converse, true);
+        LineChannel first = channel;
+        if (lease != null) {
+            listenForAdoption();
+        }
+        startThread("handoff-agent", () -> converse(first), true);
         lifecycle.whenReady().whenComplete((ready, error) -> {
             if (error == null) {
                 send(Protocol.READY);
@@ -172,27 +208,45 @@ public final class AgentSession implements AutoCloseable {
             }
         });
         ProcessHandle.current().parent().ifPresent(parent ->
-                parent.onExit().thenRun(() -> orphaned("parent process " + parent.pid() + " exited")));
+                parent.onExit().thenRun(() -> orphaned(first, "parent process " + parent.pid() + " exited")));
     }
 
-    private void converse() {
+    private void converse(LineChannel connection) {
         try {
             while (true) {
                 String line;
                 try {
-                    line = channel.readLine();
+                    line = connection.readLine();
                 } catch (ProtocolViolation violation) {
-                    reject(violation.getMessage());
+                    reject(connection, violation.getMessage());
                     continue;
                 }
                 if (line == null) {
                     break;
                 }
+                if (!isCurrent(connection)) {
+                    // Superseded by a newer orchestrator: an older one's command must not act.
+                    LOG.warn("ignored a line from a superseded orchestrator (the child follows epoch {})", epoch());
+                    connection.close();
+                    return;
+                }
                 handle(line);
             }
-            orphaned("the parent closed the control channel");
+            orphaned(connection, "the orchestrator closed the control channel");
         } catch (IOException e) {
-            orphaned("the control channel failed: " + e.getMessage());
+            orphaned(connection, "the control channel failed: " + e.getMessage());
+        }
+    }
+
+    private boolean isCurrent(LineChannel connection) {
+        synchronized (lock) {
+            return channel == connection;
+        }
+    }
+
+    private long epoch() {
+        synchronized (lock) {
+            return epoch;
         }
     }
 
@@ -215,6 +269,7 @@ public final class AgentSession implements AutoCloseable {
                 answer(lifecycle.stopAccepting(), "STOP_ACCEPTING");
                 break;
             case RESUME_ACCEPTING:
+                drainAsked = false;
                 answer(lifecycle.resumeAccepting(), "RESUME_ACCEPTING");
                 break;
             case DRAIN:
@@ -265,6 +320,7 @@ public final class AgentSession implements AutoCloseable {
             send(Protocol.error("DRAIN refused: the instance is " + lifecycle.state()));
             return;
         }
+        drainAsked = true;
         CompletionStage<Void> drained = lifecycle.drain();
         sendStatus(-1);
         drained.whenComplete((done, error) -> {
@@ -281,6 +337,11 @@ public final class AgentSession implements AutoCloseable {
         send(Protocol.error(reason));
     }
 
+    private void reject(LineChannel connection, String reason) {
+        LOG.warn("rejected a line from the parent: {}", reason);
+        write(connection, Protocol.error(reason));
+    }
+
     private void sendStatus(long abandoned) {
         send(Protocol.status(lifecycle.state(), lifecycle.inFlight(), abandoned));
     }
@@ -292,17 +353,188 @@ public final class AgentSession implements AutoCloseable {
     }
 
     private void send(String line) {
+        LineChannel current;
+        synchronized (lock) {
+            current = channel;
+        }
+        if (current == null) {
+            // Orphaned: the next orchestrator reads the state in the ADOPTED answer.
+            LOG.debug("no orchestrator to send '{}' to", line);
+            return;
+        }
+        write(current, line);
+    }
+
+    private static void write(LineChannel connection, String line) {
         try {
-            channel.writeLine(line);
+            connection.writeLine(line);
         } catch (IOException e) {
             // The reader sees the channel close and treats the parent as gone.
             LOG.debug("could not send '{}' to the parent", line, e);
         }
     }
 
-    private void orphaned(String reason) {
-        if (!closing.get()) {
+    /** The orchestrator of {@code connection} is gone; ignored when a newer one already took over. */
+    private void orphaned(LineChannel connection, String reason) {
+        if (closing.get()) {
+            return;
+        }
+        long generation;
+        synchronized (lock) {
+            if (channel != connection) {
+                return;
+            }
+            channel = null;
+            generation = ++orphaning;
+        }
+        connection.close();
+        if (lease == null) {
             exit(orphanedExitStatus, reason);
+            return;
+        }
+        LifecycleState state = lifecycle.state();
+        if (drainAsked || state == LifecycleState.DRAINED || state.isTerminal()) {
+            exit(orphanedExitStatus, reason + "; it was draining (" + state + "): finishing the drain and exiting");
+            return;
+        }
+        LOG.warn("orphaned ({}); still {} and waiting up to {} for an orchestrator to re-adopt it on {}", reason,
+                state, lease.duration(), lease.socket());
+        timer().schedule(() -> leaseExpired(generation), lease.duration().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void leaseExpired(long generation) {
+        synchronized (lock) {
+            if (orphaning != generation || channel != null) {
+                return;
+            }
+        }
+        if (lease.keepServing()) {
+            LOG.warn("no orchestrator re-adopted this instance within its lease of {}; policy KEEP_SERVING: serving"
+                    + " on and still waiting on {}", lease.duration(), lease.socket());
+        } else {
+            exit(orphanedExitStatus, "no orchestrator re-adopted this instance within its lease of "
+                    + lease.duration() + " (policy TERMINATE_GRACEFULLY)");
+        }
+    }
+
+    private ScheduledExecutorService timer() {
+        synchronized (lock) {
+            if (timer == null) {
+                timer = Executors.newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "handoff-agent-lease");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return timer;
+        }
+    }
+
+    // ---- adoption by a later orchestrator ---------------------------------------------------------------------
+
+    private void listenForAdoption() {
+        try {
+            Files.deleteIfExists(lease.socket());
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(lease.socket()));
+            adoptionSocket = server;
+        } catch (IOException | RuntimeException e) {
+            // Without it the child still serves; it just cannot be re-adopted (it terminates at its lease's end).
+            LOG.error("cannot listen for a later orchestrator on {}: {}", lease.socket(), e.toString());
+            return;
+        }
+        startThread("handoff-agent-adoption", this::acceptAdoptions, true);
+    }
+
+    private void acceptAdoptions() {
+        while (!closing.get()) {
+            SocketChannel accepted;
+            try {
+                accepted = adoptionSocket.accept();
+            } catch (IOException e) {
+                if (!closing.get()) {
+                    LOG.error("the adoption socket {} failed: {}", lease.socket(), e.toString());
+                }
+                return;
+            }
+            LineChannel connection = new LineChannel(accepted);
+            startThread("handoff-agent-adopting", () -> adopt(connection), true);
+        }
+    }
+
+    private void adopt(LineChannel connection) {
+        ScheduledFuture<?> timeout = timer().schedule(connection::close,
+                ADOPT_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        String line;
+        try {
+            line = connection.readLine();
+        } catch (IOException | ProtocolViolation e) {
+            connection.close();
+            return;
+        } finally {
+            timeout.cancel(false);
+        }
+        if (line == null) {
+            connection.close();
+            return;
+        }
+        // The ADOPT line carries the token: no part of it is quoted.
+        String[] words = line.split(" ", -1);
+        String problem = null;
+        long offered = -1;
+        long pid = -1;
+        if (words.length != 5 || !words[0].equals(Protocol.ADOPT)) {
+            problem = "expected 'ADOPT <version> <token> <epoch> <pid>'";
+        } else if (!words[1].equals(Integer.toString(Protocol.VERSION))) {
+            problem = "unsupported protocol version; this child speaks " + Protocol.VERSION;
+        } else if (!MessageDigest.isEqual(lease.token(), words[2].getBytes(StandardCharsets.US_ASCII))) {
+            problem = "wrong token";
+        } else {
+            try {
+                offered = Long.parseLong(words[3]);
+                pid = Long.parseLong(words[4]);
+            } catch (NumberFormatException e) {
+                problem = "epoch and pid must be numbers";
+            }
+        }
+        if (problem != null) {
+            LOG.warn("refused an adoption: {}", problem);
+            write(connection, Protocol.error(problem));
+            connection.close();
+            return;
+        }
+        LineChannel previous;
+        synchronized (lock) {
+            if (closing.get()) {
+                connection.close();
+                return;
+            }
+            if (offered <= epoch) {
+                String stale = "stale epoch " + offered + ": this instance follows epoch " + epoch;
+                LOG.warn("refused an adoption by process {}: {}", pid, stale);
+                write(connection, Protocol.error(stale));
+                connection.close();
+                return;
+            }
+            previous = channel;
+            channel = connection;
+            epoch = offered;
+            orphaning++;
+            // Under the lock: no event can reach the new orchestrator before its answer.
+            write(connection, Protocol.adopted(ProcessHandle.current().pid(), lifecycle.state(), lifecycle.inFlight()));
+        }
+        if (previous != null) {
+            LOG.warn("the orchestrator of an older epoch is superseded by epoch {}; closing its channel", offered);
+            previous.close();
+        }
+        LOG.info("re-adopted by the orchestrator of epoch {} (process {}), {}", offered, pid, lifecycle.state());
+        startThread("handoff-agent", () -> converse(connection), true);
+        long adopter = pid;
+        Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (process.isPresent()) {
+            process.get().onExit().thenRun(() -> orphaned(connection, "orchestrator process " + adopter + " exited"));
+        } else {
+            orphaned(connection, "orchestrator process " + adopter + " is gone");
         }
     }
 
@@ -311,7 +543,7 @@ public final class AgentSession implements AutoCloseable {
             return;
         }
         LOG.info("exiting with status {}: {}", status, reason);
-        channel.close();
+        closeChannels();
         startThread("handoff-agent-exit-watchdog", () -> {
             try {
                 Thread.sleep(exitWatchdog.toMillis());
@@ -326,11 +558,29 @@ public final class AgentSession implements AutoCloseable {
         startThread("handoff-agent-exit", () -> System.exit(status), false);
     }
 
+    private void closeChannels() {
+        LineChannel current;
+        synchronized (lock) {
+            current = channel;
+        }
+        if (current != null) {
+            current.close();
+        }
+        if (adoptionSocket != null) {
+            try {
+                adoptionSocket.close();
+                Files.deleteIfExists(lease.socket());
+            } catch (IOException e) {
+                LOG.debug("could not remove the adoption socket {}", lease.socket(), e);
+            }
+        }
+    }
+
     /** Closes the channel without exiting; the parent sees the agent go and treats the instance as failed. */
     @Override
     public void close() {
         if (closing.compareAndSet(false, true)) {
-            channel.close();
+            closeChannels();
         }
     }
 
@@ -339,5 +589,31 @@ public final class AgentSession implements AutoCloseable {
         thread.setDaemon(daemon);
         thread.start();
         return thread;
+    }
+
+    /** What the environment says about the state directory: where to wait for an orchestrator, for how long. */
+    private record Lease(Path socket, byte[] token, long epoch, Duration duration, boolean keepServing) {
+        /** @return the lease, or null when the child was not launched under a state directory */
+        static Lease of(Map<String, String> environment, String token) {
+            String socket = environment.get(Protocol.ADOPT_SOCKET_ENV);
+            if (socket == null) {
+                return null;
+            }
+            String epoch = environment.get(Protocol.EPOCH_ENV);
+            String millis = environment.get(Protocol.LEASE_ENV);
+            String policy = environment.get(Protocol.POLICY_ENV);
+            try {
+                long lease = Long.parseLong(millis);
+                if (lease <= 0 || !("TERMINATE_GRACEFULLY".equals(policy) || "KEEP_SERVING".equals(policy))) {
+                    throw new NumberFormatException();
+                }
+                return new Lease(Path.of(socket), token.getBytes(StandardCharsets.US_ASCII), Long.parseLong(epoch),
+                        Duration.ofMillis(lease), "KEEP_SERVING".equals(policy));
+            } catch (NumberFormatException | NullPointerException e) {
+                throw new IllegalStateException(Protocol.ADOPT_SOCKET_ENV + " is set, so " + Protocol.EPOCH_ENV + ", "
+                        + Protocol.LEASE_ENV + " (> 0) and " + Protocol.POLICY_ENV + " (TERMINATE_GRACEFULLY or"
+                        + " KEEP_SERVING) must be too, but were '" + epoch + "', '" + millis + "', '" + policy + "'");
+            }
+        }
     }
 }

@@ -14,7 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -60,6 +63,8 @@ public final class ChildProcess implements ChildProcessInstance {
     static final Duration KILL_WAIT = Duration.ofSeconds(10);
     /** How many unsolicited lines a child may send in a burst, and a second; beyond, it floods. */
     static final int FLOOD_LINES_PER_SECOND = 100;
+    /** How long a re-adopted child may take to answer ADOPT. */
+    static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(5);
     /** How many rejected lines a second are answered with ERROR and logged; the others are counted. */
     static final int ERRORS_PER_SECOND = 10;
 
@@ -67,8 +72,11 @@ public final class ChildProcess implements ChildProcessInstance {
     private static final Executor EVENTS = Executors.newCachedThreadPool(daemonThreads("handoff-child-events-"));
 
     private final String id;
-    private final Process process;
+    private final ProcessHandle process;
+    /** Null for a child re-adopted through its adoption socket. */
     private final ControlSocket socket;
+    /** Whether this handle re-adopted a child that an earlier orchestrator launched. */
+    private final boolean adopted;
     private final Duration exitTimeout;
     private final Duration writeTimeout;
     private final List<Consumer<? super ChildProcessInstance>> afterExit;
@@ -107,18 +115,20 @@ public final class ChildProcess implements ChildProcessInstance {
     private volatile LifecycleState lastState = LifecycleState.STARTING;
     private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
 
-    private ChildProcess(String id, Process process, ControlSocket socket, Duration exitTimeout,
-                         Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit) {
+    private ChildProcess(String id, ProcessHandle process, CompletableFuture<Integer> exitCode, ControlSocket socket,
+                         Duration exitTimeout, Duration writeTimeout,
+                         List<Consumer<? super ChildProcessInstance>> afterExit) {
         this.id = id;
         this.process = process;
         this.socket = socket;
+        this.adopted = socket == null;
         this.exitTimeout = exitTimeout;
         this.writeTimeout = writeTimeout;
         this.afterExit = List.copyOf(afterExit);
-        this.exit = process.onExit().thenApply(ended -> {
-            onProcessExit(ended.exitValue());
+        this.exit = exitCode.thenApply(code -> {
+            onProcessExit(code);
             runAfterExit();
-            return ended.exitValue();
+            return code;
         });
     }
 
@@ -138,7 +148,21 @@ public final class ChildProcess implements ChildProcessInstance {
      * @throws IOException when the process cannot be started (the socket is closed)
      */
     public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
-                                     Duration terminationBudget, Duration writeTimeout, List<Consumer<? super ChildProcessInstance>> afterExit)
+                                     Duration terminationBudget, Duration writeTimeout,
+                                     List<Consumer<? super ChildProcessInstance>> afterExit) throws IOException {
+        return start(id, builder, socket, exitTimeout, terminationBudget, writeTimeout, afterExit, true);
+    }
+
+    /**
+     * As {@link #start(String, ProcessBuilder, ControlSocket, Duration, Duration, Duration, List)}; with
+     * {@code diesWithThisJvm} false, the shutdown of this JVM leaves the child running (a child launched under a
+     * state directory, which waits for a later orchestrator).
+     *
+     * @throws IOException when the process cannot be started (the socket is closed)
+     */
+    public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
+                                     Duration terminationBudget, Duration writeTimeout,
+                                     List<Consumer<? super ChildProcessInstance>> afterExit, boolean diesWithThisJvm)
             throws IOException {
         Process process;
         try {
@@ -147,13 +171,118 @@ public final class ChildProcess implements ChildProcessInstance {
             socket.close();
             throw e;
         }
-        LiveChildren.register(process, terminationBudget);
-        ChildProcess child = new ChildProcess(id, process, socket, exitTimeout, writeTimeout, afterExit);
+        if (diesWithThisJvm) {
+            LiveChildren.register(process, terminationBudget);
+        }
+        ChildProcess child = new ChildProcess(id, process.toHandle(), process.onExit().thenApply(Process::exitValue),
+                socket, exitTimeout, writeTimeout, afterExit);
         Thread reader = new Thread(child::converse, "handoff-child-" + id);
         reader.setDaemon(true);
         reader.start();
         LOG.info("instance {}: started child process {}", id, process.pid());
         return child;
+    }
+
+    /**
+     * Re-adopts a child that an earlier orchestrator launched under a state directory: connects to its adoption
+     * socket and says {@code ADOPT} with the token and this orchestrator's epoch.
+     *
+     * @param id          the instance id
+     * @param socketPath  the child's adoption socket
+     * @param token       the child's token
+     * @param epoch       this orchestrator's epoch
+     * @param exitTimeout as for {@link #start}
+     * @param writeTimeout as for {@link #start}
+     * @param afterExit   as for {@link #start}
+     * @return completes with the handle once the child answered ADOPTED (its state is the child's); exceptionally
+     *     when nobody listens, the child refuses (a stale epoch, a wrong token) or does not answer in time
+     */
+    public static CompletableFuture<ChildProcess> adopt(String id, Path socketPath, String token, long epoch,
+                                                        Duration exitTimeout, Duration writeTimeout,
+                                                        List<Consumer<? super ChildProcessInstance>> afterExit) {
+        SocketChannel connected;
+        try {
+            connected = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                connected.connect(UnixDomainSocketAddress.of(socketPath));
+            } catch (IOException | RuntimeException e) {
+                connected.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(new InstanceFailedException(id, "cannot reach its adoption socket "
+                    + socketPath + " (" + e.getMessage() + "): the child is gone", e));
+        }
+        LineChannel connection = new LineChannel(connected);
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        try {
+            connection.writeLine(Protocol.adopt(token, epoch, ProcessHandle.current().pid()));
+        } catch (IOException e) {
+            connection.close();
+            return CompletableFuture.failedFuture(new InstanceFailedException(id, "cannot adopt: " + e.getMessage(),
+                    e));
+        }
+        Thread reader = new Thread(() -> {
+            try {
+                answer.complete(connection.readLine());
+            } catch (IOException | LineChannel.ProtocolViolation e) {
+                answer.completeExceptionally(e);
+            }
+        }, "handoff-child-" + id + "-adopt");
+        reader.setDaemon(true);
+        reader.start();
+        return answer.orTimeout(ADOPT_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS).handle((line, error) -> {
+            if (error != null || line == null) {
+                connection.close();
+                throw new InstanceFailedException(id, "no answer to ADOPT on " + socketPath + " ("
+                        + (error == null ? "end of stream" : error.toString()) + ")", error);
+            }
+            String word = Protocol.firstWord(line);
+            if (!word.equals(Protocol.ADOPTED)) {
+                connection.close();
+                throw new InstanceFailedException(id, "the child refused the adoption: "
+                        + (word.equals(Protocol.ERROR) ? Protocol.rest(line) : Protocol.shorten(line)), null);
+            }
+            Status status;
+            long pid;
+            String afterVersion = Protocol.rest(Protocol.rest(line));
+            try {
+                pid = Long.parseLong(Protocol.firstWord(afterVersion));
+                status = Status.parse(Protocol.STATUS + " " + Protocol.rest(afterVersion));
+            } catch (LineChannel.ProtocolViolation | NumberFormatException violation) {
+                connection.close();
+                throw new InstanceFailedException(id, "bad ADOPTED answer: " + violation.getMessage(), null);
+            }
+            ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
+            if (handle == null) {
+                connection.close();
+                throw new InstanceFailedException(id, "the child answered ADOPTED but its process is gone", null);
+            }
+            ChildProcess child = new ChildProcess(id, handle, handle.onExit().thenApply(ended -> -1), null,
+                    exitTimeout, writeTimeout, afterExit);
+            child.lastInFlight = status.inFlight();
+            child.lastState = status.state();
+            if (status.state() == LifecycleState.READY) {
+                child.ready.complete(null);
+            }
+            Thread conversation = new Thread(() -> child.converseAdopted(connection),
+                    "handoff-child-" + id);
+            conversation.setDaemon(true);
+            conversation.start();
+            LOG.info("instance {}: re-adopted child process {} ({}, in flight {})", id, handle.pid(),
+                    status.state(), status.inFlight());
+            return child;
+        });
+    }
+
+    /** @return whether something accepts connections on the socket now */
+    public static boolean listening(Path socketPath) {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socketPath));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override
@@ -163,7 +292,7 @@ public final class ChildProcess implements ChildProcessInstance {
 
     @Override
     public ProcessHandle processHandle() {
-        return process.toHandle();
+        return process;
     }
 
     @Override
@@ -387,24 +516,49 @@ public final class ChildProcess implements ChildProcessInstance {
                 finishOutbox();
                 return;
             }
-            synchronized (lock) {
-                if (closedCause != null) {
-                    return;
-                }
-                channel = connection;
-                awaitingConnection.forEach(this::write);
-                awaitingConnection.clear();
-            }
-            String line;
-            while ((line = readLine(connection)) != null) {
-                handle(line);
-            }
-            connectionEnded("the agent closed the control channel");
+            talk(connection);
         } catch (LineChannel.EndlessLine e) {
             flooded(e.getMessage());
         } catch (IOException e) {
             connectionEnded("the control channel failed: " + e.getMessage());
         }
+    }
+
+    /** The reader thread of a re-adopted child: the handshake is done. */
+    private void converseAdopted(LineChannel connection) {
+        Outbox lines = new Outbox("handoff-child-" + id + "-writer", connection, writeTimeout, this::stalled,
+                this::writeFailed);
+        synchronized (lock) {
+            if (closedCause != null) {
+                lines.close();
+                return;
+            }
+            outbox = lines;
+        }
+        try {
+            talk(connection);
+        } catch (LineChannel.EndlessLine e) {
+            flooded(e.getMessage());
+        } catch (IOException e) {
+            connectionEnded("the control channel failed: " + e.getMessage());
+        }
+    }
+
+    /** Makes {@code connection} the channel, sends the commands asked meanwhile, then reads until the end. */
+    private void talk(LineChannel connection) throws IOException {
+        synchronized (lock) {
+            if (closedCause != null) {
+                return;
+            }
+            channel = connection;
+            awaitingConnection.forEach(this::write);
+            awaitingConnection.clear();
+        }
+        String line;
+        while ((line = readLine(connection)) != null) {
+            handle(line);
+        }
+        connectionEnded("the agent closed the control channel");
     }
 
     /** @return the next line, or null at the end of the stream or once the conversation is over */
@@ -469,6 +623,9 @@ public final class ChildProcess implements ChildProcessInstance {
             case Protocol.READY:
                 if (!line.equals(word)) {
                     reject("READY takes no argument, but got '" + Protocol.shorten(line) + "'");
+                } else if (ready.isDone() && adopted) {
+                    // It became ready as it was re-adopted: the ADOPTED answer said so already.
+                    LOG.debug("instance {}: READY after re-adoption, already known", id);
                 } else if (ready.isDone()) {
                     reject("unexpected READY: the instance was already ready");
                 } else {
@@ -751,7 +908,9 @@ public final class ChildProcess implements ChildProcessInstance {
             // Writes what is queued (a handshake's ERROR, an EXIT), each within the write timeout, then closes.
             lines.finish();
         }
-        socket.close();
+        if (socket != null) {
+            socket.close();
+        }
     }
 
     private static <T> CompletableFuture<T> onEventThread(CompletableFuture<T> stage) {

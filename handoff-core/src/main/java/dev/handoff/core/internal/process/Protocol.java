@@ -26,6 +26,18 @@ public final class Protocol {
     public static final String TOKEN_ENV = "HANDOFF_AGENT_TOKEN";
     /** The environment variable holding the instance id the orchestrator gave the child. */
     public static final String INSTANCE_ID_ENV = "HANDOFF_INSTANCE_ID";
+    /** Under a state directory: the path of the socket where the child waits for a later orchestrator. */
+    public static final String ADOPT_SOCKET_ENV = "HANDOFF_AGENT_ADOPT_SOCKET";
+    /** Under a state directory: the epoch of the orchestrator that launched the child. */
+    public static final String EPOCH_ENV = "HANDOFF_AGENT_EPOCH";
+    /** Under a state directory: how long, in milliseconds, the child waits for an orchestrator once orphaned. */
+    public static final String LEASE_ENV = "HANDOFF_AGENT_ORPHAN_LEASE_MILLIS";
+    /** Under a state directory: the {@code OrphanPolicy} name applied when the lease runs out. */
+    public static final String POLICY_ENV = "HANDOFF_AGENT_ORPHAN_POLICY";
+    /** A later orchestrator's first line on the adoption socket: {@code ADOPT <version> <token> <epoch> <pid>}. */
+    public static final String ADOPT = "ADOPT";
+    /** The child's answer to a valid ADOPT: {@code ADOPTED <version> <pid> in-flight=N state=S}. */
+    public static final String ADOPTED = "ADOPTED";
 
     /** Child to parent, first line: {@code HELLO <version> <token>}. */
     public static final String HELLO = "HELLO";
@@ -119,6 +131,14 @@ public final class Protocol {
     }
 
     /** @return {@code WELCOME <version>}, with this protocol's version */
+    static String adopt(String token, long epoch, long pid) {
+        return ADOPT + " " + VERSION + " " + token + " " + epoch + " " + pid;
+    }
+
+    static String adopted(long pid, LifecycleState state, long inFlight) {
+        return ADOPTED + " " + VERSION + " " + pid + " in-flight=" + inFlight + " state=" + state.name();
+    }
+
     static String welcome() {
         return WELCOME + " " + VERSION;
     }

@@ -1,5 +1,8 @@
 package dev.handoff.core.internal.swap;
 
+import dev.handoff.core.internal.journal.JournalRecord;
+import java.util.Map;
+
 import dev.handoff.api.HandoffException;
 import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
@@ -86,7 +89,12 @@ final class Pair {
         newId = swap.engine.reserveId(swap.release);
         swap.launched.add(newId);
         current = swap.begin(SwapStep.LAUNCH, newId);
-        launchStage = Wait.call(() -> swap.release.launcher().launch(newId), "Launcher.launch");
+        launchStage = Wait.call(() -> {
+            // Written and forced before the launch: a restarted orchestrator looks for every instance it names.
+            swap.engine.journal.record(new JournalRecord.MemberAdded(newId, swap.release.label(),
+                    JournalRecord.MemberKind.LAUNCHED, Map.of()));
+            return swap.release.launcher().launch(newId);
+        }, "Launcher.launch");
         await(launchStage, settings.launchTimeout(), SwapStep.LAUNCH, newId, this::launched);
     }
 

@@ -27,6 +27,8 @@ public final class SerialExecutor {
     private final Executor executor;
     private final Queue<Task> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean();
+    /** Set by {@link #halt()}: no task runs any more. */
+    private volatile boolean halted;
 
     /** @param executor where the tasks run */
     public SerialExecutor(Executor executor) {
@@ -39,8 +41,17 @@ public final class SerialExecutor {
      * @param task    what to run
      */
     public void execute(String swapId, String release, Runnable task) {
+        if (halted) {
+            return;
+        }
         queue.add(new Task(swapId, release, task));
         schedule();
+    }
+
+    /** Tests of the recovery ({@link CrashPoints}): drops the queued tasks, and every task given from now on. */
+    void halt() {
+        halted = true;
+        queue.clear();
     }
 
     private void schedule() {
@@ -58,13 +69,13 @@ public final class SerialExecutor {
     private void drain() {
         try {
             Task task;
-            while ((task = queue.poll()) != null) {
+            while (!halted && (task = queue.poll()) != null) {
                 run(task);
             }
         } finally {
             running.set(false);
         }
-        if (!queue.isEmpty()) {
+        if (!halted && !queue.isEmpty()) {
             schedule();
         }
     }

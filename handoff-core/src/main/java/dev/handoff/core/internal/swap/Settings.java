@@ -1,5 +1,8 @@
 package dev.handoff.core.internal.swap;
 
+import dev.handoff.api.OrphanPolicy;
+import java.nio.file.Path;
+
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Release;
 import dev.handoff.api.spi.Router;
@@ -37,6 +40,9 @@ import java.util.concurrent.Executor;
  * @param replaceBackoffMin the first wait before another replacement when one failed or died young
  * @param replaceBackoffMax the longest such wait; also how long a replacement must live to count as healthy
  * @param readinessLossThreshold how long a member may stay out of READY between swaps before it counts as failed
+ * @param stateDirectory   where the journal lives, or null for none
+ * @param orphanLease      how long launched instances wait for an orchestrator once orphaned (with a state directory)
+ * @param orphanPolicy     what they do when the lease runs out
  */
 public record Settings(String group, Release release, Router router, Scheduler scheduler, Executor executor,
                        boolean ownsExecutor, MeterRegistry registry, List<SwapListener> listeners,
@@ -44,7 +50,8 @@ public record Settings(String group, Release release, Router router, Scheduler s
                        Duration detachTimeout, Duration propagationDelay, Duration drainTimeout,
                        Duration forceTimeout, Duration destroyTimeout, Duration verifyTimeout,
                        Orchestrator.OnClose onClose, Orchestrator.OnMemberFailure onMemberFailure,
-                       Duration replaceBackoffMin, Duration replaceBackoffMax, Duration readinessLossThreshold) {
+                       Duration replaceBackoffMin, Duration replaceBackoffMax, Duration readinessLossThreshold,
+                       Path stateDirectory, Duration orphanLease, OrphanPolicy orphanPolicy) {
     /** Copies the listener list. */
     public Settings {
         listeners = List.copyOf(listeners);

@@ -11,6 +11,15 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.api.event.SwapEvent;
 import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Lifecycle;
+import dev.handoff.api.spi.Launcher;
+import dev.handoff.api.spi.StateBinding;
+import dev.handoff.core.internal.journal.JournalRecord;
+import dev.handoff.core.internal.journal.JournalRecord.MemberAdded;
+import dev.handoff.core.internal.journal.JournalRecord.MemberKind;
+import dev.handoff.core.internal.journal.JournalRecord.MemberRemoved;
+import dev.handoff.core.internal.journal.JournalRecord.RouterBound;
+import dev.handoff.core.internal.journal.JournalRecord.SwapEnded;
+import dev.handoff.core.internal.journal.JournalRecord.SwapIntent;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.Scheduler;
 import dev.handoff.core.internal.Durations;
@@ -22,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -73,14 +83,186 @@ public final class SwapEngine {
     private long instanceCount;
     private int active;
     private boolean closed;
+    /** The write-ahead journal; records nothing without a state directory. */
+    final GroupJournal journal;
+    private final CompletableFuture<Optional<SwapResult>> recovery = new CompletableFuture<>();
+    /** The last run's intent and end, kept for the snapshot (they carry the group's size). Guarded by lock. */
+    private SwapIntent lastIntent;
+    private SwapEnded lastEnd;
+    /** The last ended run of each kind (swap, start, heal), oldest first: the snapshot keeps their numbers. */
+    private final LinkedHashMap<String, List<JournalRecord>> endedRuns = new LinkedHashMap<>();
 
-    /** @param settings the validated configuration */
+    /**
+     * @param settings the validated configuration
+     * @throws IllegalStateException when another orchestrator holds the state directory
+     * @throws java.io.UncheckedIOException when the state directory cannot be used
+     */
     public SwapEngine(Settings settings) {
         this.settings = settings;
         this.serial = new SerialExecutor(settings.executor());
         this.metrics = new SwapMetrics(settings.registry(), settings.group());
         this.history.add(settings.release());
         this.supervisor = new Supervisor(this);
+        this.journal = settings.stateDirectory() == null ? GroupJournal.none()
+                : GroupJournal.open(settings.stateDirectory(), settings.group());
+        try {
+            bind(settings.release());
+        } catch (RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+        CrashPoints.Armed crashPoint = journal.isOn() ? CrashPoints.take() : null;
+        if (crashPoint != null) {
+            crashPoint.install(this);
+        }
+        GroupJournal.State state = journal.recovered();
+        synchronized (lock) {
+            // Ids stay unique across orchestrators: numbering goes on from the highest the journal names.
+            swapCount = state.highest("swap");
+            startCount = state.highest("start");
+            healCount = state.highest("heal");
+            joinCount = state.highest("join");
+            instanceCount = state.highest("instance");
+            endedRuns.putAll(state.endedRuns());
+        }
+        if (state.isEmpty()) {
+            recovery.complete(Optional.empty());
+            return;
+        }
+        synchronized (lock) {
+            lastIntent = state.lastIntent();
+            lastEnd = state.lastEnd();
+            holder = settings.group() + "/recover-" + journal.epoch();
+            active++;
+        }
+        Reconciliation reconciliation = new Reconciliation(this, state, holder, recovery);
+        serial.execute(holder, null, reconciliation::start);
+    }
+
+    /** Binds a release's launcher to the state directory, if any (idempotent for the same directory and group). */
+    private void bind(Release release) {
+        if (journal.isOn()) {
+            release.launcher().bind(new StateBinding(journal.directory(), settings.group(), journal.epoch(),
+                    settings.orphanLease(), settings.orphanPolicy()));
+        }
+    }
+
+    /** @return the recovery's result: see {@code Orchestrator.recovery()} */
+    public CompletionStage<Optional<SwapResult>> recovery() {
+        return recovery.thenApply(result -> result);
+    }
+
+    /** @return the launcher of the release of that label, or, when no known release has it, the group's first one */
+    Launcher launcherOf(String releaseLabel) {
+        synchronized (lock) {
+            for (Release release : history) {
+                if (release.label().equals(releaseLabel)) {
+                    return release.launcher();
+                }
+            }
+        }
+        return settings.release().launcher();
+    }
+
+    /** @return the known release of that label, or one whose launcher refuses (the label came from the journal) */
+    private Release releaseLabelled(String label) {
+        synchronized (lock) {
+            for (Release release : history) {
+                if (release.label().equals(label)) {
+                    return release;
+                }
+            }
+        }
+        return Release.of(label, instanceId -> CompletableFuture.failedFuture(new IllegalStateException(
+                "release '" + label + "' was recovered from the journal of group '" + settings.group() + "', and this"
+                        + " orchestrator was not built with its launcher: cannot launch " + instanceId)));
+    }
+
+    /**
+     * Serial executor: the recovery has decided. The kept instances become the members (attached), the group's size
+     * is restored by the supervisor, the retiring instances are destroyed in the background.
+     */
+    void recovered(Reconciliation reconciliation, Map<String, Lifecycle> kept, GroupJournal.State state, int size,
+                   String committedRelease, Map<String, Lifecycle> retiring, SwapResult result,
+                   CompletableFuture<Optional<SwapResult>> done) {
+        Release switched = committedRelease == null ? null : releaseLabelled(committedRelease);
+        synchronized (lock) {
+            if (switched != null && !history.getLast().label().equals(switched.label())) {
+                history.add(switched);
+                while (history.size() > HISTORY) {
+                    history.removeFirst();
+                }
+            }
+            for (Map.Entry<String, Lifecycle> entry : kept.entrySet()) {
+                MemberAdded record = state.owned().get(entry.getKey());
+                members.put(entry.getKey(), entry.getValue());
+                aliveIds.add(entry.getKey());
+                releaseOfId.put(entry.getKey(), releaseLabelled(record.release()));
+                if (record.kind() == MemberKind.ADOPTED) {
+                    adoptedIds.add(entry.getKey());
+                }
+            }
+            for (Map.Entry<String, Lifecycle> entry : retiring.entrySet()) {
+                aliveIds.add(entry.getKey());
+                releaseOfId.put(entry.getKey(), releaseLabelled(state.owned().get(entry.getKey()).release()));
+            }
+            targetSize = size;
+            if (result != null) {
+                lastEnd = new SwapEnded(result.swapId(), result.outcome());
+                String kind = GroupJournal.State.kindOf(result.swapId());
+                endedRuns.remove(kind);
+                endedRuns.put(kind, List.of(state.openSwap(), lastEnd));
+            }
+        }
+        for (String instanceId : kept.keySet()) {
+            journal.recordAfter(new RouterBound(instanceId));
+        }
+        for (String gone : state.owned().keySet()) {
+            if (!kept.containsKey(gone) && !retiring.containsKey(gone)) {
+                journal.recordAfter(new MemberRemoved(gone, "gone when the group was recovered"));
+            }
+        }
+        kept.forEach(supervisor::watch);
+        retiring.forEach(reconciliation::destroy);
+        compact();
+        if (result != null) {
+            for (SwapListener listener : settings.listeners()) {
+                try {
+                    listener.onSwapEnd(result);
+                } catch (RuntimeException | Error e) {
+                    LOG.error("swap listener {} threw on the end of recovered swap {}; ignored", listener,
+                            result.swapId(), e);
+                }
+            }
+        }
+        done.complete(Optional.ofNullable(result));
+        finishedActivity();
+        release();
+    }
+
+    /** Serial executor, idle: compacts the journal to the records that rebuild the group now. */
+    private void compact() {
+        if (!journal.isOn()) {
+            return;
+        }
+        List<JournalRecord> state = new ArrayList<>();
+        synchronized (lock) {
+            for (String instanceId : aliveIds) {
+                Release release = releaseOfId.get(instanceId);
+                state.add(new MemberAdded(instanceId, release == null ? history.getLast().label() : release.label(),
+                        adoptedIds.contains(instanceId) ? MemberKind.ADOPTED : MemberKind.LAUNCHED, Map.of()));
+            }
+            for (String instanceId : members.keySet()) {
+                state.add(new RouterBound(instanceId));
+            }
+            String highestId = settings.group() + "-" + instanceCount;
+            if (instanceCount > 0 && !aliveIds.contains(highestId)) {
+                // Keeps the highest instance number used, so that the next orchestrator does not reuse it.
+                state.add(new MemberRemoved(highestId, "the highest instance id used"));
+            }
+            endedRuns.values().forEach(state::addAll);
+        }
+        journal.compact(state);
     }
 
     /**
@@ -106,6 +288,8 @@ public final class SwapEngine {
             targetSize += handles.size();
         }
         for (int i = 0; i < handles.size(); i++) {
+            journal.recordAfter(new MemberAdded(ids.get(i), currentRelease().label(), MemberKind.ADOPTED, Map.of()));
+            journal.recordAfter(new RouterBound(ids.get(i)));
             supervisor.watch(ids.get(i), handles.get(i));
         }
     }
@@ -154,6 +338,8 @@ public final class SwapEngine {
                     targetSize += handles.size();
                 }
                 for (int i = 0; i < handles.size(); i++) {
+                    journal.recordAfter(new MemberAdded(ids.get(i), release.label(), MemberKind.ADOPTED, Map.of()));
+                    journal.recordAfter(new RouterBound(ids.get(i)));
                     supervisor.watch(ids.get(i), handles.get(i));
                 }
                 LOG.info("{}: instance(s) {} joined group '{}' (release {})", joinId, ids, settings.group(), release);
@@ -292,6 +478,7 @@ public final class SwapEngine {
                         + " instance(s); start() launches a group's first instances, swap() replaces them");
             }
             String id = settings.group() + "/start-" + (++startCount);
+            intend(id, Plan.start(), history.getLast(), List.of(), count);
             holder = id;
             active++;
             run = new SwapRun(this, id, history.getLast(), Plan.start(), List.of(), count, new CompletableFuture<>());
@@ -489,6 +676,7 @@ public final class SwapEngine {
     }
 
     private void shutdownExecutor() {
+        journal.close();
         if (settings.ownsExecutor() && settings.executor() instanceof ExecutorService service) {
             service.shutdown();
         }
@@ -525,10 +713,24 @@ public final class SwapEngine {
     /** Must hold the lock. */
     private SwapRun newRun(Release release, Plan plan, CompletableFuture<SwapResult> result) {
         String id = settings.group() + "/swap-" + (++swapCount);
+        bind(release);
+        intend(id, plan, release, List.copyOf(members.keySet()), targetSize);
         holder = id;
         active++;
         List<Lifecycle> olds = List.copyOf(members.values());
         return new SwapRun(this, id, release, plan, olds, olds.size(), result);
+    }
+
+    /**
+     * Must hold the lock. Writes a run's intent, forced, before the run acts.
+     *
+     * @throws HandoffException when it cannot be written: the run must not start
+     */
+    private void intend(String id, Plan plan, Release release, List<String> oldIds, int size) {
+        SwapIntent intent = new SwapIntent(id, GroupJournal.planText(plan.toString(), size), release.label(), oldIds);
+        journal.record(intent);
+        lastIntent = intent;
+        lastEnd = null;
     }
 
     /** Serial executor: a run's steps 1 to 4 are over; the next queued swap may start. */
@@ -588,6 +790,16 @@ public final class SwapEngine {
     /** Serial executor. */
     void runEnded(SwapRun run, SwapResult result) {
         running.remove(run);
+        SwapEnded ended = new SwapEnded(run.id, result.outcome());
+        journal.recordAfter(ended);
+        synchronized (lock) {
+            if (lastIntent != null && lastIntent.swapId().equals(run.id)) {
+                lastEnd = ended;
+                String kind = GroupJournal.State.kindOf(run.id);
+                endedRuns.remove(kind);
+                endedRuns.put(kind, List.of(lastIntent, ended));
+            }
+        }
         if (result.outcome() != SwapOutcome.ROLLED_BACK) {
             switchedTo(run.release);
         }
@@ -606,6 +818,7 @@ public final class SwapEngine {
         }
         finishedActivity();
         if (!isBusy()) {
+            compact();
             supervisor.groupReleased();
         }
         if (run.plan.kind() == Plan.Kind.START && result.outcome() != SwapOutcome.COMMITTED) {
@@ -675,6 +888,7 @@ public final class SwapEngine {
             adoptedIds.remove(id);
             releaseOfId.remove(id);
         }
+        journal.recordAfter(new MemberRemoved(id, ""));
     }
 
     /**
@@ -704,6 +918,7 @@ public final class SwapEngine {
         synchronized (lock) {
             members.put(id, handle);
         }
+        journal.recordAfter(new RouterBound(id));
         supervisor.watch(id, handle);
     }
 
@@ -757,6 +972,12 @@ public final class SwapEngine {
                 return null;
             }
             String id = settings.group() + "/heal-" + (++healCount);
+            try {
+                intend(id, Plan.start(), history.getLast(), List.copyOf(members.keySet()), targetSize);
+            } catch (HandoffException e) {
+                LOG.error("{}: cannot heal group '{}': {}", id, settings.group(), e.getMessage());
+                return null;
+            }
             holder = id;
             active++;
             run = new SwapRun(this, id, history.getLast(), Plan.start(), List.of(), count, new CompletableFuture<>());

@@ -1,5 +1,7 @@
 package dev.handoff.core.internal.swap;
 
+import dev.handoff.core.internal.journal.JournalRecord;
+
 import dev.handoff.api.Plan;
 import dev.handoff.api.Release;
 import dev.handoff.api.StepTiming;
@@ -399,6 +401,9 @@ final class SwapRun implements Wait.Context {
         record.duration = Duration.between(record.start, at);
         record.failure = failure;
         engine.metrics.step(record.step, failure == null, record.duration);
+        if (failure == null && record.instanceId != null && !record.instanceId.isBlank()) {
+            engine.journal.recordAfter(new JournalRecord.StepDone(id, record.step, record.instanceId));
+        }
         if (failure == null) {
             SwapEngine.LOG.debug("{} {} completed in {}", record.step, record.instanceId, record.duration);
         } else {
