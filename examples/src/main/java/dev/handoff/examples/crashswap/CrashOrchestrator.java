@@ -73,9 +73,10 @@ public final class CrashOrchestrator {
                         .exitTimeout(Duration.ofSeconds(5)))
                 .build();
         HaproxyRouter haproxy = HaproxyRouter.builder(Path.of(args[1]), args[2])
-                .addressResolver(ports::address)
+                .addressOf(ports::address)
                 .sessionWaitTimeout(Duration.ofSeconds(10))
-                .build();
+                .build()
+                .start();
         Orchestrator web = Orchestrator.builder("web", webLauncher, haproxy)
                 .stateDirectory(state.resolve("web"))
                 .orphanLease(LEASE, OrphanPolicy.TERMINATE_GRACEFULLY)
