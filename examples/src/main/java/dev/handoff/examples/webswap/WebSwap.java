@@ -126,11 +126,7 @@ public final class WebSwap {
             for (LoadGenerator.FailedAttempt failure : records.failedAttempts()) {
                 page.failure(series, failure.kind().label(), failure.endNanos());
             }
-            records.probes().forEach((outcome, count) -> {
-                for (long i = 0; i < count; i++) {
-                    page.aside(series, outcome);
-                }
-            });
+            records.probes().forEach((outcome, count) -> page.aside(series, outcome, count));
             return RunResult.of(mode, swapsDone, records, windows);
         } finally {
             target.stop();
