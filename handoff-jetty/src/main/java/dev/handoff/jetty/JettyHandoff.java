@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * your own code) drives this one object, so the Jetty part of each step always happens:
  * <ul>
  *   <li>{@link #stopAccepting()}: readiness turns 503, HTTP/1.x responses carry {@code Connection: close},
- *       long-idle HTTP/1.x connections are closed and HTTP/2 connections get a graceful GOAWAY; requests that
- *       still arrive are served;</li>
+ *       long-idle HTTP/1.x connections are closed and HTTP/2 connections get a graceful GOAWAY once they carry
+ *       no stream (or once the idle connection threshold has passed: Jetty's HTTP/2 client fails the other open
+ *       streams of a connection when one completes after a GOAWAY); requests that still arrive are served;</li>
  *   <li>{@link #drain()}, once the router has detached the instance: the intake closes, and the stage completes
  *       when the last request has finished and the last application connection has closed. A request that
  *       arrives on a keep-alive connection after the intake closed is a <em>late request</em>: it is served and
@@ -436,7 +437,8 @@ public final class JettyHandoff extends InstanceLifecycle {
          *                  a client that picks it from its pool at that instant (it gets an EOF); a busy connection
          *                  is moved safely by {@code Connection: close} instead. Measured on the shared-port
          *                  router, 8 clients, 20 swaps a run: 250 ms gave 3 EOFs in 80 swaps, 1 s and 2 s none in
-         *                  80 each. A longer threshold lengthens the drain of instances with idle clients.
+         *                  80 each. A longer threshold lengthens the drain of instances with idle clients. It is
+         *                  also the longest an HTTP/2 connection that still carries streams waits for its GOAWAY.
          * @return this builder
          * @throws IllegalArgumentException when negative
          */

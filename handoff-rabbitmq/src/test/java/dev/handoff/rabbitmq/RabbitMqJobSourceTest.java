@@ -458,6 +458,45 @@ class RabbitMqJobSourceTest {
     }
 
     @Test
+    void on_a_quorum_queue_the_dead_letter_exchange_is_read_and_attempts_are_counted_without_message_id()
+            throws Exception {
+        // given: quorum queues, one with a dead-letter exchange and one without
+        String dead = "quorum-dead-" + QUEUES.incrementAndGet();
+        channel.queueDeclare(dead, true, false, false, Map.of("x-queue-type", "quorum"));
+        String quorum = "quorum-" + QUEUES.incrementAndGet();
+        channel.queueDeclare(quorum, true, false, false, Map.of("x-queue-type", "quorum",
+                "x-dead-letter-exchange", "", "x-dead-letter-routing-key", dead));
+        try (RabbitMqJobSource withDlx = RabbitMqJobSource.connect(node.connectionFactory(), quorum);
+             RabbitMqJobSource without = RabbitMqJobSource.connect(node.connectionFactory(), dead)) {
+            assertThat(withDlx.deadLetterTarget().kind()).isEqualTo(DeadLetterTarget.Kind.PRESENT);
+            assertThat(without.deadLetterTarget().kind()).isEqualTo(DeadLetterTarget.Kind.ABSENT);
+        }
+        channel.basicPublish("", quorum, new AMQP.BasicProperties.Builder().deliveryMode(2).build(),
+                "poison".getBytes(StandardCharsets.UTF_8));
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        HandoffConsumer consumer = HandoffConsumer.builder("quorum")
+                .source(() -> RabbitMqJobSource.connect(node.connectionFactory(), quorum))
+                .handler(job -> {
+                    attempts.add(job.attempt());
+                    throw new IllegalArgumentException("bad payload");
+                })
+                .maxAttempts(3)
+                .build();
+
+        // when
+        try {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ready(dead) == 1);
+        } finally {
+            consumer.close();
+        }
+
+        // then
+        assertThat(attempts).containsExactly(1, 2, 3);
+        assertThat(ready(quorum)).isZero();
+    }
+
+    @Test
     void bad_input_is_refused_with_the_field_and_value() {
         ConnectionFactory factory = node.connectionFactory();
         assertThatThrownBy(() -> RabbitMqJobSource.connect(factory, "no-such-queue"))

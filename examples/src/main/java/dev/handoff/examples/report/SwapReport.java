@@ -1,8 +1,6 @@
 package dev.handoff.examples.report;
 
 import dev.handoff.api.Lifecycle;
-import dev.handoff.api.StepTiming;
-import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import java.io.IOException;
@@ -116,13 +114,14 @@ public final class SwapReport {
     }
 
     /**
-     * Records one unit of work set apart from the workload (counted, not a failure), e.g. a probe request.
+     * Records units of work set apart from the workload (counted, not failures), e.g. probe requests.
      *
-     * @param seriesName the workload it belongs to
-     * @param kind       what it was
+     * @param seriesName the workload they belong to
+     * @param kind       what they were
+     * @param count      how many
      */
-    public void aside(String seriesName, String kind) {
-        series(seriesName).aside.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    public void aside(String seriesName, String kind, long count) {
+        series(seriesName).aside.computeIfAbsent(kind, k -> new LongAdder()).add(count);
     }
 
     /**
@@ -263,15 +262,5 @@ public final class SwapReport {
     /** @return the name a step has in the page, e.g. {@code await_ready} */
     static String stepName(SwapStep step) {
         return step.name().toLowerCase(Locale.ROOT);
-    }
-
-    /** @return whether the outcome is not a clean commit */
-    static boolean troubled(SwapResult result) {
-        return result.outcome() != SwapOutcome.COMMITTED || result.steps().stream().anyMatch(t -> !t.succeeded());
-    }
-
-    /** @return whether a step of the result is one of the seven */
-    static boolean isSevenSteps(StepTiming timing) {
-        return timing.step().number() > 0;
     }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Each client records into its own arrays, so the hot loop shares nothing; {@link #stop()} joins the clients
  * before the records are read. Also the web load of the {@code demo} command.
  */
-public final class LoadGenerator {
+public final class LoadGenerator implements Load {
 
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
@@ -63,6 +63,7 @@ public final class LoadGenerator {
     }
 
     /** Starts the clients' threads. */
+    @Override
     public void start() {
         for (Client client : clients) {
             client.thread.start();
@@ -75,6 +76,7 @@ public final class LoadGenerator {
      * @throws IllegalStateException when a client does not finish in time
      * @throws InterruptedException  when interrupted while waiting
      */
+    @Override
     public void stop() throws InterruptedException {
         running = false;
         long deadline = System.nanoTime() + JOIN_TIMEOUT.toNanos();
@@ -88,6 +90,7 @@ public final class LoadGenerator {
     }
 
     /** @return every client's records, merged; call after {@link #stop()} */
+    @Override
     public LoadRecords records() {
         LoadRecords merged = new LoadRecords();
         for (Client client : clients) {

@@ -92,12 +92,13 @@ public final class WebSwap {
         SwapTarget target = SwapTargets.create(mode);
         try {
             InetSocketAddress address = target.start();
-            LoadGenerator load = new LoadGenerator(address, options.clients(), mode.ordinal() * 1_000L, true);
+            Load load = options.h2c() ? new Http2LoadGenerator(address, options.clients(), mode.ordinal() * 1_000L)
+                    : new LoadGenerator(address, options.clients(), mode.ordinal() * 1_000L, true);
             List<long[]> windows = new ArrayList<>();
             long startNanos = System.nanoTime();
             long runNanos = TimeUnit.SECONDS.toNanos(options.seconds());
             int swapsDone = 0;
-            String series = "requests (" + mode.label() + ")";
+            String series = "requests (" + mode.label() + (options.h2c() ? ", h2c" : "") + ")";
             load.start();
             SwapReport.Sampler sampler = page.sampleInFlight(Duration.ofMillis(100), target::instances);
             try {
@@ -125,11 +126,7 @@ public final class WebSwap {
             for (LoadGenerator.FailedAttempt failure : records.failedAttempts()) {
                 page.failure(series, failure.kind().label(), failure.endNanos());
             }
-            records.probes().forEach((outcome, count) -> {
-                for (long i = 0; i < count; i++) {
-                    page.aside(series, outcome);
-                }
-            });
+            records.probes().forEach((outcome, count) -> page.aside(series, outcome, count));
             return RunResult.of(mode, swapsDone, records, windows);
         } finally {
             target.stop();

@@ -17,8 +17,10 @@ import java.util.Set;
  * @param seconds duration of each mode's run
  * @param help    whether --help was asked (the other fields then hold defaults)
  * @param report  where the HTML report goes; null for none
+ * @param h2c     whether the clients speak HTTP/2 cleartext through one shared Jetty HttpClient (--client=h2c)
  */
-public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int seconds, boolean help, Path report) {
+public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int seconds, boolean help, Path report,
+                             boolean h2c) {
 
     static final int MAX_SWAPS = 1000;
     static final int MAX_CLIENTS = 256;
@@ -45,11 +47,12 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
         int clients = 8;
         int seconds = 40;
         Path report = null;
+        boolean h2c = false;
         OptionParser<UsageException> parser = new OptionParser<>(args, Set.of(), UsageException::new);
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
             if (option.help()) {
-                return new WebSwapOptions(modes, swaps, clients, seconds, true, report);
+                return new WebSwapOptions(modes, swaps, clients, seconds, true, report, h2c);
             }
             String value = option.value();
             switch (option.name()) {
@@ -58,10 +61,19 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
                 case "clients" -> clients = parser.intValue("clients", value, 1, MAX_CLIENTS);
                 case "seconds" -> seconds = parser.intValue("seconds", value, 1, MAX_SECONDS);
                 case "report" -> report = ReportFile.parse(value, UsageException::new);
+                case "client" -> h2c = switch (value) {
+                    case "http1" -> false;
+                    case "h2c" -> true;
+                    default -> throw new UsageException("--client must be http1 or h2c, but was '" + value + "'");
+                };
                 default -> throw new UsageException("unknown option --" + option.name() + " (see --help)");
             }
         }
-        return new WebSwapOptions(modes, swaps, clients, seconds, false, report);
+        if (h2c && !List.of(Mode.PROXY, Mode.REUSEPORT).containsAll(modes)) {
+            throw new UsageException("--client=h2c needs --mode=proxy, reuseport or both (the others serve HTTP/1.1"
+                    + " only), but the modes were " + modes.stream().map(Mode::label).toList());
+        }
+        return new WebSwapOptions(modes, swaps, clients, seconds, false, report, h2c);
     }
 
     private static List<Mode> parseModes(String value) throws UsageException {
@@ -94,7 +106,7 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
     public static String usage() {
         StringBuilder text = new StringBuilder();
         text.append("usage: java -jar handoff-examples.jar web-swap [--mode=MODE] [--swaps=N] [--clients=C]"
-                + " [--seconds=S]\n                                                [--report=FILE]\n\n");
+                + " [--seconds=S]\n                                                [--client=http1|h2c] [--report=FILE]\n\n");
         text.append("Swaps a Jetty server under load N times and counts every failed request. The clients never\n"
                 + "retry: each failed attempt counts once and is classified as refused, reset, eof_reused (EOF on a\n"
                 + "reused keep-alive connection), eof_fresh (EOF on a new connection), timeout, non_2xx or other.\n"
@@ -113,6 +125,9 @@ public record WebSwapOptions(List<Mode> modes, int swaps, int clients, int secon
         text.append("  --clients=C     concurrent clients (1.." + MAX_CLIENTS + ", default 8)\n");
         text.append("  --seconds=S     duration of each mode's run in seconds (1.." + MAX_SECONDS
                 + ", default 40)\n");
+        text.append("  --client=KIND   http1 (default): the raw-socket clients above; h2c: the clients share one\n"
+                + "                  Jetty HttpClient over HTTP/2 cleartext, their requests concurrent streams of one\n"
+                + "                  connection (modes proxy and reuseport only; no probing client)\n");
         text.append("  --report=FILE   write one HTML page for the whole run: each handoff swap's seven steps per\n"
                 + "                  instance, the request rate and every failure over time, work in flight\n");
         text.append("  --help          this text\n\n");

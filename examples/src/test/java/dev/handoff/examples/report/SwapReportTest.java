@@ -42,7 +42,7 @@ class SwapReportTest {
             report.success("requests", now + i * 1_000_000L);
         }
         report.failure("requests", "reset", now);
-        report.aside("requests", "connect_refused_405");
+        report.aside("requests", "connect_refused_405", 1);
         report.inFlight("web-1", now, 3);
         report.inFlight("web-1", now + 50_000_000L, 0);
         report.note("RESULT test swaps=3");

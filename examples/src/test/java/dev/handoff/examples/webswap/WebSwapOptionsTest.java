@@ -49,6 +49,22 @@ class WebSwapOptionsTest {
                 .hasMessage("--seconds given twice");
         assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"naive"}))
                 .hasMessage("unexpected argument 'naive' (options look like --name=value)");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--client=h3"}))
+                .hasMessage("--client must be http1 or h2c, but was 'h3'");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--client=h2c"}))
+                .hasMessage("--client=h2c needs --mode=proxy, reuseport or both (the others serve HTTP/1.1 only),"
+                        + " but the modes were [naive, jetty-graceful, proxy, reuseport, haproxy]");
+        assertThatThrownBy(() -> WebSwapOptions.parse(new String[] {"--report=/nonexistent-folder/r.html"}))
+                .hasMessage("--report: the folder of '/nonexistent-folder/r.html' does not exist");
+    }
+
+    @Test
+    void theH2cClientsAndTheReportAreOptions() throws Exception {
+        WebSwapOptions options = WebSwapOptions.parse(new String[] {"--mode=reuseport,proxy", "--client=h2c",
+            "--report=target/web-swap.html"});
+        assertThat(options.h2c()).isTrue();
+        assertThat(options.report()).isEqualTo(java.nio.file.Path.of("target/web-swap.html").toAbsolutePath());
+        assertThat(WebSwapOptions.parse(new String[0]).h2c()).isFalse();
     }
 
     @Test

@@ -25,7 +25,7 @@ class HaproxyRuntimeApiTest {
         assertThatThrownBy(() -> api.addServer("app", "s1", InetSocketAddress.createUnresolved("example.org", 80),
                 false))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("address must be an IP address and port, but was example.org/<unresolved>:80");
+                .hasMessage("address must be an IP address and port, but was example.org:80");
         assertThatThrownBy(() -> HaproxyRuntimeApi.create(Path.of("x"), Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("timeout must be > 0, but was PT0S");

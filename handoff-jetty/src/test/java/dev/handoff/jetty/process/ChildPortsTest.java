@@ -54,7 +54,7 @@ class ChildPortsTest {
 
         assertThatThrownBy(() -> router.attach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
-                .hasRootCauseMessage("instance web-2 must listen on shared port 8080, but listens on /127.0.0.1:9090");
+                .hasRootCauseMessage("instance web-2 must listen on shared port 8080, but listens on 127.0.0.1:9090");
         assertThat(router.isAttached("web-2")).isFalse();
 
         ReusePortRouter matching = new ReusePortRouter(9090, instance -> new InetSocketAddress("127.0.0.1", 9090));
