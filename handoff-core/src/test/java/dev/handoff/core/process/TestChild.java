@@ -93,6 +93,9 @@ public final class TestChild {
             case "bad-hello":
                 badHello(args[1], Path.of(args[2]));
                 break;
+            case "announces-budget":
+                announcesBudget();
+                break;
             case "orchestrator":
                 orchestrator(Path.of(args[1]), Duration.ofMillis(Long.parseLong(args[2])),
                         OrphanPolicy.valueOf(args[3]));
@@ -377,6 +380,23 @@ public final class TestChild {
     }
 
     /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
+    /** READY, announcing a termination budget of 20 s, with a shutdown hook that takes 3 s. */
+    private static void announcesBudget() {
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                new CountDownLatch(1).await(3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.println("slow shutdown hook done");
+            System.out.flush();
+        }, "slow-hook"));
+        ChildAgent.builder(lifecycle).terminationBudget(Duration.ofSeconds(20)).attach();
+        lifecycle.markReady();
+        liveOut();
+    }
+
     /**
      * An orchestrator JVM with a state directory, its lease and orphan policy: starts a group of one {@code ready}
      * child (its output in {@code <state directory>/../child.log}), prints
