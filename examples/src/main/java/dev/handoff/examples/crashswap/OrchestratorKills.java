@@ -26,6 +26,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 /**
  * {@code crash-swap --kills=N}: the orchestrator runs in a JVM of its own ({@link CrashOrchestrator}) with a state
@@ -256,7 +258,7 @@ final class OrchestratorKills {
     }
 
     /** @return the next line that matches, dropping the others; fails after {@code timeout} */
-    private String awaitLine(java.util.function.Predicate<String> wanted, Duration timeout) throws Exception {
+    private String awaitLine(Predicate<String> wanted, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -281,7 +283,7 @@ final class OrchestratorKills {
             if (line.equals(expected)) {
                 return true;
             }
-            TimeUnit.MILLISECONDS.sleep(100);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
         return false;
     }

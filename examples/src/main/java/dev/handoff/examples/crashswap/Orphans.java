@@ -3,6 +3,7 @@ package dev.handoff.examples.crashswap;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Counts the handoff JVMs a run left alive: processes whose command line names {@code dev.handoff}, other than this
@@ -48,7 +49,7 @@ final class Orphans {
                 .forEach(process -> {
                     process.destroyForcibly();
                     try {
-                        process.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                        process.onExit().get(10, TimeUnit.SECONDS);
                     } catch (Exception e) {
                         // counted already
                     }

@@ -88,6 +88,7 @@ public final class ChildAgent implements AutoCloseable {
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration exitWatchdog = Duration.ofSeconds(30);
         private int orphanedExitStatus = 3;
+        private Duration terminationBudget;
 
         private Builder(Lifecycle lifecycle) {
             this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle must not be null");
@@ -131,6 +132,21 @@ public final class ChildAgent implements AutoCloseable {
         }
 
         /**
+         * @param budget how long this JVM takes to end by itself once asked to (its {@link GracefulTermination}'s
+         *               grace period): announced to the parent in the handshake, so that the parent, when it destroys
+         *               this instance or shuts down, waits at least that long before it sends SIGTERM or SIGKILL; by
+         *               default none is announced and the parent's own settings apply
+         *               ({@code ChildProcessLauncher.Builder.exitTimeout} and {@code terminationBudget})
+         * @return this builder
+         * @throws NullPointerException     when {@code budget} is null
+         * @throws IllegalArgumentException when {@code budget} is not positive
+         */
+        public Builder terminationBudget(Duration budget) {
+            this.terminationBudget = Durations.positive("terminationBudget", budget);
+            return this;
+        }
+
+        /**
          * Connects to the parent, completes the handshake and starts reporting the lifecycle (READY is sent as
          * soon as the lifecycle is ready, at once if it already is). Blocks at most the handshake timeout.
          *
@@ -140,7 +156,7 @@ public final class ChildAgent implements AutoCloseable {
          */
         public ChildAgent attach() {
             return new ChildAgent(AgentSession.connect(System.getenv(), lifecycle, handshakeTimeout,
-                    exitWatchdog, orphanedExitStatus));
+                    exitWatchdog, orphanedExitStatus, terminationBudget));
         }
     }
 }

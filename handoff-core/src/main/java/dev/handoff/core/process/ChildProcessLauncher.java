@@ -446,8 +446,9 @@ public final class ChildProcessLauncher implements Launcher {
         }
 
         /**
-         * @param timeout how long a destroy waits for the child to exit after asking it to {@code EXIT}, and
-         *                again after SIGTERM, before escalating; 5 seconds by default
+         * @param timeout how long a destroy waits for the child to exit after asking it to {@code EXIT} (or the
+         *                termination budget the child announced, when longer), and again after SIGTERM, before
+         *                escalating; 5 seconds by default
          * @return this builder
          * @throws NullPointerException     when {@code timeout} is null
          * @throws IllegalArgumentException when {@code timeout} is not positive
@@ -462,7 +463,8 @@ public final class ChildProcessLauncher implements Launcher {
          *               and close budgets ({@link GracefulTermination}) and a margin. When this JVM shuts down (on
          *               SIGTERM, say) it sends SIGTERM to every live child and waits up to the longest budget of
          *               them before it sends SIGKILL, so that no child is killed in the middle of its own graceful
-         *               termination; 30 seconds by default (Kubernetes' default grace period)
+         *               termination; 30 seconds by default (Kubernetes' default grace period). A child that announces a
+         *               longer budget ({@link ChildAgent.Builder#terminationBudget}) is given that instead
          * @return this builder
          * @throws NullPointerException     when {@code budget} is null
          * @throws IllegalArgumentException when {@code budget} is not positive

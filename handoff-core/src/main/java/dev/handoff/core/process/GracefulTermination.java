@@ -93,6 +93,14 @@ public final class GracefulTermination {
     }
 
     /**
+     * @return the grace period: the longest this sequence takes, from SIGTERM to the JVM's end; what a
+     *     {@link ChildAgent} announces to its parent as its termination budget
+     */
+    public Duration gracePeriod() {
+        return gracePeriod;
+    }
+
+    /**
      * Registers the shutdown hook. Idempotent.
      *
      * @return this

@@ -164,6 +164,20 @@ class ChildProcessLauncherTest {
     }
 
     @Test
+    void aChildThatAnnouncesItsTerminationBudgetIsGivenThatLongToExitBeforeAnySignal() throws Exception {
+        // given a child that announces 20 s and whose shutdown takes 3 s, launched with an exit timeout of 500 ms
+        ChildProcessInstance child = launch("budgeted", "announces-budget", Duration.ofMillis(500));
+        get(child.whenReady());
+
+        // when it is destroyed
+        get(child.destroy());
+
+        // then it ended by itself (status 0), neither SIGTERM (143) nor SIGKILL (137) cut its shutdown short
+        assertThat(get(child.onExit())).isZero();
+        assertThat(log("budgeted")).contains("slow shutdown hook done");
+    }
+
+    @Test
     void malformedAndUnexpectedLinesFromAChildAreRejectedWithoutCrashingTheParent() throws Exception {
         // the child says READY only after the parent answered each of its bad lines with ERROR
         ChildProcessInstance child = launch("rude", "bad-lines");

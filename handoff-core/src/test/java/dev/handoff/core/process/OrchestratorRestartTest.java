@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.handoff.core.process.ChildProcessLauncherTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * An orchestrator with a state directory, killed with SIGKILL in its own JVM: its child keeps serving, a new
@@ -70,9 +73,13 @@ class OrchestratorRestartTest {
 
     /** Starts an orchestrator JVM with a group of one child; returns the member's id and pid. */
     private String[] orchestratorJvm(Path state, Duration lease) throws Exception {
+        return orchestratorJvm(state, lease, OrphanPolicy.TERMINATE_GRACEFULLY);
+    }
+
+    private String[] orchestratorJvm(Path state, Duration lease, OrphanPolicy policy) throws Exception {
         Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
                 System.getProperty("java.class.path"), TestChild.class.getName(), "orchestrator", state.toString(),
-                Long.toString(lease.toMillis()))
+                Long.toString(lease.toMillis()), policy.name())
                 .redirectError(ProcessBuilder.Redirect.appendTo(folder.resolve("orchestrator.log").toFile()))
                 .start();
         processes.add(process);
@@ -86,8 +93,8 @@ class OrchestratorRestartTest {
                     }
                 }
                 return null;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         });
         String line = member.get(60, TimeUnit.SECONDS);
@@ -177,6 +184,27 @@ class OrchestratorRestartTest {
                 .build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(Long.toString(ProcessHandle.current().pid()));
+    }
+
+    @Test
+    void aChildWhosePolicyIsKeepServingOutlivesItsLeaseAndCanStillBeReadopted() throws Exception {
+        Path state = folder.resolve("state");
+        String[] member = orchestratorJvm(state, Duration.ofMillis(300), OrphanPolicy.KEEP_SERVING);
+        ProcessHandle child = ProcessHandle.of(Long.parseLong(member[1])).orElseThrow();
+
+        killHard(processes.get(0));
+
+        Path log = folder.resolve("child.log");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log)
+                && Files.readString(log).contains("policy KEEP_SERVING: serving on"));
+        assertThat(child.isAlive()).isTrue();
+        Orchestrator next = Orchestrator.builder("restart", launcher(), new AttachedSet()).stateDirectory(state)
+                .onClose(Orchestrator.OnClose.DESTROY_LAUNCHED)
+                .build();
+        orchestrators.add(next);
+        get(next.recovery());
+        assertThat(next.members()).hasSize(1);
+        assertThat(((ChildProcessInstance) next.instances().get(0)).processHandle().pid()).isEqualTo(child.pid());
     }
 
     @Test

@@ -93,8 +93,12 @@ public final class TestChild {
             case "bad-hello":
                 badHello(args[1], Path.of(args[2]));
                 break;
+            case "announces-budget":
+                announcesBudget();
+                break;
             case "orchestrator":
-                orchestrator(Path.of(args[1]), Duration.ofMillis(Long.parseLong(args[2])));
+                orchestrator(Path.of(args[1]), Duration.ofMillis(Long.parseLong(args[2])),
+                        OrphanPolicy.valueOf(args[3]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -376,20 +380,38 @@ public final class TestChild {
     }
 
     /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
+    /** READY, announcing a termination budget of 20 s, with a shutdown hook that takes 3 s. */
+    private static void announcesBudget() {
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                new CountDownLatch(1).await(3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.println("slow shutdown hook done");
+            System.out.flush();
+        }, "slow-hook"));
+        ChildAgent.builder(lifecycle).terminationBudget(Duration.ofSeconds(20)).attach();
+        lifecycle.markReady();
+        liveOut();
+    }
+
     /**
-     * An orchestrator JVM with a state directory: starts a group of one {@code ready} child, prints
+     * An orchestrator JVM with a state directory, its lease and orphan policy: starts a group of one {@code ready}
+     * child (its output in {@code <state directory>/../child.log}), prints
      * {@code MEMBER <id> <pid>}, then lives on until it is killed (the tests kill it with SIGKILL).
      */
-    private static void orchestrator(Path stateDirectory, Duration lease) {
+    private static void orchestrator(Path stateDirectory, Duration lease, OrphanPolicy policy) {
         ChildProcessLauncher launcher = ChildProcessLauncher.builder()
                 .mainClass(TestChild.class.getName(), System.getProperty("java.class.path"))
                 .arguments("ready")
-                .output(ProcessBuilder.Redirect.INHERIT)
+                .output(ProcessBuilder.Redirect.appendTo(stateDirectory.resolveSibling("child.log").toFile()))
                 .exitTimeout(Duration.ofSeconds(1))
                 .build();
         Orchestrator orchestrator = Orchestrator.builder("restart", launcher, new AttachedSet())
                 .stateDirectory(stateDirectory)
-                .orphanLease(lease, OrphanPolicy.TERMINATE_GRACEFULLY)
+                .orphanLease(lease, policy)
                 .readyTimeout(Duration.ofSeconds(30))
                 .build();
         orchestrator.startAndWait(1, Duration.ofSeconds(60));

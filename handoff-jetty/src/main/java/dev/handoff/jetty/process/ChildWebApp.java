@@ -301,8 +301,20 @@ public final class ChildWebApp {
             JettyHandoff handoff = handoffBuilder.id(ChildAgent.instanceId().orElse("web")).readyOnStart(false)
                     .intakeControl(app::leavePort, app::rejoinPort).install();
             app.handoff = handoff;
+            GracefulTermination termination = null;
+            if (terminationOnSigterm) {
+                // Built before the agent attaches, so that the agent announces its grace period to the parent;
+                // installed once the server runs.
+                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(handoff);
+                terminationCustomizer.accept(terminationBuilder);
+                termination = terminationBuilder.closeHook("jetty server", server::stop).build();
+            }
             if (ChildAgent.launchedByParent()) {
-                app.agent = ChildAgent.attach(handoff);
+                ChildAgent.Builder agent = ChildAgent.builder(handoff);
+                if (termination != null) {
+                    agent.terminationBudget(termination.gracePeriod());
+                }
+                app.agent = agent.attach();
             }
             try {
                 server.start();
@@ -315,10 +327,8 @@ public final class ChildWebApp {
             synchronized (app) {
                 app.listener = (ServerSocketChannel) connector.getTransport();
             }
-            if (terminationOnSigterm) {
-                GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(handoff);
-                terminationCustomizer.accept(terminationBuilder);
-                app.termination = terminationBuilder.closeHook("jetty server", server::stop).build().install();
+            if (termination != null) {
+                app.termination = termination.install();
             }
             ChildPorts.report(host, app.port);
             handoff.markReady();

@@ -130,16 +130,25 @@ public final class ChildConsumer {
          */
         public ChildConsumer start() {
             ChildConsumer child = new ChildConsumer(consumer);
-            if (ChildAgent.launchedByParent()) {
-                child.agent = ChildAgent.attach(consumer);
-            }
-            consumer.connect();
+            GracefulTermination termination = null;
             if (terminationOnSigterm) {
+                // Built before the agent attaches, so that the agent announces its grace period to the parent;
+                // installed once the consumer is connected.
                 GracefulTermination.Builder terminationBuilder = GracefulTermination.builder(consumer)
                         .propagationDelay(Duration.ZERO);
                 terminationCustomizer.accept(terminationBuilder);
-                child.termination = terminationBuilder.closeHook("queue consumer", consumer::close).build()
-                        .install();
+                termination = terminationBuilder.closeHook("queue consumer", consumer::close).build();
+            }
+            if (ChildAgent.launchedByParent()) {
+                ChildAgent.Builder agent = ChildAgent.builder(consumer);
+                if (termination != null) {
+                    agent.terminationBudget(termination.gracePeriod());
+                }
+                child.agent = agent.attach();
+            }
+            consumer.connect();
+            if (termination != null) {
+                child.termination = termination.install();
             }
             if (child.agent == null) {
                 consumer.subscribe();

@@ -91,12 +91,14 @@ public final class AgentSession implements AutoCloseable {
      * @param exitWatchdog       how long shutdown hooks may run after an EXIT or after the parent is gone,
      *                           before the JVM is halted
      * @param orphanedExitStatus the exit status when the parent is gone
+     * @param terminationBudget  announced in the HELLO: how long this JVM takes to end once asked; null for none
      * @return the connected session, already reporting the lifecycle
      * @throws IllegalStateException when the environment names no parent socket
      * @throws HandoffException      when the connection or the handshake fails or times out
      */
     public static AgentSession connect(Map<String, String> environment, Lifecycle lifecycle,
-                                       Duration handshakeTimeout, Duration exitWatchdog, int orphanedExitStatus) {
+                                       Duration handshakeTimeout, Duration exitWatchdog, int orphanedExitStatus,
+                                       Duration terminationBudget) {
         String path = environment.get(Protocol.SOCKET_ENV);
         String token = environment.get(Protocol.TOKEN_ENV);
         if (path == null || token == null) {
@@ -107,7 +109,7 @@ public final class AgentSession implements AutoCloseable {
         LineChannel channel;
         try {
             channel = new LineChannel(open(Path.of(path)));
-            channel.writeLine(Protocol.hello(token));
+            channel.writeLine(Protocol.hello(token, terminationBudget));
         } catch (IOException e) {
             throw new HandoffException("cannot connect to the parent's control socket " + path + ": "
                     + e.getMessage(), e);

@@ -111,6 +111,8 @@ public final class ChildProcess implements ChildProcessInstance {
     /** Set once the conversation is over; every later command fails with it. Guarded by {@code lock}. */
     private Throwable closedCause;
 
+    /** The termination budget the child announced in its HELLO; zero when it announced none. */
+    private volatile Duration announcedBudget = Duration.ZERO;
     private volatile long lastInFlight;
     private volatile LifecycleState lastState = LifecycleState.STARTING;
     private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
@@ -415,7 +417,9 @@ public final class ChildProcess implements ChildProcessInstance {
         if (destroyRequested.compareAndSet(false, true)) {
             LOG.info("instance {}: destroying child process {}", id, process.pid());
             boolean asked = askToExit();
-            CompletableFuture<Boolean> first = asked ? waitForExit(exitTimeout)
+            // A child that announced its termination budget is given that long to end by itself before SIGTERM.
+            Duration budget = announcedBudget.compareTo(exitTimeout) > 0 ? announcedBudget : exitTimeout;
+            CompletableFuture<Boolean> first = asked ? waitForExit(budget)
                     : CompletableFuture.completedFuture(false);
             first.thenCompose(exited -> exited ? done() : escalate("SIGTERM", process::destroy, exitTimeout))
                     .thenCompose(exited -> exited ? done() : escalate("SIGKILL", process::destroyForcibly, KILL_WAIT))
@@ -595,8 +599,9 @@ public final class ChildProcess implements ChildProcessInstance {
         // The HELLO carries the token: no part of the line is quoted, in a log line, an exception or the ERROR.
         String[] words = hello.split(" ", -1);
         String problem = null;
-        if (words.length != 3) {
-            problem = "expected 'HELLO <version> <token>' first, but got a line of " + words.length + " word(s)";
+        if (words.length != 3 && words.length != 4) {
+            problem = "expected 'HELLO <version> <token> [budget-ms=<n>]' first, but got a line of " + words.length
+                    + " word(s)";
         } else if (!words[0].equals(Protocol.HELLO)) {
             problem = "expected 'HELLO <version> <token>' first, but the first word is not HELLO";
         } else if (!words[1].equals(Integer.toString(Protocol.VERSION))) {
@@ -604,12 +609,21 @@ public final class ChildProcess implements ChildProcessInstance {
                     : "(not a number of up to 4 digits)") + "; this parent speaks " + Protocol.VERSION;
         } else if (!socket.tokenMatches(words[2])) {
             problem = "wrong token";
+        } else if (words.length == 4 && !words[3].matches(Protocol.BUDGET_FIELD + "[1-9][0-9]{0,8}")) {
+            problem = "the fourth word of HELLO must be " + Protocol.BUDGET_FIELD + "<milliseconds, 1 to 9 digits>, but"
+                    + " was '" + Protocol.shorten(words[3]) + "'";
         }
         if (problem != null) {
             LOG.warn("instance {}: rejected the agent's handshake: {}", id, problem);
             reply(Protocol.error(problem));
             fail(new InstanceFailedException(id, "handshake rejected: " + problem, null));
             return false;
+        }
+        if (words.length == 4) {
+            Duration budget = Duration.ofMillis(Long.parseLong(words[3].substring(Protocol.BUDGET_FIELD.length())));
+            announcedBudget = budget;
+            LiveChildren.extend(process.pid(), budget);
+            LOG.debug("instance {}: the child announced a termination budget of {}", id, budget);
         }
         reply(Protocol.welcome());
         LOG.debug("instance {}: agent connected, protocol {}", id, Protocol.VERSION);

@@ -48,6 +48,21 @@ public final class LiveChildren {
         process.onExit().thenRun(() -> ALIVE.remove(process));
     }
 
+    /**
+     * A child announced a termination budget longer than the one it was registered with: this JVM's shutdown waits
+     * that long for it before any SIGKILL.
+     *
+     * @param pid    the child's pid
+     * @param budget its announced budget
+     */
+    public static void extend(long pid, Duration budget) {
+        for (Process process : ALIVE.keySet()) {
+            if (process.pid() == pid) {
+                ALIVE.computeIfPresent(process, (key, current) -> budget.compareTo(current) > 0 ? budget : current);
+            }
+        }
+    }
+
     private static void destroyAll() {
         Map<Process, Duration> alive = Map.copyOf(ALIVE);
         if (alive.isEmpty()) {

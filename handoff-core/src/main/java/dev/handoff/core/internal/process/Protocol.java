@@ -1,5 +1,7 @@
 package dev.handoff.core.internal.process;
 
+import java.time.Duration;
+
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.internal.process.LineChannel.ProtocolViolation;
 
@@ -128,6 +130,14 @@ public final class Protocol {
     /** @return {@code HELLO <version> <token>}, with this protocol's version */
     static String hello(String token) {
         return HELLO + " " + VERSION + " " + token;
+    }
+
+    /** The field of a HELLO by which a child announces its termination budget, in milliseconds. */
+    public static final String BUDGET_FIELD = "budget-ms=";
+
+    static String hello(String token, Duration terminationBudget) {
+        return terminationBudget == null ? hello(token)
+                : hello(token) + " " + BUDGET_FIELD + terminationBudget.toMillis();
     }
 
     /** @return {@code WELCOME <version>}, with this protocol's version */

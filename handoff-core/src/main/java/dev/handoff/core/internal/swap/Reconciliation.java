@@ -9,6 +9,7 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.api.spi.Launcher;
 import dev.handoff.core.internal.journal.JournalRecord.MemberAdded;
+import dev.handoff.core.internal.journal.JournalRecord.StepDone;
 import dev.handoff.core.internal.journal.JournalRecord.SwapEnded;
 import dev.handoff.core.internal.journal.JournalRecord.SwapIntent;
 
@@ -79,9 +80,10 @@ final class Reconciliation {
     void start() {
         start = settings.scheduler().now();
         SwapIntent open = state.openSwap();
-        SwapEngine.LOG.warn("{}: recovering group '{}' at epoch {}: the journal names {} instance(s) {}{}", id,
-                settings.group(), engine.journal.epoch(), state.owned().size(), state.owned().keySet(),
-                open == null ? ", no swap half done" : ", swap " + open.swapId() + " half done");
+        SwapEngine.LOG.warn("{}: recovering group '{}' at epoch {}: the journal names {} instance(s) {}, members {}{}",
+                id, settings.group(), engine.journal.epoch(), state.owned().size(), state.owned().keySet(),
+                state.bound(), open == null ? ", no swap half done"
+                        : ", swap " + open.swapId() + " half done after " + describe(state.openSteps()));
         pending = state.owned().size();
         if (pending == 0) {
             decide();
@@ -298,6 +300,15 @@ final class Reconciliation {
             text.append(instanceId).append(' ').append(alive.get(instanceId).state());
         }
         return text.append(']').toString();
+    }
+
+    /** @return the steps a half-done run recorded, for the log: what it did, not what is (that is observed) */
+    private static String describe(List<StepDone> steps) {
+        if (steps.isEmpty()) {
+            return "no step";
+        }
+        StepDone last = steps.get(steps.size() - 1);
+        return steps.size() + " step(s), the last " + last.step() + " of " + last.instanceId();
     }
 
     /** @return the plan a journal's plan text names (a canary's gate is not run again: it refuses) */
