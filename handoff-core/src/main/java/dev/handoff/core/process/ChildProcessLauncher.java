@@ -142,7 +142,7 @@ public final class ChildProcessLauncher implements Launcher {
             }
             process.redirectOutput(output).redirectError(output);
             return CompletableFuture.completedFuture(ChildProcess.start(instanceId, process, socket, exitTimeout,
-                    terminationBudget, writeTimeout, actions, bound == null));
+                    terminationBudget, writeTimeout, actions, bound == null ? 0 : bound.epoch()));
         } catch (IOException | RuntimeException e) {
             if (socket != null) {
                 socket.close();

@@ -17,9 +17,9 @@
  * Lines of UTF-8 ending in {@code \n} (a {@code \r} before it is dropped), at most 1024 bytes, no control
  * characters. Free text (reasons) is cut to 400 characters on one line.
  * <pre>
- * handshake   child:  HELLO 1 &lt;token&gt;
+ * handshake   child:  HELLO 1 &lt;token&gt; [budget-ms=&lt;n&gt;]   (the child's termination budget, when it has one)
  *             parent: WELCOME 1                  (or ERROR &lt;reason&gt; and the channel closes)
- * commands    parent: STOP_ACCEPTING | RESUME_ACCEPTING | DRAIN | FORCE_STOP | STATUS? | EXIT
+ * commands    parent: STOP_ACCEPTING | RESUME_ACCEPTING | DRAIN | FORCE_STOP | STATUS? | EXIT   [epoch=&lt;n&gt;]
  * replies     child:  STATUS in-flight=&lt;n&gt; state=&lt;STATE&gt;   (FORCE_STOP adds abandoned=&lt;n&gt;)
  *                     ERROR &lt;reason&gt;                       (the command was refused or malformed)
  * events      child:  READY                     the lifecycle became READY (once)
@@ -32,6 +32,17 @@
  * answers {@code ERROR <reason>}, and carries on; an ERROR is never answered, so two confused peers cannot loop.
  * After {@code EXIT} the child replies and calls {@code System.exit(0)}. When the channel closes without an EXIT,
  * the child exits by itself: its parent is gone.
+ *
+ * <h2>Under a state directory: epochs and adoption</h2>
+ * A child launched by an orchestrator with a state directory learns the orchestrator's epoch from its environment,
+ * and every command that orchestrator sends carries it ({@code STOP_ACCEPTING epoch=3}). The child refuses, with
+ * {@code ERROR stale epoch ...}, {@code ERROR unknown epoch ...} or {@code ERROR ... carries no epoch ...}, any
+ * command whose epoch is not the one it follows, and does not act on it. Such a child also listens on an adoption
+ * socket in its private folder of the state directory; a restarted orchestrator connects there and says
+ * {@code ADOPT 1 <token> <epoch> <pid>}: with a higher epoch than the one the child follows, the child answers
+ * {@code ADOPTED 1 <pid> in-flight=<n> state=<STATE>}, closes the older orchestrator's channel and follows the new
+ * epoch; with the same or a lower one it answers {@code ERROR stale epoch ...}. A child without a state directory
+ * takes commands without an epoch only.
  *
  * <h2>Limits: the channel never blocks the orchestrator</h2>
  * The parent never writes to a child on the caller's thread: each child's lines are queued (at most 1,024) and

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -43,12 +44,17 @@ class ChildAgentProtocolTest {
     }
 
     private void startChild() throws Exception {
+        startChild(Map.of());
+    }
+
+    private void startChild(Map<String, String> environment) throws Exception {
         socket = ControlSocket.open(folder);
         ProcessBuilder builder = new ProcessBuilder(
                 ProcessHandle.current().info().command().orElseThrow(),
                 "-cp", System.getProperty("java.class.path"), TestChild.class.getName(), "ready");
         builder.environment().put("HANDOFF_AGENT_SOCKET", socket.path().toString());
         builder.environment().put("HANDOFF_AGENT_TOKEN", socket.token());
+        builder.environment().putAll(environment);
         builder.redirectOutput(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()));
         builder.redirectError(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()));
         child = builder.start();
@@ -61,17 +67,27 @@ class ChildAgentProtocolTest {
         }).get(WAIT.toSeconds(), TimeUnit.SECONDS));
     }
 
+    /** Reads up to the child's READY event, which it sends once its lifecycle is READY. */
+    private void awaitReady() throws Exception {
+        String line = read();
+        assertThat(line).as("the child's first line after the handshake").isEqualTo("READY");
+    }
+
+    private String read() throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return channel.readLine();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     /** The next line from the child, skipping its READY event, which may come at any point after the handshake. */
     private String next() throws Exception {
         String line;
         do {
-            line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return channel.readLine();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            line = read();
         } while ("READY".equals(line));
         return line;
     }
@@ -82,13 +98,15 @@ class ChildAgentProtocolTest {
         startChild();
         assertThat(next()).isEqualTo("HELLO 1 " + socket.token());
         channel.writeLine("WELCOME 1");
+        awaitReady();
 
         // when the parent sends malformed, unknown and over-long lines, then then it answers each with ERROR
         channel.writeLine("NONSENSE");
         assertThat(next()).isEqualTo("ERROR unknown command 'NONSENSE'; expected one of STOP_ACCEPTING, "
                 + "RESUME_ACCEPTING, DRAIN, FORCE_STOP, STATUS?, EXIT");
         channel.writeLine("STOP_ACCEPTING please");
-        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING takes no argument, but got 'STOP_ACCEPTING please'");
+        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING takes no argument other than epoch=<positive number>, "
+                + "but got 'STOP_ACCEPTING please'");
         channel.writeLine("STATUS?" + "!".repeat(2000));
         assertThat(next()).isEqualTo("ERROR line longer than 1024 bytes");
         channel.writeLine("DRAIN\u0007");
@@ -115,6 +133,49 @@ class ChildAgentProtocolTest {
         // an instance told to EXIT stops accepting first: its exit then serves no propagation delay
         assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINING");
         assertThat(child.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS).exitValue()).isZero();
+    }
+
+    @Test
+    void aChildLaunchedUnderAStateDirectoryActsOnlyOnCommandsCarryingTheEpochItFollows() throws Exception {
+        // given a child launched by the orchestrator of epoch 3
+        startChild(Map.of("HANDOFF_AGENT_ADOPT_SOCKET", folder.resolve("adopt.sock").toString(),
+                "HANDOFF_AGENT_EPOCH", "3",
+                "HANDOFF_AGENT_ORPHAN_LEASE_MILLIS", "60000",
+                "HANDOFF_AGENT_ORPHAN_POLICY", "TERMINATE_GRACEFULLY"));
+        assertThat(next()).startsWith("HELLO 1 ");
+        channel.writeLine("WELCOME 1");
+        awaitReady();
+
+        // when commands come without the epoch, with an older one or with one it does not follow,
+        // then each is refused and none acts
+        channel.writeLine("STOP_ACCEPTING");
+        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING carries no epoch: this instance follows epoch 3");
+        channel.writeLine("STOP_ACCEPTING epoch=2");
+        assertThat(next()).isEqualTo("ERROR stale epoch 2 in STOP_ACCEPTING: this instance follows epoch 3");
+        channel.writeLine("EXIT epoch=4");
+        assertThat(next()).isEqualTo("ERROR unknown epoch 4 in EXIT: this instance follows epoch 3");
+        channel.writeLine("STOP_ACCEPTING epoch=x");
+        assertThat(next()).startsWith("ERROR STOP_ACCEPTING takes no argument other than epoch=<positive number>");
+        channel.writeLine("STATUS? epoch=3");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY");
+
+        // and a command with the epoch acts
+        channel.writeLine("STOP_ACCEPTING epoch=3");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINING");
+    }
+
+    @Test
+    void aChildWithoutAStateDirectoryRefusesACommandCarryingAnEpoch() throws Exception {
+        startChild();
+        assertThat(next()).startsWith("HELLO 1 ");
+        channel.writeLine("WELCOME 1");
+        awaitReady();
+
+        channel.writeLine("STOP_ACCEPTING epoch=1");
+
+        assertThat(next()).isEqualTo("ERROR unknown epoch 1 in STOP_ACCEPTING: this instance follows epoch 0");
+        channel.writeLine("STATUS?");
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=READY");
     }
 
     @Test

@@ -258,13 +258,24 @@ public final class AgentSession implements AutoCloseable {
             LOG.warn("the parent rejected a line from this agent: {}", Protocol.rest(line));
             return;
         }
-        Command command;
+        Protocol.CommandLine received;
         try {
-            command = Command.parse(line);
+            received = Protocol.CommandLine.parse(line);
         } catch (ProtocolViolation violation) {
             reject(violation.getMessage());
             return;
         }
+        long followed = epoch();
+        if (received.epoch() != followed) {
+            // Every command of an orchestrator with a state directory carries its epoch: one from another epoch
+            // (an older orchestrator that did not learn it was superseded) must not act.
+            reject(received.epoch() == 0
+                    ? received.command().wire() + " carries no epoch: this instance follows epoch " + followed
+                    : (received.epoch() < followed ? "stale epoch " : "unknown epoch ") + received.epoch() + " in "
+                            + received.command().wire() + ": this instance follows epoch " + followed);
+            return;
+        }
+        Command command = received.command();
         LOG.debug("parent asks {}", command.wire());
         switch (command) {
             case STOP_ACCEPTING:

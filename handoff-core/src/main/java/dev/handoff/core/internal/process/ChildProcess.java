@@ -77,6 +77,8 @@ public final class ChildProcess implements ChildProcessInstance {
     private final ControlSocket socket;
     /** Whether this handle re-adopted a child that an earlier orchestrator launched. */
     private final boolean adopted;
+    /** The epoch every command carries (0: none, no state directory). */
+    private final long epoch;
     private final Duration exitTimeout;
     private final Duration writeTimeout;
     private final List<Consumer<? super ChildProcessInstance>> afterExit;
@@ -118,9 +120,10 @@ public final class ChildProcess implements ChildProcessInstance {
     private final CopyOnWriteArrayList<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
 
     private ChildProcess(String id, ProcessHandle process, CompletableFuture<Integer> exitCode, ControlSocket socket,
-                         Duration exitTimeout, Duration writeTimeout,
+                         long epoch, Duration exitTimeout, Duration writeTimeout,
                          List<Consumer<? super ChildProcessInstance>> afterExit) {
         this.id = id;
+        this.epoch = epoch;
         this.process = process;
         this.socket = socket;
         this.adopted = socket == null;
@@ -152,19 +155,20 @@ public final class ChildProcess implements ChildProcessInstance {
     public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
                                      Duration terminationBudget, Duration writeTimeout,
                                      List<Consumer<? super ChildProcessInstance>> afterExit) throws IOException {
-        return start(id, builder, socket, exitTimeout, terminationBudget, writeTimeout, afterExit, true);
+        return start(id, builder, socket, exitTimeout, terminationBudget, writeTimeout, afterExit, 0);
     }
 
     /**
-     * As {@link #start(String, ProcessBuilder, ControlSocket, Duration, Duration, Duration, List)}; with
-     * {@code diesWithThisJvm} false, the shutdown of this JVM leaves the child running (a child launched under a
-     * state directory, which waits for a later orchestrator).
+     * As {@link #start(String, ProcessBuilder, ControlSocket, Duration, Duration, Duration, List)}; with an
+     * {@code epoch} (a child launched under a state directory, which waits for a later orchestrator), the shutdown
+     * of this JVM leaves the child running, and every command carries the epoch.
      *
+     * @param epoch the launching orchestrator's epoch, or 0 without a state directory
      * @throws IOException when the process cannot be started (the socket is closed)
      */
     public static ChildProcess start(String id, ProcessBuilder builder, ControlSocket socket, Duration exitTimeout,
                                      Duration terminationBudget, Duration writeTimeout,
-                                     List<Consumer<? super ChildProcessInstance>> afterExit, boolean diesWithThisJvm)
+                                     List<Consumer<? super ChildProcessInstance>> afterExit, long epoch)
             throws IOException {
         Process process;
         try {
@@ -173,11 +177,11 @@ public final class ChildProcess implements ChildProcessInstance {
             socket.close();
             throw e;
         }
-        if (diesWithThisJvm) {
+        if (epoch == 0) {
             LiveChildren.register(process, terminationBudget);
         }
         ChildProcess child = new ChildProcess(id, process.toHandle(), process.onExit().thenApply(Process::exitValue),
-                socket, exitTimeout, writeTimeout, afterExit);
+                socket, epoch, exitTimeout, writeTimeout, afterExit);
         Thread reader = new Thread(child::converse, "handoff-child-" + id);
         reader.setDaemon(true);
         reader.start();
@@ -261,7 +265,7 @@ public final class ChildProcess implements ChildProcessInstance {
                 throw new InstanceFailedException(id, "the child answered ADOPTED but its process is gone", null);
             }
             ChildProcess child = new ChildProcess(id, handle, handle.onExit().thenApply(ended -> -1), null,
-                    exitTimeout, writeTimeout, afterExit);
+                    epoch, exitTimeout, writeTimeout, afterExit);
             child.lastInFlight = status.inFlight();
             child.lastState = status.state();
             if (status.state() == LifecycleState.READY) {
@@ -484,7 +488,7 @@ public final class ChildProcess implements ChildProcessInstance {
      * the order the commands are written.
      */
     private void write(Pending pending) {
-        if (outbox.offer(pending.command.wire())) {
+        if (outbox.offer(new Protocol.CommandLine(pending.command, epoch).wire())) {
             awaitingReply.addLast(pending);
         } else {
             pending.reply.completeExceptionally(new InstanceFailedException(id, "cannot send "

@@ -90,22 +90,55 @@ public final class Protocol {
             return wire;
         }
 
+    }
+
+    /** The field by which a command carries the epoch of the orchestrator that sent it. */
+    public static final String EPOCH_FIELD = "epoch=";
+
+    /**
+     * A command as written on the channel: {@code <COMMAND>}, or {@code <COMMAND> epoch=<n>} from an orchestrator
+     * that keeps a state directory (every command of such an orchestrator carries its epoch, and a child refuses one
+     * that is not the epoch it follows).
+     *
+     * @param command the command
+     * @param epoch   the sender's epoch; 0 when the line carries none
+     */
+    public record CommandLine(Command command, long epoch) {
+
         /**
          * @param line a line received by the child
-         * @return the command it holds
-         * @throws ProtocolViolation when it holds no known command, or a command with arguments
+         * @return the command and the epoch it holds
+         * @throws ProtocolViolation when it holds no known command, an argument other than the epoch, or a malformed
+         *                           epoch
          */
-        public static Command parse(String line) throws ProtocolViolation {
+        public static CommandLine parse(String line) throws ProtocolViolation {
             String word = firstWord(line);
-            Command command = BY_WIRE.get(word);
+            Command command = Command.BY_WIRE.get(word);
             if (command == null) {
                 throw new ProtocolViolation("unknown command '" + shorten(word) + "'; expected one of "
-                        + Arrays.stream(values()).map(Command::wire).collect(Collectors.joining(", ")));
+                        + Arrays.stream(Command.values()).map(Command::wire).collect(Collectors.joining(", ")));
             }
-            if (!line.equals(word)) {
-                throw new ProtocolViolation(word + " takes no argument, but got '" + shorten(line) + "'");
+            if (line.equals(word)) {
+                return new CommandLine(command, 0);
             }
-            return command;
+            String argument = rest(line);
+            if (argument.startsWith(EPOCH_FIELD)) {
+                try {
+                    long epoch = Long.parseLong(argument.substring(EPOCH_FIELD.length()));
+                    if (epoch > 0) {
+                        return new CommandLine(command, epoch);
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+            }
+            throw new ProtocolViolation(word + " takes no argument other than " + EPOCH_FIELD
+                    + "<positive number>, but got '" + shorten(line) + "'");
+        }
+
+        /** @return the line to write: the command, followed by the epoch when there is one */
+        public String wire() {
+            return epoch > 0 ? command.wire() + " " + EPOCH_FIELD + epoch : command.wire();
         }
     }
 
