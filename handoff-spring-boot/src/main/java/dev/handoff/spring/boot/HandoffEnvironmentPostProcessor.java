@@ -12,7 +12,8 @@ import org.springframework.core.env.MapPropertySource;
 /**
  * Boot's defaults that the handoff drain replaces, added with the lowest precedence (any setting of the
  * application wins): with {@code handoff.termination.enabled} (the default), Boot registers no shutdown hook of
- * its own ({@code spring.main.register-shutdown-hook=false}: the SIGTERM sequence closes the context at its end),
+ * its own ({@code spring.main.register-shutdown-hook=false}: the SIGTERM sequence closes the context at its end;
+ * {@code logging.register-shutdown-hook=false}: the sequence logs until the end),
  * the web server shuts down immediately ({@code server.shutdown=immediate}: the drain came first), and each
  * shutdown phase gets the close budget; Actuator's liveness and readiness probes are on.
  */
@@ -31,6 +32,7 @@ public class HandoffEnvironmentPostProcessor implements EnvironmentPostProcessor
         if (environment.getProperty("handoff.termination.enabled", Boolean.class, true)) {
             defaults.put("spring.main.register-shutdown-hook", "false");
             defaults.put("server.shutdown", "immediate");
+            defaults.put("logging.register-shutdown-hook", "false");
             defaults.put("spring.lifecycle.timeout-per-shutdown-phase",
                     environment.getProperty("handoff.termination.close-budget", "4s"));
         }
