@@ -5,6 +5,7 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessLauncher;
+import dev.handoff.examples.Main;
 import dev.handoff.examples.springswap.sample.SampleBootApp;
 import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
@@ -148,8 +149,7 @@ public final class SpringSwap {
         try (HaproxyProcess haproxy = HaproxyProcess.builder().start();
              ChildPorts ports = ChildPorts.create();
              JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond)) {
-            ChildProcessLauncher launcher = ports.configure(ChildProcessLauncher.builder()
-                            .jar(ownJar())
+            ChildProcessLauncher launcher = ports.configure(ownCode(ChildProcessLauncher.builder())
                             .jvmOptions("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                                     "-XX:ActiveProcessorCount=2")
                             .arguments("spring-sample", "--sample.server=" + server, "--server.port=0",
@@ -215,13 +215,14 @@ public final class SpringSwap {
         return committed == swaps && records.failed() == 0 && lost == 0 && duplicated == 0;
     }
 
-    private static Path ownJar() throws URISyntaxException {
+    /** The children run this code: the examples jar, or this JVM's class path when run from classes (tests). */
+    private static ChildProcessLauncher.Builder ownCode(ChildProcessLauncher.Builder launcher)
+            throws URISyntaxException {
         Path location = Path.of(SpringSwap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        if (!location.toString().endsWith(".jar")) {
-            throw new IllegalStateException("spring-swap runs its children from the examples jar, but runs from "
-                    + location + ": build it with mvn -pl examples -am package");
+        if (location.toString().endsWith(".jar")) {
+            return launcher.jar(location);
         }
-        return location;
+        return launcher.mainClass(Main.class.getName(), System.getProperty("java.class.path"));
     }
 
     private static void deleteQuietly(Path folder) {
