@@ -32,9 +32,9 @@ import org.springframework.web.bind.annotation.RestController;
  */
 public final class BootOverheadMain {
 
-    private static final int BATCH = 500;
-    private static final int WARM_UP_ROUNDS = 60;
-    private static final int DEFAULT_ROUNDS = 200;
+    private static final int BATCH = 2_000;
+    private static final int WARM_UP_ROUNDS = 20;
+    private static final int DEFAULT_ROUNDS = 120;
     private static final int[][] ORDERS = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}, {1, 0, 2}};
     private static final byte[] REQUEST =
             "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -56,7 +56,7 @@ public final class BootOverheadMain {
                 ConfigurableApplicationContext context = new SpringApplicationBuilder(Hello.class)
                         .properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
                                 "handoff.enabled=" + withHandoff, "handoff.termination.enabled=false",
-                                "logging.level.root=WARN")
+                                "logging.level.root=WARN", "server.tomcat.max-keep-alive-requests=-1")
                         .run();
                 contexts.add(context);
                 clients.add(new Client(Integer.parseInt(context.getEnvironment().getProperty("local.server.port"))));

@@ -46,8 +46,9 @@ public final class SpringSwap {
             "  --swaps            swaps per server (default 10, 1..100)",
             "  --clients          HTTP clients (default 8, 1..64)",
             "  --jobs-per-second  jobs published per second (default 100, 1..2000)",
-            "  --baseline         refused: Boot's own graceful shutdown behind HAProxy needs health checks that",
-            "                     the throwaway HAProxy does not configure yet (see docs/benchmarks.md)",
+            "  --baseline         after each server's handoff run, the same with Boot's own graceful shutdown and",
+            "                     no handoff (start the new one, HAProxy checks it up, SIGTERM the old one); its",
+            "                     line ends with mode=boot-graceful",
             "  exits 0 when every swap committed and nothing failed, was lost or duplicated; 1 otherwise; 2 for",
             "  bad options");
 
@@ -65,6 +66,7 @@ public final class SpringSwap {
         int swaps = 10;
         int clients = 8;
         int jobsPerSecond = 100;
+        boolean baseline = false;
         for (String arg : args) {
             try {
                 if (arg.equals("--help") || arg.equals("-h")) {
@@ -85,8 +87,7 @@ public final class SpringSwap {
                 } else if (arg.startsWith("--jobs-per-second=")) {
                     jobsPerSecond = bounded("jobs-per-second", arg, 1, 2000);
                 } else if (arg.equals("--baseline")) {
-                    throw new IllegalArgumentException("--baseline is not built yet: Boot's graceful shutdown behind "
-                            + "HAProxy needs health checks the throwaway HAProxy does not configure");
+                    baseline = true;
                 } else {
                     throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
                 }
@@ -96,7 +97,7 @@ public final class SpringSwap {
             }
         }
         try {
-            return runAll(servers, swaps, clients, jobsPerSecond, out);
+            return runAll(servers, swaps, clients, jobsPerSecond, baseline, out);
         } catch (Exception e) {
             err.println("spring-swap failed: " + e);
             e.printStackTrace(err);
@@ -119,14 +120,17 @@ public final class SpringSwap {
         return parsed;
     }
 
-    private static int runAll(List<String> servers, int swaps, int clients, int jobsPerSecond, PrintStream out)
-            throws Exception {
+    private static int runAll(List<String> servers, int swaps, int clients, int jobsPerSecond, boolean baseline,
+                              PrintStream out) throws Exception {
         Path folder = Files.createTempDirectory("spring-swap-");
         boolean clean = true;
         try (RabbitNode node = RabbitNode.start(folder.resolve("rabbitmq"))) {
             out.printf("rabbitmq node up on port %d%n", node.port());
             for (String server : servers) {
                 clean &= runServer(server, swaps, clients, jobsPerSecond, node, folder, out);
+                if (baseline) {
+                    clean &= BootGracefulBaseline.run(server, swaps, clients, jobsPerSecond, node, folder, out);
+                }
             }
         }
         if (clean) {
