@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.handoff.api.LifecycleState;
+import dev.handoff.core.HandoffMetrics;
 import dev.handoff.spring.boot.internal.WebParticipant;
 
 import java.time.Duration;
@@ -11,12 +12,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.LivenessState;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.jetty.servlet.JettyServletWebServerFactory;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -28,7 +35,7 @@ import org.springframework.context.annotation.Configuration;
 /**
  * A Boot application on a real embedded server (Tomcat or Jetty: the subclasses), over real sockets with a
  * client that never retries: readiness, stop-accepting, Connection: close, idle connections closed, a drain that
- * waits for the request in flight and ends the SSE stream, re-admission. One context per server; the steps run in
+ * waits for the request in flight and ends the SSE stream, re-admission, meters, liveness BROKEN. One context per server; the steps run in
  * order on it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -130,6 +137,30 @@ abstract class WebDrainTestBase {
             assertThat(client.closedByServer(600)).isFalse();
         }
         assertThat(instance.state()).isEqualTo(LifecycleState.READY);
+    }
+
+    @Test
+    @Order(4)
+    void metersAreBoundToBootsRegistry() {
+        MeterRegistry registry = context.getBean(MeterRegistry.class);
+        assertThat(registry.find(HandoffMetrics.LIFECYCLE_STATE).tag(HandoffMetrics.TAG_STATE, "ready").gauge())
+                .isNotNull()
+                .satisfies(gauge -> assertThat(gauge.value()).isEqualTo(1.0));
+        assertThat(registry.find(HandoffMetrics.IN_FLIGHT).tag(HandoffMetrics.TAG_TRACKER, "requests").gauge())
+                .isNotNull();
+    }
+
+    @Test
+    @Order(5)
+    void livenessBrokenMarksTheInstanceFailedAndReadinessRefuses() throws Exception {
+        AvailabilityChangeEvent.publish(context, LivenessState.BROKEN);
+
+        assertThat(instance.state()).isEqualTo(LifecycleState.FAILED);
+        assertThat(context.getBean(ApplicationAvailability.class).getReadinessState())
+                .isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+        try (RawHttp client = new RawHttp(port)) {
+            assertThat(client.get("/actuator/health/liveness").status()).isEqualTo(503);
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -1,6 +1,7 @@
 package dev.handoff.spring.boot.internal;
 
 import java.lang.reflect.Method;
+import java.nio.channels.SelectionKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,11 +23,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Tomcat's connections: keep-alive turned off on every HTTP/1.1 protocol handler ({@code maxKeepAliveRequests=1},
  * so that every response after stop-accepting closes its connection, also those that do not pass the filter),
- * graceful GOAWAY on upgraded HTTP/2 connections, and HTTP/1.x connections closed when idle: no processor attached
- * (nothing running, not asynchronous, not upgraded), nothing read since the last response was written, and no
- * read or write for at least the threshold. Not API. Thread-safe.
+ * graceful GOAWAY on upgraded HTTP/2 connections, and HTTP/1.x connections closed when idle: waiting for their next
+ * request, and without a read or write for at least the threshold.
  *
- * <p>Tomcat keeps a protocol handler's endpoint protected; it is read once, reflectively, at start-up.
+ * <p>Waiting for the next request means: no processor attached (nothing running, not asynchronous, not upgraded),
+ * registered with the poller for reading, and its read timeout is the keep-alive timeout, which Tomcat sets while a
+ * kept-alive connection waits for a request line and replaces with the connection timeout once one arrives (so a
+ * request whose body is slow to come is not taken for idle). Tomcat's keep-alive timeout defaults to the connection
+ * timeout; to tell the two apart, a keep-alive timeout equal to it is made 1 ms longer at start-up.
+ *
+ * <p>Tomcat keeps a protocol handler's endpoint protected; it is read once, reflectively, at start-up. Not API.
+ * Thread-safe.
  */
 public final class TomcatConnections implements ServerConnections {
 
@@ -48,6 +55,10 @@ public final class TomcatConnections implements ServerConnections {
             if (endpoint == null) {
                 LOG.warn("Tomcat connector {}: its endpoint cannot be read; idle connections will not be closed "
                         + "while draining (Connection: close still is sent)", connector);
+            }
+            if (protocol instanceof AbstractProtocol<?> abstractProtocol
+                    && abstractProtocol.getKeepAliveTimeout() == abstractProtocol.getConnectionTimeout()) {
+                abstractProtocol.setKeepAliveTimeout(abstractProtocol.getConnectionTimeout() + 1);
             }
             handlers.add(new Handler(protocol, endpoint));
         }
@@ -92,7 +103,7 @@ public final class TomcatConnections implements ServerConnections {
                         LOG.debug("graceful GOAWAY on {}", wrapper);
                         upgraded.pause();
                     }
-                } else if (processor == null && isIdle(wrapper, now)) {
+                } else if (processor == null && isIdle(handler, wrapper, now)) {
                     LOG.debug("closing idle connection {}", wrapper);
                     wrapper.close();
                 }
@@ -100,13 +111,14 @@ public final class TomcatConnections implements ServerConnections {
         }
     }
 
-    private boolean isIdle(SocketWrapperBase<?> wrapper, long now) {
-        if (!(wrapper instanceof NioEndpoint.NioSocketWrapper nio)) {
+    private boolean isIdle(Handler handler, SocketWrapperBase<?> wrapper, long now) {
+        if (!(wrapper instanceof NioEndpoint.NioSocketWrapper nio)
+                || !(handler.protocol instanceof AbstractProtocol<?> protocol)) {
             return false;
         }
-        long lastRead = nio.getLastRead();
-        long lastWrite = nio.getLastWrite();
-        return lastWrite >= lastRead && now - Math.max(lastRead, lastWrite) >= thresholdMillis;
+        boolean waitingForRequest = nio.interestOpsHas(SelectionKey.OP_READ)
+                && nio.getReadTimeout() == protocol.getKeepAliveTimeout();
+        return waitingForRequest && now - Math.max(nio.getLastRead(), nio.getLastWrite()) >= thresholdMillis;
     }
 
     @Override
