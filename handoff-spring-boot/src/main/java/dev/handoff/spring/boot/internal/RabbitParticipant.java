@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -43,7 +44,7 @@ public final class RabbitParticipant implements DrainParticipant, SmartLifecycle
     private final RabbitListenerEndpointRegistry registry;
     private final InFlightTracker tracker;
     private final Duration shutdownTimeout;
-    private final List<CountingListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<CountingListener> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private CompletableFuture<Void> stopped;
     private volatile boolean running;

@@ -147,7 +147,8 @@ public final class RequestTrackingFilter implements Filter {
         int ended = 0;
         for (AsyncRequest async : asyncRequests) {
             try {
-                if (async.context.getResponse().isCommitted()) {
+                // A stream is ended once: it stays registered until the container reports its completion.
+                if (async.context.getResponse().isCommitted() && async.ended.compareAndSet(false, true)) {
                     async.context.complete();
                     ended++;
                 }
@@ -212,6 +213,7 @@ public final class RequestTrackingFilter implements Filter {
         final InFlightTracker tracker;
         final int permit;
         final AtomicBoolean released = new AtomicBoolean();
+        final AtomicBoolean ended = new AtomicBoolean();
 
         AsyncRequest(AsyncContext context, InFlightTracker tracker, int permit) {
             this.context = context;

@@ -94,8 +94,8 @@ public final class WebParticipant implements DrainParticipant {
     }
 
     private void sweep() {
+        ServerConnections current = connections;
         try {
-            ServerConnections current = connections;
             if (current != null) {
                 current.tellClientsToLeave();
             }
@@ -107,7 +107,7 @@ public final class WebParticipant implements DrainParticipant {
                 filter.endStreams();
             }
         } catch (RuntimeException e) {
-            LOG.warn("sweep of the {} connections failed; retrying", connections.kind(), e);
+            LOG.warn("sweep of the {} connections failed; retrying", current == null ? "web" : current.kind(), e);
         }
     }
 
