@@ -4,6 +4,8 @@ import dev.handoff.examples.crashswap.CrashSwap;
 import dev.handoff.examples.demo.Demo;
 import dev.handoff.examples.process.HaproxyChildren;
 import dev.handoff.examples.queueswap.QueueSwap;
+import dev.handoff.examples.springswap.SpringSwap;
+import dev.handoff.examples.springswap.sample.SampleBootApp;
 import dev.handoff.examples.webswap.WebSwap;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -58,6 +60,18 @@ public final class Main {
             case "haproxy-children" -> {
                 return HaproxyChildren.run(options, out, err);
             }
+            case "spring-swap" -> {
+                return SpringSwap.run(options, out, err);
+            }
+            case "spring-sample" -> {
+                try {
+                    SampleBootApp.main(options);
+                    return 0;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 1;
+                }
+            }
             default -> {
                 err.println("unknown command: " + args[0]);
                 usage(err);
@@ -78,6 +92,10 @@ public final class Main {
         out.println("                    failed requests and lost jobs (--help)");
         out.println("  haproxy-children  serve through a real HAProxy from child JVMs and swap them; used by");
         out.println("                    examples/scripts/external-check.sh (--help)");
+        out.println("  spring-swap       swap a sample Spring Boot app (Tomcat or Jetty, web + @RabbitListener) as");
+        out.println("                    child JVMs behind HAProxy under load; count failed requests and lost jobs");
+        out.println("                    (--help)");
+        out.println("  spring-sample     the sample Spring Boot application spring-swap runs as its children");
         out.println("  help              show this message");
     }
 }

@@ -1,0 +1,254 @@
+package dev.handoff.examples.springswap;
+
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.core.Orchestrator;
+import dev.handoff.core.process.ChildProcessLauncher;
+import dev.handoff.examples.Main;
+import dev.handoff.examples.springswap.sample.SampleBootApp;
+import dev.handoff.examples.webswap.FailureKind;
+import dev.handoff.examples.webswap.LoadGenerator;
+import dev.handoff.jetty.haproxy.HaproxyRouter;
+import dev.handoff.jetty.process.ChildPorts;
+import dev.handoff.test.haproxy.HaproxyProcess;
+import dev.handoff.test.rabbitmq.RabbitNode;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code spring-swap} command: for each server (Tomcat, Jetty), swaps the sample Boot application
+ * ({@link SampleBootApp}) {@code --swaps} times as child JVMs behind a throwaway HAProxy, with the orchestrator (the
+ * old instance leaves rotation when HAProxy confirms it, no fixed sleep), while raw-socket clients that never retry
+ * load the web side and a publisher sends persistent jobs to its {@code @RabbitListener} on a throwaway RabbitMQ
+ * node. Prints per server {@code RESULT spring server=S swaps=N requests=R failed=F jobs=J lost=L duplicated=D}.
+ * Not thread-safe; one run per JVM.
+ */
+public final class SpringSwap {
+
+    private static final String USAGE = String.join("\n",
+            "usage: java -jar handoff-examples.jar spring-swap [--server=tomcat|jetty|all] [--swaps=N] [--clients=C]",
+            "                                                  [--jobs-per-second=J] [--baseline]",
+            "  swaps the sample Spring Boot application (web + @RabbitListener) as child JVMs behind a throwaway",
+            "  HAProxy (/usr/sbin/haproxy) under load from clients that never retry, with jobs published to a",
+            "  throwaway RabbitMQ node (rabbitmq-server); prints per server",
+            "  RESULT spring server=S swaps=N requests=R failed=F jobs=J lost=L duplicated=D",
+            "  --server           tomcat, jetty or all (default all)",
+            "  --swaps            swaps per server (default 10, 1..100)",
+            "  --clients          HTTP clients (default 8, 1..64)",
+            "  --jobs-per-second  jobs published per second (default 100, 1..2000)",
+            "  --baseline         after each server's handoff run, the same with Boot's own graceful shutdown and",
+            "                     no handoff (start the new one, HAProxy checks it up, SIGTERM the old one); its",
+            "                     line ends with mode=boot-graceful",
+            "  exits 0 when every swap committed and nothing failed, was lost or duplicated; 1 otherwise; 2 for",
+            "  bad options");
+
+    private SpringSwap() {
+    }
+
+    /**
+     * @param args the options after the command
+     * @param out  standard output
+     * @param err  standard error
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        List<String> servers = List.of("tomcat", "jetty");
+        int swaps = 10;
+        int clients = 8;
+        int jobsPerSecond = 100;
+        boolean baseline = false;
+        for (String arg : args) {
+            try {
+                if (arg.equals("--help") || arg.equals("-h")) {
+                    out.println(USAGE);
+                    return 0;
+                } else if (arg.startsWith("--server=")) {
+                    String server = arg.substring("--server=".length()).toLowerCase(Locale.ROOT);
+                    servers = switch (server) {
+                        case "tomcat", "jetty" -> List.of(server);
+                        case "all" -> List.of("tomcat", "jetty");
+                        default -> throw new IllegalArgumentException(
+                                "--server must be tomcat, jetty or all, but was '" + server + "'");
+                    };
+                } else if (arg.startsWith("--swaps=")) {
+                    swaps = bounded("swaps", arg, 1, 100);
+                } else if (arg.startsWith("--clients=")) {
+                    clients = bounded("clients", arg, 1, 64);
+                } else if (arg.startsWith("--jobs-per-second=")) {
+                    jobsPerSecond = bounded("jobs-per-second", arg, 1, 2000);
+                } else if (arg.equals("--baseline")) {
+                    baseline = true;
+                } else {
+                    throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
+                }
+            } catch (IllegalArgumentException e) {
+                err.println(e.getMessage());
+                return 2;
+            }
+        }
+        try {
+            return runAll(servers, swaps, clients, jobsPerSecond, baseline, out);
+        } catch (Exception e) {
+            err.println("spring-swap failed: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static int bounded(String name, String arg, int min, int max) {
+        String value = arg.substring(arg.indexOf('=') + 1);
+        int parsed;
+        try {
+            parsed = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a number, but was '" + value + "'");
+        }
+        if (parsed < min || parsed > max) {
+            throw new IllegalArgumentException("--" + name + " must be in " + min + ".." + max + ", but was "
+                    + parsed);
+        }
+        return parsed;
+    }
+
+    private static int runAll(List<String> servers, int swaps, int clients, int jobsPerSecond, boolean baseline,
+                              PrintStream out) throws Exception {
+        Path folder = Files.createTempDirectory("spring-swap-");
+        boolean clean = true;
+        try (RabbitNode node = RabbitNode.start(folder.resolve("rabbitmq"))) {
+            out.printf("rabbitmq node up on port %d%n", node.port());
+            for (String server : servers) {
+                clean &= runServer(server, swaps, clients, jobsPerSecond, node, folder, out);
+                if (baseline) {
+                    clean &= BootGracefulBaseline.run(server, swaps, clients, jobsPerSecond, node, folder, out);
+                }
+            }
+        }
+        if (clean) {
+            deleteQuietly(folder);
+        } else {
+            out.println("children's logs kept in " + folder);
+        }
+        return clean ? 0 : 1;
+    }
+
+    private static boolean runServer(String server, int swaps, int clients, int jobsPerSecond, RabbitNode node,
+                                     Path folder, PrintStream out) throws Exception {
+        long started = System.nanoTime();
+        Path log = folder.resolve("children-" + server + ".log");
+        List<SwapResult> results = new ArrayList<>();
+        LoadGenerator.LoadRecords records;
+        long jobs;
+        long lost;
+        long duplicated;
+        try (HaproxyProcess haproxy = HaproxyProcess.builder().start();
+             ChildPorts ports = ChildPorts.create();
+             JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond)) {
+            ChildProcessLauncher launcher = ports.configure(ownCode(ChildProcessLauncher.builder())
+                            .jvmOptions("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                                    "-XX:ActiveProcessorCount=2")
+                            .arguments("spring-sample", "--sample.server=" + server, "--server.port=0",
+                                    "--server.address=127.0.0.1", "--spring.main.banner-mode=off",
+                                    "--spring.rabbitmq.host=127.0.0.1", "--spring.rabbitmq.port=" + node.port(),
+                                    "--spring.rabbitmq.listener.simple.prefetch=20",
+                                    "--management.endpoints.web.exposure.include=health")
+                            .output(ProcessBuilder.Redirect.appendTo(log.toFile())))
+                    .build();
+            HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                    .addressResolver(ports::address)
+                    .sessionWaitTimeout(Duration.ofSeconds(10))
+                    .build();
+            try (Orchestrator orchestrator = Orchestrator.builder("spring-" + server, launcher, router)
+                    .launchTimeout(Duration.ofSeconds(120))
+                    .readyTimeout(Duration.ofSeconds(120))
+                    .detachTimeout(Duration.ofSeconds(20))
+                    .drainTimeout(Duration.ofSeconds(20))
+                    .build()) {
+                orchestrator.startAndWait(1, Duration.ofSeconds(180));
+                out.printf("%s: first instance %s serving on HAProxy port %d%n", server,
+                        orchestrator.instances().get(0).id(), haproxy.frontendPort());
+                jobFlow.start();
+                LoadGenerator load = new LoadGenerator(haproxy.frontendAddress(), clients, 42);
+                load.start();
+                try {
+                    for (int swap = 1; swap <= swaps; swap++) {
+                        SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(240));
+                        results.add(result);
+                        out.printf("%s: swap %d/%d %s in %d ms, now serving: %s%n", server, swap, swaps,
+                                result.outcome(), result.duration().toMillis(),
+                                orchestrator.instances().get(0).id());
+                        out.flush();
+                    }
+                } finally {
+                    load.stop();
+                    jobFlow.stopPublishing();
+                }
+                records = load.records();
+                if (!jobFlow.awaitAllDone(60_000)) {
+                    out.printf("%s: %d of %d jobs reported done after 60 s%n", server, jobFlow.distinctDone(),
+                            jobFlow.published());
+                }
+                jobs = jobFlow.published();
+                lost = jobFlow.lost();
+                duplicated = jobFlow.duplicated();
+            } finally {
+                router.close();
+            }
+        }
+        long committed = results.stream().filter(r -> r.outcome() == SwapOutcome.COMMITTED).count();
+        long requests = records.successes() + records.failed();
+        if (records.failed() > 0) {
+            out.printf("%s: failed requests by kind: %s%n", server, java.util.Arrays.stream(FailureKind.values())
+                    .filter(kind -> records.failures(kind) > 0)
+                    .map(kind -> kind + "=" + records.failures(kind)).collect(Collectors.joining(" ")));
+        }
+        out.printf("%s: median per swap: new instance ready %d ms (launch to READY, Boot's start-up), old one out of "
+                + "rotation %d ms (detach: until HAProxy confirms), drained %d ms%n", server,
+                medianMillis(results, SwapStep.LAUNCH, SwapStep.AWAIT_READY), medianMillis(results, SwapStep.DETACH),
+                medianMillis(results, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED));
+        out.printf("%s: %d of %d swaps committed in %.1f s%n", server, committed, swaps,
+                (System.nanoTime() - started) / 1e9);
+        out.printf("RESULT spring server=%s swaps=%d requests=%d failed=%d jobs=%d lost=%d duplicated=%d%n",
+                server, committed, requests, records.failed(), jobs, lost, duplicated);
+        out.flush();
+        return committed == swaps && records.failed() == 0 && lost == 0 && duplicated == 0;
+    }
+
+    /** @return the median over the swaps of the summed durations of {@code steps} in each swap, in ms */
+    private static long medianMillis(List<SwapResult> results, SwapStep... steps) {
+        long[] sums = results.stream().mapToLong(result -> java.util.Arrays.stream(steps)
+                .flatMap(step -> result.timings(step).stream())
+                .mapToLong(timing -> timing.duration().toMillis()).sum()).sorted().toArray();
+        return sums.length == 0 ? 0 : sums[sums.length / 2];
+    }
+
+    /** The children run this code: the examples jar, or this JVM's class path when run from classes (tests). */
+    private static ChildProcessLauncher.Builder ownCode(ChildProcessLauncher.Builder launcher)
+            throws URISyntaxException {
+        Path location = Path.of(SpringSwap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (location.toString().endsWith(".jar")) {
+            return launcher.jar(location);
+        }
+        return launcher.mainClass(Main.class.getName(), System.getProperty("java.class.path"));
+    }
+
+    private static void deleteQuietly(Path folder) {
+        try (var paths = Files.walk(folder)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            // a leftover temporary folder is harmless
+        }
+    }
+}
