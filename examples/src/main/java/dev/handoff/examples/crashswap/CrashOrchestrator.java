@@ -73,7 +73,7 @@ public final class CrashOrchestrator {
                         .exitTimeout(Duration.ofSeconds(5)))
                 .build();
         HaproxyRouter haproxy = HaproxyRouter.builder(Path.of(args[1]), args[2])
-                .addressOf(ports::address)
+                .addressOf(ports.addressOf())
                 .sessionWaitTimeout(Duration.ofSeconds(10))
                 .build()
                 .start();

@@ -165,9 +165,10 @@ public final class SpringSwap {
                             .output(ProcessBuilder.Redirect.appendTo(log.toFile())))
                     .build();
             HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                    .addressResolver(ports::address)
+                    .addressOf(ports.addressOf())
                     .sessionWaitTimeout(Duration.ofSeconds(10))
-                    .build();
+                    .build()
+                    .start();
             try (Orchestrator orchestrator = Orchestrator.builder("spring-" + server, launcher, router)
                     .launchTimeout(Duration.ofSeconds(120))
                     .readyTimeout(Duration.ofSeconds(120))
