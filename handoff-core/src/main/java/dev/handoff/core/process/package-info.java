@@ -19,7 +19,9 @@
  * <pre>
  * handshake   child:  HELLO 1 &lt;token&gt; [budget-ms=&lt;n&gt;]   (the child's termination budget, when it has one)
  *             parent: WELCOME 1                  (or ERROR &lt;reason&gt; and the channel closes)
- * commands    parent: STOP_ACCEPTING | RESUME_ACCEPTING | DRAIN | FORCE_STOP | STATUS? | EXIT   [epoch=&lt;n&gt;]
+ * commands    parent: STOP_ACCEPTING | RESUME_ACCEPTING | DRAIN | FORCE_STOP | STATUS? | EXIT
+ *                     [epoch=&lt;n&gt;] [swap=&lt;id&gt;]   (the epoch under a state directory; the swap's id while one runs,
+ *                                                 which the child puts in its MDC, handoff.swap, while it acts)
  * replies     child:  STATUS in-flight=&lt;n&gt; state=&lt;STATE&gt;   (FORCE_STOP adds abandoned=&lt;n&gt;)
  *                     ERROR &lt;reason&gt;                       (the command was refused or malformed)
  * events      child:  READY                     the lifecycle became READY (once)

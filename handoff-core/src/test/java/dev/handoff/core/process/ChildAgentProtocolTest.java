@@ -2,10 +2,12 @@ package dev.handoff.core.process;
 
 import dev.handoff.core.internal.process.ControlSocket;
 import dev.handoff.core.internal.process.LineChannel;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -48,10 +50,14 @@ class ChildAgentProtocolTest {
     }
 
     private void startChild(Map<String, String> environment) throws Exception {
+        startChild("ready", environment);
+    }
+
+    private void startChild(String mode, Map<String, String> environment) throws Exception {
         socket = ControlSocket.open(folder);
         ProcessBuilder builder = new ProcessBuilder(
                 ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), TestChild.class.getName(), "ready");
+                "-cp", System.getProperty("java.class.path"), TestChild.class.getName(), mode);
         builder.environment().put("HANDOFF_AGENT_SOCKET", socket.path().toString());
         builder.environment().put("HANDOFF_AGENT_TOKEN", socket.token());
         builder.environment().putAll(environment);
@@ -105,8 +111,8 @@ class ChildAgentProtocolTest {
         assertThat(next()).isEqualTo("ERROR unknown command 'NONSENSE'; expected one of STOP_ACCEPTING, "
                 + "RESUME_ACCEPTING, DRAIN, FORCE_STOP, STATUS?, EXIT");
         channel.writeLine("STOP_ACCEPTING please");
-        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING takes no argument other than epoch=<positive number>, "
-                + "but got 'STOP_ACCEPTING please'");
+        assertThat(next()).isEqualTo("ERROR STOP_ACCEPTING takes no argument other than epoch=<positive number> "
+                + "and swap=<id>, but got 'STOP_ACCEPTING please'");
         channel.writeLine("STATUS?" + "!".repeat(2000));
         assertThat(next()).isEqualTo("ERROR line longer than 1024 bytes");
         channel.writeLine("DRAIN\u0007");
@@ -162,6 +168,21 @@ class ChildAgentProtocolTest {
         // and a command with the epoch acts
         channel.writeLine("STOP_ACCEPTING epoch=3");
         assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINING");
+    }
+
+    @Test
+    void aCommandCarriesItsSwapIdIntoTheChildsMdcWhileTheChildActsOnIt() throws Exception {
+        startChild("ready-mdc", Map.of());
+        assertThat(next()).startsWith("HELLO 1 ");
+        channel.writeLine("WELCOME 1");
+        awaitReady();
+
+        channel.writeLine("STOP_ACCEPTING swap=web/swap-7");
+
+        assertThat(next()).isEqualTo("STATUS in-flight=0 state=DRAINING");
+        Path log = folder.resolve("child.log");
+        Awaitility.await().atMost(WAIT).untilAsserted(() ->
+                assertThat(Files.readString(log)).contains("left READY in swap web/swap-7"));
     }
 
     @Test

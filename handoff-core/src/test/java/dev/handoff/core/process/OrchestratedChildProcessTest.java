@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -95,6 +96,22 @@ class OrchestratedChildProcessTest {
         assertThat(router.attached).containsExactly(replacement.id());
         assertThat(get(old.onExit())).isZero();
         assertThat(get(replacement.status()).state()).isEqualTo(LifecycleState.READY);
+    }
+
+    @Test
+    void theOldChildLogsTheSwapThatRetiresItUnderItsId() throws Exception {
+        modes.add("ready-mdc");
+        modes.add("ready");
+        Orchestrator swaps = orchestrator(Duration.ofSeconds(10));
+        get(swaps.start(1));
+        ChildProcessInstance old = only(swaps.instances());
+
+        SwapResult result = get(swaps.swap(Plan.oneForOne()));
+
+        assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+        assertThat(get(old.onExit())).isZero();
+        assertThat(Files.readString(logs.resolve(old.id() + ".log")))
+                .contains("left READY in swap " + result.swapId());
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.internal.process.LineChannel;
 import dev.handoff.core.internal.process.Protocol;
+import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -40,6 +41,9 @@ public final class TestChild {
         switch (args[0]) {
             case "ready":
                 ready(false);
+                break;
+            case "ready-mdc":
+                readyReportingTheSwap();
                 break;
             case "hang-in-drain":
                 ready(true);
@@ -106,6 +110,19 @@ public final class TestChild {
     }
 
     /** READY; with {@code hang}, one unit of work that never finishes and a shutdown hook that never ends. */
+    /** READY; prints the swap id its MDC holds when it leaves READY ({@code left READY in swap <id>}). */
+    private static void readyReportingTheSwap() throws InterruptedException {
+        InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
+        lifecycle.addListener((from, to) -> {
+            if (from == LifecycleState.READY) {
+                System.out.println("left READY in swap " + MDC.get("handoff.swap"));
+            }
+        });
+        ChildAgent.attach(lifecycle);
+        lifecycle.markReady();
+        liveOut();
+    }
+
     private static void ready(boolean hang) throws InterruptedException {
         InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
         InFlightTracker work = lifecycle.tracker("work");

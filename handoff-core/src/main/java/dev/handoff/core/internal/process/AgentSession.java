@@ -5,8 +5,10 @@ import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.internal.process.LineChannel.ProtocolViolation;
 import dev.handoff.core.internal.process.Protocol.Command;
+import dev.handoff.core.internal.swap.SerialExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -275,7 +277,24 @@ public final class AgentSession implements AutoCloseable {
                             + received.command().wire() + ": this instance follows epoch " + followed);
             return;
         }
-        Command command = received.command();
+        String previous = MDC.get(SerialExecutor.MDC_KEY);
+        if (received.swapId() != null) {
+            // The child's log lines while it acts on a swap's command name the swap, as the orchestrator's do
+            // (the lifecycle's hooks run on this thread, and whatever they hand work to may copy the MDC).
+            MDC.put(SerialExecutor.MDC_KEY, received.swapId());
+        }
+        try {
+            act(received.command());
+        } finally {
+            if (previous == null) {
+                MDC.remove(SerialExecutor.MDC_KEY);
+            } else {
+                MDC.put(SerialExecutor.MDC_KEY, previous);
+            }
+        }
+    }
+
+    private void act(Command command) {
         LOG.debug("parent asks {}", command.wire());
         switch (command) {
             case STOP_ACCEPTING:

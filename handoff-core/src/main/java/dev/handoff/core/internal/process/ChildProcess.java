@@ -7,11 +7,13 @@ import dev.handoff.api.LifecycleState;
 import dev.handoff.core.internal.process.LineChannel.ProtocolViolation;
 import dev.handoff.core.internal.process.Protocol.Command;
 import dev.handoff.core.internal.process.Protocol.Status;
+import dev.handoff.core.internal.swap.SerialExecutor;
 import dev.handoff.core.process.ChildProcessExitedException;
 import dev.handoff.core.process.ChildProcessInstance;
 import dev.handoff.core.process.ChildStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -488,7 +490,7 @@ public final class ChildProcess implements ChildProcessInstance {
      * the order the commands are written.
      */
     private void write(Pending pending) {
-        if (outbox.offer(new Protocol.CommandLine(pending.command, epoch).wire())) {
+        if (outbox.offer(new Protocol.CommandLine(pending.command, epoch, pending.swapId).wire())) {
             awaitingReply.addLast(pending);
         } else {
             pending.reply.completeExceptionally(new InstanceFailedException(id, "cannot send "
@@ -952,6 +954,8 @@ public final class ChildProcess implements ChildProcessInstance {
 
     private static final class Pending {
         final Command command;
+        /** The swap the command belongs to: the sender's MDC when it asked (the orchestrator's step). */
+        final String swapId = MDC.get(SerialExecutor.MDC_KEY);
         final CompletableFuture<Status> reply = new CompletableFuture<>();
 
         Pending(Command command) {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
@@ -94,22 +95,47 @@ public final class Protocol {
 
     /** The field by which a command carries the epoch of the orchestrator that sent it. */
     public static final String EPOCH_FIELD = "epoch=";
+    /** The field by which a command carries the id of the swap it belongs to. */
+    public static final String SWAP_FIELD = "swap=";
+    private static final int MAX_SWAP_ID_CHARS = 200;
 
     /**
-     * A command as written on the channel: {@code <COMMAND>}, or {@code <COMMAND> epoch=<n>} from an orchestrator
-     * that keeps a state directory (every command of such an orchestrator carries its epoch, and a child refuses one
-     * that is not the epoch it follows).
+     * A command as written on the channel: {@code <COMMAND> [epoch=<n>] [swap=<id>]}. An orchestrator that keeps a
+     * state directory puts its epoch on every command (a child refuses one that is not the epoch it follows); a
+     * command sent while a swap runs carries the swap's id, which the child puts in its MDC ({@code handoff.swap})
+     * while it acts on the command, so that the child's log lines name the swap as the orchestrator's do.
      *
      * @param command the command
      * @param epoch   the sender's epoch; 0 when the line carries none
+     * @param swapId  the swap's id, or null
      */
-    public record CommandLine(Command command, long epoch) {
+    public record CommandLine(Command command, long epoch, String swapId) {
+
+        /**
+         * @param command the command
+         * @param epoch   the sender's epoch, or 0
+         * @param swapId  the swap's id, or null; spaces and control characters are replaced by '_', and it is cut
+         *                to 200 characters
+         */
+        public CommandLine {
+            Objects.requireNonNull(command, "command");
+            swapId = swapId == null || swapId.isEmpty() ? null : sanitise(swapId);
+        }
+
+        private static String sanitise(String id) {
+            StringBuilder clean = new StringBuilder(Math.min(id.length(), MAX_SWAP_ID_CHARS));
+            for (int i = 0; i < id.length() && clean.length() < MAX_SWAP_ID_CHARS; i++) {
+                char c = id.charAt(i);
+                clean.append(c <= ' ' || Character.isISOControl(c) ? '_' : c);
+            }
+            return clean.toString();
+        }
 
         /**
          * @param line a line received by the child
-         * @return the command and the epoch it holds
-         * @throws ProtocolViolation when it holds no known command, an argument other than the epoch, or a malformed
-         *                           epoch
+         * @return the command, the epoch and the swap id it holds
+         * @throws ProtocolViolation when it holds no known command, an argument other than the epoch and the swap id,
+         *                           or a malformed epoch
          */
         public static CommandLine parse(String line) throws ProtocolViolation {
             String word = firstWord(line);
@@ -118,27 +144,39 @@ public final class Protocol {
                 throw new ProtocolViolation("unknown command '" + shorten(word) + "'; expected one of "
                         + Arrays.stream(Command.values()).map(Command::wire).collect(Collectors.joining(", ")));
             }
-            if (line.equals(word)) {
-                return new CommandLine(command, 0);
-            }
-            String argument = rest(line);
-            if (argument.startsWith(EPOCH_FIELD)) {
-                try {
-                    long epoch = Long.parseLong(argument.substring(EPOCH_FIELD.length()));
-                    if (epoch > 0) {
-                        return new CommandLine(command, epoch);
+            long epoch = 0;
+            String swapId = null;
+            String[] fields = line.equals(word) ? new String[0] : rest(line).split(" ", -1);
+            for (String field : fields) {
+                if (field.startsWith(EPOCH_FIELD) && epoch == 0) {
+                    try {
+                        epoch = Long.parseLong(field.substring(EPOCH_FIELD.length()));
+                    } catch (NumberFormatException e) {
+                        epoch = -1;
                     }
-                } catch (NumberFormatException e) {
-                    // reported below
+                    if (epoch > 0) {
+                        continue;
+                    }
+                } else if (field.startsWith(SWAP_FIELD) && swapId == null && field.length() > SWAP_FIELD.length()) {
+                    swapId = field.substring(SWAP_FIELD.length());
+                    continue;
                 }
+                throw new ProtocolViolation(word + " takes no argument other than " + EPOCH_FIELD
+                        + "<positive number> and " + SWAP_FIELD + "<id>, but got '" + shorten(line) + "'");
             }
-            throw new ProtocolViolation(word + " takes no argument other than " + EPOCH_FIELD
-                    + "<positive number>, but got '" + shorten(line) + "'");
+            return new CommandLine(command, epoch, swapId);
         }
 
-        /** @return the line to write: the command, followed by the epoch when there is one */
+        /** @return the line to write: the command, followed by the epoch and the swap id when there are */
         public String wire() {
-            return epoch > 0 ? command.wire() + " " + EPOCH_FIELD + epoch : command.wire();
+            StringBuilder line = new StringBuilder(command.wire());
+            if (epoch > 0) {
+                line.append(' ').append(EPOCH_FIELD).append(epoch);
+            }
+            if (swapId != null) {
+                line.append(' ').append(SWAP_FIELD).append(swapId);
+            }
+            return line.toString();
         }
     }
 
