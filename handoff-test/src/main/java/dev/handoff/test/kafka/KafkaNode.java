@@ -1,5 +1,6 @@
 package dev.handoff.test.kafka;
 
+import java.io.PrintStream;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -100,7 +101,14 @@ public final class KafkaNode implements AutoCloseable {
             KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
             settings.forEach(builder::setConfigProp);
             cluster = builder.build();
-            cluster.format();
+            // the test kit's formatter prints to System.out, which a tool keeps for its results
+            PrintStream out = System.out;
+            System.setOut(System.err);
+            try {
+                cluster.format();
+            } finally {
+                System.setOut(out);
+            }
             cluster.startup();
             cluster.waitForReadyBrokers();
             return new KafkaNode(cluster);
