@@ -122,14 +122,15 @@ final class KafkaQueueSwap {
                         : () -> false;
                 return job -> {
                     if (ledger.record(job.id(), job.redelivered())) {
-                        meter.processed(partitionOf(job.id(), partitions));
+                        int number = Integer.parseInt(job.id().substring("job-".length()));
+                        meter.processed(number % partitions, number / partitions);
                     }
                     QueueSwap.work(options, overrun);
                 };
             };
             Group group = mode == Mode.HANDOFF
                     ? handoff(options, kafka, topic, handlers, handoffs, retiring, executor, err)
-                    : plain(mode, options, kafka, topic, handlers);
+                    : plain(mode, options, kafka, topic, handlers, err);
             long started = System.nanoTime();
             CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
                 for (int i = 0; i < options.messages(); i++) {
@@ -147,7 +148,7 @@ final class KafkaQueueSwap {
             int swaps = mode == Mode.PLAIN ? 0 : options.swaps();
             for (int swap = 1; swap <= swaps; swap++) {
                 long threshold = (long) options.messages() * swap / (swaps + 1);
-                if (!ledger.awaitDistinct(threshold, QueueSwap.left(deadline))) {
+                if (!awaitThreshold(ledger, threshold, deadline)) {
                     err.println("WARN mode=" + mode.label() + ": " + threshold + " jobs not processed within "
                             + timeout + "; no more swaps");
                     break;
@@ -156,11 +157,8 @@ final class KafkaQueueSwap {
                 swapsDone++;
             }
             publishing.get(QueueSwap.left(deadline).toMillis(), TimeUnit.MILLISECONDS);
-            if (!ledger.awaitDistinct(options.messages(), QueueSwap.left(deadline))) {
-                err.println("WARN mode=" + mode.label() + ": not every job processed within " + timeout
-                        + " (the baselines lose jobs: expected for naive)");
-            }
-            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            long elapsed = awaitDone(mode, ledger, options.messages(), kafka, topic, partitions, started, deadline,
+                    err);
             if (mode == Mode.HANDOFF) {
                 // let the redeliveries of the last swaps run, so that every duplicate is counted
                 awaitCommitted(kafka, topic, partitions, options.messages(), deadline);
@@ -177,35 +175,87 @@ final class KafkaQueueSwap {
         }
     }
 
+    /**
+     * Waits until {@code threshold} jobs ran, or nothing ran for 2 s (a baseline that lost jobs may never reach it).
+     *
+     * @return false when the deadline passed first
+     */
+    private static boolean awaitThreshold(JobLedger ledger, long threshold, long deadline)
+            throws InterruptedException {
+        long seen = -1;
+        long lastProgress = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            if (ledger.awaitDistinct(threshold, Duration.ofMillis(100))) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (ledger.distinct() != seen) {
+                seen = ledger.distinct();
+                lastProgress = now;
+            } else if (now - lastProgress > TimeUnit.SECONDS.toNanos(2)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits until every job ran; or, for the naive baseline, which loses jobs, until the group committed the end of
+     * every partition and nothing ran for 2 s; or until nothing ran for 20 s (a baseline that stalls for good).
+     *
+     * @return from {@code started} to the last job that ran first, in ms
+     */
+    private static long awaitDone(Mode mode, JobLedger ledger, int messages, KafkaNode kafka, String topic,
+                                  int partitions, long started, long deadline, PrintStream err) throws Exception {
+        long seen = -1;
+        long lastProgress = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            if (ledger.awaitDistinct(messages, Duration.ofMillis(200))) {
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            }
+            long now = System.nanoTime();
+            if (ledger.distinct() != seen) {
+                seen = ledger.distinct();
+                lastProgress = now;
+            }
+            long idle = now - lastProgress;
+            if ((mode == Mode.NAIVE && idle > TimeUnit.SECONDS.toNanos(2)
+                    && committedToTheEnd(kafka, topic, partitions, messages))
+                    || idle > TimeUnit.SECONDS.toNanos(20)) {
+                err.println("WARN mode=" + mode.label() + ": " + (messages - seen) + " job(s) never ran: the group"
+                        + " moved past them");
+                return TimeUnit.NANOSECONDS.toMillis(lastProgress - started);
+            }
+        }
+        err.println("WARN mode=" + mode.label() + ": not every job processed before the time-out");
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    }
+
+    private static boolean committedToTheEnd(KafkaNode kafka, String topic, int partitions, int messages)
+            throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = kafka.admin().listConsumerGroupOffsets(topic)
+                .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        for (int partition = 0; partition < partitions; partition++) {
+            long end = messages / partitions + (partition < messages % partitions ? 1 : 0);
+            OffsetAndMetadata offset = committed.get(new TopicPartition(topic, partition));
+            if (end > 0 && (offset == null || offset.offset() < end)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Builds the handler of one consumer. */
     @FunctionalInterface
     private interface JobHandlerFactory {
         JobHandler handlerFor(String consumerId);
     }
 
-    static int partitionOf(String jobId, int partitions) {
-        return Integer.parseInt(jobId.substring("job-".length())) % partitions;
-    }
-
     /** Waits (bounded) until the group has committed every record: nothing is left to run again. */
     private static void awaitCommitted(KafkaNode kafka, String topic, int partitions, int messages, long deadline)
             throws Exception {
         long bound = Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
-        while (System.nanoTime() < bound) {
-            Map<TopicPartition, OffsetAndMetadata> committed = kafka.admin().listConsumerGroupOffsets(topic)
-                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-            boolean done = true;
-            for (int partition = 0; partition < partitions; partition++) {
-                long end = messages / partitions + (partition < messages % partitions ? 1 : 0);
-                OffsetAndMetadata offset = committed.get(new TopicPartition(topic, partition));
-                if (end > 0 && (offset == null || offset.offset() < end)) {
-                    done = false;
-                    break;
-                }
-            }
-            if (done) {
-                return;
-            }
+        while (System.nanoTime() < bound && !committedToTheEnd(kafka, topic, partitions, messages)) {
             TimeUnit.MILLISECONDS.sleep(50);
         }
     }
@@ -288,7 +338,7 @@ final class KafkaQueueSwap {
     }
 
     private static Group plain(Mode mode, QueueSwapOptions options, KafkaNode kafka, String topic,
-                               JobHandlerFactory handlers) throws Exception {
+                               JobHandlerFactory handlers, PrintStream err) throws Exception {
         PlainKafkaConsumer.Style style = switch (mode) {
             case NAIVE -> PlainKafkaConsumer.Style.NAIVE;
             case COOPERATIVE -> PlainKafkaConsumer.Style.COOPERATIVE;
@@ -322,6 +372,8 @@ final class KafkaQueueSwap {
                 members.get(slot).closeNow(bound);
                 drainMillis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - from));
                 members.set(slot, replacement);
+                err.println("SWAP " + mode.label() + " member " + slot + " replaced, closed in "
+                        + drainMillis.get(drainMillis.size() - 1) + "ms");
                 return 0;
             }
 

@@ -4,10 +4,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The longest time any partition had records waiting while no consumer processed it: per partition, records
- * published and records processed (first runs), and the time of the last progress. A sampler thread, every 5 ms,
- * measures each waiting partition from its last progress (or from when it started waiting, whichever is later).
- * Thread-safe; {@link #published} and {@link #processed} are lock-free.
+ * The longest time any partition had records waiting while no consumer processed it: per partition, the records
+ * published, the furthest record processed (its position in the partition, first runs only) and the time of the last
+ * progress. A partition waits while records were published after the furthest one processed (a record the group
+ * moved past, lost, does not keep it waiting). A sampler thread, every 5 ms, measures each waiting partition from its
+ * last progress (or from when it started waiting, whichever is later). Thread-safe; {@link #published} and
+ * {@link #processed} are lock-free.
  */
 final class StallMeter implements AutoCloseable {
 
@@ -38,10 +40,15 @@ final class StallMeter implements AutoCloseable {
         published.incrementAndGet(partition);
     }
 
-    /** A record of {@code partition} ran for the first time. */
-    void processed(int partition) {
+    /**
+     * A record ran for the first time.
+     *
+     * @param partition its partition
+     * @param position  its position in the partition, from 0
+     */
+    void processed(int partition, long position) {
         lastProgress.set(partition, System.nanoTime());
-        processed.incrementAndGet(partition);
+        processed.accumulateAndGet(partition, position + 1, Math::max);
     }
 
     /** @return the longest stall seen, in ms */
