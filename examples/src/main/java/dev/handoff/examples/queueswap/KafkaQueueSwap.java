@@ -351,7 +351,7 @@ final class KafkaQueueSwap {
         java.util.function.Supplier<PlainKafkaConsumer> newMember = () -> {
             String id = mode.label() + "-" + (++ids[0]);
             return new PlainKafkaConsumer(style, id, kafka.bootstrapServers(), topic, topic, handlers.handlerFor(id),
-                    options.concurrency(), 100);
+                    options.concurrency(), options.prefetch());
         };
         for (int member = 0; member < MEMBERS; member++) {
             PlainKafkaConsumer consumer = newMember.get();

@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -28,13 +28,15 @@ import dev.handoff.queue.Job;
 import dev.handoff.queue.JobHandler;
 
 /**
- * The Kafka baselines: a consumer with no handoff, as most applications write one. Its poll loop hands each
- * partition's records of a poll to a thread pool (one task per partition, in order), waits for them, commits and
- * polls again. {@link Style#NAIVE}: the eager assignor and auto-commit; {@link #closeNow()} closes the client at
- * once, in the middle of a batch (auto-commit commits the fetch position). {@link Style#COOPERATIVE}: the
- * cooperative-sticky assignor, commits on revoke (the issue's baseline), and retires by {@code close()} with no
- * draining. {@link Style#PLAIN}: cooperative-sticky, commits after each batch, for a group that is never swapped.
- * Thread-safe.
+ * The Kafka baselines: a consumer with no handoff, written the way a parallel consumer usually is: one poll thread,
+ * each partition's records chained on a shared pool (in order within a partition, partitions in parallel), a
+ * partition paused while more than {@code maxQueued} of its records wait. No in-flight tracking, no drain, no
+ * handover protocol. {@link Style#NAIVE}: the eager assignor and auto-commit; {@link #closeNow} closes the client at
+ * once (auto-commit commits the fetch position, past the records still queued). {@link Style#COOPERATIVE}: the
+ * cooperative-sticky assignor; on revoke it drops the revoked partitions' queued records and commits what was
+ * processed, without waiting for the records running (no draining); it retires by {@code close()}.
+ * {@link Style#PLAIN}: as cooperative, also committing every 200 ms, for a group that is never swapped (the
+ * throughput baseline). Thread-safe.
  */
 final class PlainKafkaConsumer {
 
@@ -44,23 +46,33 @@ final class PlainKafkaConsumer {
     private final Style style;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final JobHandler handler;
+    private final int maxQueued;
     private final ExecutorService pool;
     private final Thread poller;
     private final CompletableFuture<Void> joined = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final Map<TopicPartition, Long> processed = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Lane> lanes = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
+    /** One partition's chain of records on the pool. */
+    private static final class Lane {
+        final AtomicInteger queued = new AtomicInteger();
+        volatile boolean dropped;
+        CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    }
+
     PlainKafkaConsumer(Style style, String id, String bootstrap, String group, String topic, JobHandler handler,
-                       int concurrency, int maxPollRecords) {
+                       int concurrency, int maxQueued) {
         this.style = style;
         this.handler = handler;
+        this.maxQueued = maxQueued;
         Map<String, Object> settings = new HashMap<>();
         settings.put("bootstrap.servers", bootstrap);
         settings.put("group.id", group);
         settings.put("client.id", id);
         settings.put("auto.offset.reset", "earliest");
-        settings.put("max.poll.records", String.valueOf(maxPollRecords));
+        settings.put("max.poll.records", "100");
         if (style == Style.NAIVE) {
             settings.put("enable.auto.commit", "true");
             settings.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.RangeAssignor");
@@ -90,6 +102,12 @@ final class PlainKafkaConsumer {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    for (TopicPartition partition : partitions) {
+                        Lane lane = lanes.remove(partition);
+                        if (lane != null) {
+                            lane.dropped = true;
+                        }
+                    }
                     if (style != Style.NAIVE) {
                         commitProcessed(partitions);
                     }
@@ -100,55 +118,67 @@ final class PlainKafkaConsumer {
                     joined.complete(null);
                 }
             });
+            long lastCommit = System.nanoTime();
             while (!closing) {
+                pauseFullLanes();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
-                List<Future<?>> batch = new ArrayList<>();
                 for (TopicPartition partition : records.partitions()) {
-                    List<ConsumerRecord<byte[], byte[]>> list = records.records(partition);
-                    batch.add(pool.submit(() -> run(partition, list)));
-                }
-                for (Future<?> task : batch) {
-                    if (closing) {
-                        break; // naive: closed in the middle of the batch
+                    Lane lane = lanes.computeIfAbsent(partition, p -> new Lane());
+                    for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+                        lane.queued.incrementAndGet();
+                        lane.tail = lane.tail.thenRunAsync(() -> run(partition, lane, record), pool);
                     }
-                    task.get();
                 }
-                if (!closing && style == Style.PLAIN) {
+                if (style == Style.PLAIN && System.nanoTime() - lastCommit > TimeUnit.MILLISECONDS.toNanos(200)) {
+                    lastCommit = System.nanoTime();
                     commitProcessed(consumer.assignment());
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (Exception e) {
             ended.completeExceptionally(e);
         } finally {
-            pool.shutdownNow();
             try {
                 consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
             } catch (KafkaException e) {
                 // the baseline does what a plain consumer does: nothing more
             }
+            pool.shutdownNow();
             ended.complete(null);
         }
     }
 
-    private void run(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> records) {
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            if (closing && style == Style.NAIVE) {
-                return;
+    private void pauseFullLanes() {
+        List<TopicPartition> pause = new ArrayList<>();
+        List<TopicPartition> resume = new ArrayList<>();
+        for (Map.Entry<TopicPartition, Lane> entry : lanes.entrySet()) {
+            int queued = entry.getValue().queued.get();
+            if (queued > maxQueued) {
+                pause.add(entry.getKey());
+            } else if (queued <= maxQueued / 2) {
+                resume.add(entry.getKey());
             }
-            try {
-                handler.handle(new Job(new String(record.key(), StandardCharsets.UTF_8), record.value(), false, 1));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception e) {
-                // the baselines have no failing jobs
-            }
-            processed.put(partition, record.offset() + 1);
         }
+        resume.retainAll(consumer.assignment());
+        pause.retainAll(consumer.assignment());
+        consumer.pause(pause);
+        consumer.resume(resume);
     }
 
+    private void run(TopicPartition partition, Lane lane, ConsumerRecord<byte[], byte[]> record) {
+        lane.queued.decrementAndGet();
+        if (lane.dropped || (closing && style == Style.NAIVE)) {
+            return;
+        }
+        try {
+            handler.handle(new Job(new String(record.key(), StandardCharsets.UTF_8), record.value(), false, 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception e) {
+            // the baselines have no failing jobs
+        }
+        processed.merge(partition, record.offset() + 1, Math::max);
+    }
     private void commitProcessed(Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition partition : partitions) {
@@ -168,9 +198,9 @@ final class PlainKafkaConsumer {
     }
 
     /**
-     * Retires the consumer: stops polling and closes the client (its own close, in the poll thread: naive in the
-     * middle of a batch; cooperative after its batch, with the revocation's commit, or none when the close lands in a
-     * rebalance).
+     * Retires the consumer: stops polling and closes the client in the poll thread (naive: the records queued are
+     * dropped, auto-commit commits the fetch position; cooperative: the revocation's commit, or none when the close
+     * lands in a rebalance; the records running are not waited for).
      *
      * @param timeout bound on the close
      */

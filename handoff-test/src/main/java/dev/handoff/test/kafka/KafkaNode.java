@@ -106,10 +106,10 @@ public final class KafkaNode implements AutoCloseable {
             System.setOut(System.err);
             try {
                 cluster.format();
+                cluster.startup();
             } finally {
                 System.setOut(out);
             }
-            cluster.startup();
             cluster.waitForReadyBrokers();
             return new KafkaNode(cluster);
         } catch (Exception e) {
