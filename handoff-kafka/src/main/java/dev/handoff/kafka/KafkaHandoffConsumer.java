@@ -609,7 +609,8 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Aut
      * commits the partitions that move); any other failure is logged and counted: those records may run again.
      */
     private void commitSync(Collection<PartitionState> states, String why) {
-        for (int attempt = 1; attempt <= 5; attempt++) {
+        long deadline = System.nanoTime() + CLIENT_TIMEOUT.toNanos();
+        while (true) {
             Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(states);
             offsets.keySet().retainAll(partitions.keySet());
             if (offsets.isEmpty()) {
@@ -626,12 +627,13 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Aut
                 LOG.debug("consumer {}: committed {} ({})", id(), offsets, why);
                 return;
             } catch (RebalanceInProgressException e) {
-                if (inRebalanceCallback) {
+                if (inRebalanceCallback || System.nanoTime() - deadline > 0) {
                     commitFailures.increment();
                     LOG.warn("consumer {}: could not commit {} ({}): a rebalance is under way; those records may be"
                             + " processed again", id(), offsets, why);
                     return;
                 }
+                // the member rejoins within poll(); every partition is paused or handed over, so nothing new runs
                 LOG.debug("consumer {}: commit ({}) waits for the rebalance under way", id(), why);
                 dispatch(consumer.poll(POLL));
             } catch (KafkaException e) {
@@ -684,7 +686,11 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Aut
         try {
             if (subscribed) {
                 for (PartitionState state : partitions.values()) {
-                    state.abandonRunning();
+                    if (state.abandonRunning()) {
+                        abandoned.increment();
+                        LOG.warn("consumer {}: closed while the record of {} ran: abandoned, not committed", id(),
+                                state.partition);
+                    }
                     giveBackQueued(state);
                 }
                 commitSync(new ArrayList<>(partitions.values()), "closing");

@@ -33,10 +33,9 @@ import dev.handoff.queue.JobHandler;
  * partition paused while more than {@code maxQueued} of its records wait. No in-flight tracking, no drain, no
  * handover protocol. {@link Style#NAIVE}: the eager assignor and auto-commit; {@link #closeNow} closes the client at
  * once (auto-commit commits the fetch position, past the records still queued). {@link Style#COOPERATIVE}: the
- * cooperative-sticky assignor; on revoke it drops the revoked partitions' queued records and commits what was
- * processed, without waiting for the records running (no draining); it retires by {@code close()}.
- * {@link Style#PLAIN}: as cooperative, also committing every 200 ms, for a group that is never swapped (the
- * throughput baseline). Thread-safe.
+ * cooperative-sticky assignor; it commits what was processed every 200 ms and on revoke, where it drops the revoked
+ * partitions' queued records without waiting for the records running (no draining); it retires by {@code close()}.
+ * {@link Style#PLAIN}: as cooperative, for a group that is never swapped (the throughput baseline). Thread-safe.
  */
 final class PlainKafkaConsumer {
 
@@ -129,7 +128,7 @@ final class PlainKafkaConsumer {
                         lane.tail = lane.tail.thenRunAsync(() -> run(partition, lane, record), pool);
                     }
                 }
-                if (style == Style.PLAIN && System.nanoTime() - lastCommit > TimeUnit.MILLISECONDS.toNanos(200)) {
+                if (style != Style.NAIVE && System.nanoTime() - lastCommit > TimeUnit.MILLISECONDS.toNanos(200)) {
                     lastCommit = System.nanoTime();
                     commitProcessed(consumer.assignment());
                 }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -146,11 +147,31 @@ public final class KafkaNode implements AutoCloseable {
         try {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all()
                     .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            // the controller has it; wait until the broker serves its metadata too (clients ask the broker)
+            long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+            while (!servedByBroker(name, partitions)) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("topic " + name + " created, but the broker does not serve it"
+                            + " after " + ADMIN_TIMEOUT);
+                }
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create topic " + name + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topic " + name, e);
+        }
+    }
+
+    private boolean servedByBroker(String name, int partitions) throws InterruptedException, TimeoutException {
+        try {
+            TopicDescription description = admin.describeTopics(List.of(name)).allTopicNames()
+                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(name);
+            return description != null && description.partitions().size() == partitions
+                    && description.partitions().stream().allMatch(partition -> partition.leader() != null);
+        } catch (ExecutionException e) {
+            return false; // UnknownTopicOrPartitionException until the broker has the metadata
         }
     }
 
