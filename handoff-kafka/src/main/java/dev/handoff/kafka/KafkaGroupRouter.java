@@ -11,8 +11,8 @@ import dev.handoff.api.spi.Router;
  * The router of a Kafka consumer group: a {@link KafkaHandoffConsumer} attaches by joining the group and detaches by
  * giving its partitions up. {@link #attach} is {@code resumeAccepting()}: it completes when the group has assigned
  * partitions to the new member (after every partition moved to it was committed by its previous owner).
- * {@link #detach} is {@code stopAccepting()}: every partition of the old member is paused and its records not started
- * are dropped; the drain that follows finishes the records running, commits and leaves the group. The group confirms
+ * {@link #detach} is {@code stopAccepting()}: the old member starts no record after it, pauses its partitions and drops
+ * the records not started; the drain that follows finishes the records running, commits and leaves the group. The group confirms
  * both, so the propagation delay is zero. A consumer that has FAILED or STOPPED is detached at once: the group moves
  * its partitions when it closes or its session expires. Stateless and thread-safe; routes
  * {@link KafkaHandoffConsumer}s only.
@@ -36,7 +36,7 @@ public final class KafkaGroupRouter implements Router {
     }
 
     /**
-     * @return completes when the consumer has paused its partitions, or at once when it has failed or stopped;
+     * @return completes when the consumer has closed its intake (at once), or when it has failed or stopped;
      *     exceptionally (an {@link IllegalArgumentException}) when {@code instance} is not a
      *     {@link KafkaHandoffConsumer}
      */

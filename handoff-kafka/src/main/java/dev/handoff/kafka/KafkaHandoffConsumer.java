@@ -341,23 +341,21 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Aut
     }
 
     /**
-     * Pauses every partition (no more fetching) and drops the records not started, seeking back to the first of
-     * them; the records running go on. Completes when the poll thread has done it (one poll at most).
+     * Closes the intake at once: no record starts after it (a worker that takes one gives it back), and records
+     * fetched after it are not started. The poll thread then pauses every partition (no more fetching) and drops the
+     * records not started; a re-admission seeks back to them. Completes at once: the poll thread may be inside a
+     * revocation, waiting for a record that runs.
      */
     @Override
     protected CompletionStage<Void> onStopAccepting() {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         accepting = false;
-        if (!command(() -> {
+        command(() -> {
             for (PartitionState state : partitions.values()) {
                 giveBackQueued(state);
             }
             applyPauses();
-            done.complete(null);
-        })) {
-            done.complete(null);
-        }
-        return done;
+        });
+        return CompletableFuture.completedFuture(null);
     }
 
     /**
