@@ -21,13 +21,15 @@ public final class JobLedger {
     /**
      * @param jobId       a job run now
      * @param redelivered whether the job source marked this delivery of it as a redelivery
+     * @return whether this was the job's first run
      */
-    public void record(String jobId, boolean redelivered) {
+    public boolean record(String jobId, boolean redelivered) {
         AtomicInteger count = runs.get(jobId);
         if (count == null) {
             count = runs.computeIfAbsent(jobId, id -> new AtomicInteger());
         }
-        if (count.incrementAndGet() > 1 && !redelivered) {
+        boolean first = count.incrementAndGet() == 1;
+        if (!first && !redelivered) {
             unmarked.increment();
         }
         total.increment();
@@ -36,6 +38,7 @@ public final class JobLedger {
                 progress.notifyAll();
             }
         }
+        return first;
     }
 
     /**

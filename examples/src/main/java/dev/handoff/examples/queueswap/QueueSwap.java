@@ -61,6 +61,9 @@ public final class QueueSwap {
             out.print(QueueSwapOptions.usage());
             return 0;
         }
+        if (options.broker().equals("kafka")) {
+            return KafkaQueueSwap.run(options, out, err);
+        }
         int status = 0;
         SwapReport page = SwapReport.start(("handoff queue-swap " + String.join(" ", args)).trim());
         try (Broker broker = openBroker(options, err)) {
@@ -179,18 +182,18 @@ public final class QueueSwap {
             long maxDrain = drains.stream().mapToLong(Long::longValue).max().orElse(0);
             double meanDrain = drains.stream().mapToLong(Long::longValue).average().orElse(0);
             return new RunResult(mode, broker.name(), swapsDone, options.messages(), ledger.distinct(),
-                    ledger.duplicates(), ledger.unmarkedDuplicates(), forced, maxDrain, meanDrain, elapsed);
+                    ledger.duplicates(), ledger.unmarkedDuplicates(), forced, maxDrain, meanDrain, elapsed, -1);
         } finally {
             executor.shutdownNow();
         }
     }
 
-    private static Duration left(long deadline) {
+    static Duration left(long deadline) {
         return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     /** Runs a job: recorded in the ledger first, then {@code MIN..MAX} ms of work in 1 ms slices. */
-    private static void work(QueueSwapOptions options, BooleanSupplier overrun) throws InterruptedException {
+    static void work(QueueSwapOptions options, BooleanSupplier overrun) throws InterruptedException {
         int millis = options.jobMinMillis() == options.jobMaxMillis() ? options.jobMinMillis()
                 : ThreadLocalRandom.current().nextInt(options.jobMinMillis(), options.jobMaxMillis() + 1);
         for (int slice = 0; slice < millis; slice++) {
@@ -269,7 +272,7 @@ public final class QueueSwap {
     }
 
     /** @return e.g. {@code SWAP queue-swap/swap-1 COMMITTED launch=2ms await_ready=9ms ... abandoned=0} */
-    private static String stepsLine(SwapResult result) {
+    static String stepsLine(SwapResult result) {
         StringBuilder line = new StringBuilder("SWAP ").append(result.swapId()).append(' ').append(result.outcome());
         for (StepTiming timing : result.steps()) {
             line.append(' ').append(timing.step().name().toLowerCase(java.util.Locale.ROOT)).append('=')
@@ -279,7 +282,7 @@ public final class QueueSwap {
     }
 
     /** From the old consumer's DETACH (told to stop) to the end of its DESTROY (gone). */
-    private static long retirementMillis(SwapResult result) {
+    static long retirementMillis(SwapResult result) {
         Instant from = null;
         Instant to = null;
         for (StepTiming timing : result.steps()) {

@@ -11,7 +11,7 @@ import java.util.Set;
 /**
  * The options of {@code queue-swap}, parsed and validated. Immutable.
  *
- * @param broker        {@code memory} or {@code rabbitmq}
+ * @param broker        {@code memory}, {@code rabbitmq} or {@code kafka}
  * @param modes         the modes to run, in order
  * @param messages      jobs published per mode
  * @param swaps         swaps per mode, spread evenly over the processing
@@ -25,10 +25,13 @@ import java.util.Set;
  * @param rabbitUri     the broker to use with {@code --broker=rabbitmq}; empty: start a throwaway node
  * @param help          whether --help was asked (the other fields then hold defaults)
  * @param report        where the HTML report goes; null for none
+ * @param partitions    Kafka: the topic's partitions
+ * @param groupProtocol Kafka: the handoff consumers' group protocol, {@code classic} or {@code consumer}
  */
 public record QueueSwapOptions(String broker, List<Mode> modes, int messages, int swaps, boolean forceDrain,
                                int jobMinMillis, int jobMaxMillis, int prefetch, int concurrency, long drainMillis,
-                               int timeoutSeconds, Optional<URI> rabbitUri, boolean help, Path report) {
+                               int timeoutSeconds, Optional<URI> rabbitUri, boolean help, Path report, int partitions,
+                               String groupProtocol) {
 
     static final int MAX_MESSAGES = 10_000_000;
     static final int MAX_SWAPS = 1_000;
@@ -68,24 +71,37 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
         int timeout = 600;
         Optional<URI> rabbitUri = Optional.empty();
         Path report = null;
+        String modeValue = null;
+        boolean jobMillisGiven = false;
+        Integer partitions = null;
+        String groupProtocol = null;
         OptionParser<UsageException> parser = new OptionParser<>(args, Set.of("force-drain"), UsageException::new);
         while (parser.hasNext()) {
             OptionParser.Option option = parser.next();
             if (option.help()) {
                 return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
-                        concurrency, drainMillis, timeout, rabbitUri, true, report);
+                        concurrency, drainMillis, timeout, rabbitUri, true, report, 6, "classic");
             }
             String name = option.name();
             // --force-drain alone means true
             String value = option.value() == null ? "true" : option.value();
             switch (name) {
                 case "broker" -> {
-                    if (!value.equals("memory") && !value.equals("rabbitmq")) {
-                        throw new UsageException("--broker must be memory or rabbitmq, but was '" + value + "'");
+                    if (!value.equals("memory") && !value.equals("rabbitmq") && !value.equals("kafka")) {
+                        throw new UsageException("--broker must be memory, rabbitmq or kafka, but was '" + value
+                                + "'");
                     }
                     broker = value;
                 }
-                case "mode" -> modes = Mode.parse(value);
+                case "mode" -> modeValue = value;
+                case "partitions" -> partitions = parser.intValue("partitions", value, 1, 1_000);
+                case "group-protocol" -> {
+                    if (!value.equals("classic") && !value.equals("consumer")) {
+                        throw new UsageException("--group-protocol must be classic or consumer, but was '" + value
+                                + "'");
+                    }
+                    groupProtocol = value;
+                }
                 case "messages" -> messages = parser.intValue("messages", value, 1, MAX_MESSAGES);
                 case "swaps" -> swaps = parser.intValue("swaps", value, 0, MAX_SWAPS);
                 case "force-drain" -> {
@@ -96,6 +112,7 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                     forceDrain = Boolean.parseBoolean(value);
                 }
                 case "job-ms" -> {
+                    jobMillisGiven = true;
                     int dash = value.indexOf('-');
                     if (dash < 0) {
                         jobMin = parser.intValue("job-ms", value, 0, 60_000);
@@ -131,8 +148,24 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
         if (rabbitUri.isPresent() && !broker.equals("rabbitmq")) {
             throw new UsageException("--rabbit-uri needs --broker=rabbitmq, but the broker is " + broker);
         }
+        if (modeValue != null) {
+            modes = Mode.parse(modeValue, broker);
+        }
+        boolean kafka = broker.equals("kafka");
+        if (!kafka && partitions != null) {
+            throw new UsageException("--partitions needs --broker=kafka, but the broker is " + broker);
+        }
+        if (!kafka && groupProtocol != null) {
+            throw new UsageException("--group-protocol needs --broker=kafka, but the broker is " + broker);
+        }
+        if (kafka && !jobMillisGiven) {
+            // the setup of the Kafka measurements in issue 12: jobs of 2 to 20 ms
+            jobMin = 2;
+            jobMax = 20;
+        }
         return new QueueSwapOptions(broker, modes, messages, swaps, forceDrain, jobMin, jobMax, prefetch,
-                concurrency, drainMillis, timeout, rabbitUri, false, report);
+                concurrency, drainMillis, timeout, rabbitUri, false, report, partitions == null ? 6 : partitions,
+                groupProtocol == null ? "classic" : groupProtocol);
     }
 
     /** @return the help text */
@@ -151,7 +184,10 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                 "was lost, 1 otherwise, 2 for a bad command line.",
                 "",
                 "options:",
-                "  --broker=memory|rabbitmq   job source (default memory: the in-process queue)",
+                "  --broker=memory|rabbitmq|kafka  job source (default memory: the in-process queue); kafka starts",
+                "                             a KRaft broker in this JVM (Kafka's test kit) and adds max_stall_ms to",
+                "                             RESULT: the longest time a partition had records waiting while no",
+                "                             consumer processed it",
                 "  --rabbit-uri=amqp://...    RabbitMQ to use with --broker=rabbitmq; without it a throwaway node is",
                 "                             started on 127.0.0.1 (needs rabbitmq-server installed) and stopped after",
                 "  --messages=M               jobs published per mode (default 20000)",
@@ -162,9 +198,20 @@ public record QueueSwapOptions(String broker, List<Mode> modes, int messages, in
                 "                                                  unstarted jobs at once, finish and ack the rest",
                 "                               naive              close the old consumer's channel at once",
                 "                               cancel-and-finish  cancel, process everything prefetched, then close",
+                "                             with --broker=kafka: handoff | naive | cooperative | plain | all:",
+                "                               handoff      KafkaHandoffConsumer, a group of 2, one replaced per swap",
+                "                               naive        plain consumers, eager assignor, auto-commit; the old one",
+                "                                            closed right after the new one joined",
+                "                               cooperative  plain consumers, cooperative-sticky, commit on revoke, no",
+                "                                            draining of the records in flight",
+                "                               plain        plain consumers never swapped: the throughput baseline",
+                "                                            (a THROUGHPUT line compares handoff with it)",
+                "  --partitions=P             Kafka: the topic's partitions (default 6)",
+                "  --group-protocol=classic|consumer  Kafka: the handoff consumers' group protocol (default classic,",
+                "                             cooperative-sticky; consumer is KIP-848)",
                 "  --force-drain              handoff mode: jobs running when their consumer is told to stop overrun",
                 "                             the drain deadline (1 ms) until interrupted, so each drain is forced",
-                "  --job-ms=MIN[-MAX]         job duration, uniform in [MIN, MAX] ms (default 1-3)",
+                "  --job-ms=MIN[-MAX]         job duration, uniform in [MIN, MAX] ms (default 1-3; kafka 2-20)",
                 "  --prefetch=P               deliveries held per consumer (default 20)",
                 "  --concurrency=C            handler threads per consumer (default 4)",
                 "  --drain-timeout-ms=T       drain deadline of handoff mode, bound of cancel-and-finish (default 30000)",

@@ -16,10 +16,12 @@ import java.util.Locale;
  * @param maxDrainMillis     longest retirement of an old consumer
  * @param meanDrainMillis    mean retirement of an old consumer
  * @param elapsedMillis      from the first publish to the last job processed
+ * @param maxStallMillis     Kafka: the longest time a partition had records waiting while no consumer processed
+ *                           it; -1 when not measured (other brokers)
  */
 record RunResult(Mode mode, String broker, int swaps, long published, long processed, long duplicated,
                  long unmarkedDuplicates, long forced, long maxDrainMillis, double meanDrainMillis,
-                 long elapsedMillis) {
+                 long elapsedMillis, long maxStallMillis) {
 
     long lost() {
         return published - processed;
@@ -33,7 +35,8 @@ record RunResult(Mode mode, String broker, int swaps, long published, long proce
     String resultLine(boolean withMode) {
         return "RESULT broker=" + broker + " swaps=" + swaps + " published=" + published + " processed=" + processed
                 + " lost=" + lost() + " duplicated=" + duplicated + " forced=" + forced + " max_drain_ms="
-                + maxDrainMillis + (withMode ? " mode=" + mode.label() : "");
+                + maxDrainMillis + (maxStallMillis >= 0 ? " max_stall_ms=" + maxStallMillis : "")
+                + (withMode ? " mode=" + mode.label() : "");
     }
 
     String statsLine() {

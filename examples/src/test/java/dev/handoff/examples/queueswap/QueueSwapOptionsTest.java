@@ -38,11 +38,31 @@ class QueueSwapOptionsTest {
     }
 
     @Test
+    void kafka_takes_its_own_modes_partitions_and_job_durations() throws Exception {
+        QueueSwapOptions options = QueueSwapOptions.parse(new String[] {"--mode=all", "--broker=kafka",
+            "--partitions=3", "--group-protocol=consumer"});
+        assertThat(options.modes()).containsExactly(Mode.HANDOFF, Mode.NAIVE, Mode.COOPERATIVE, Mode.PLAIN);
+        assertThat(options.partitions()).isEqualTo(3);
+        assertThat(options.groupProtocol()).isEqualTo("consumer");
+        assertThat(options.jobMinMillis()).isEqualTo(2);
+        assertThat(options.jobMaxMillis()).isEqualTo(20);
+    }
+
+    @Test
     void bad_input_names_the_option_and_the_value() {
         assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--messages=0"}))
                 .hasMessage("--messages must be between 1 and 10000000, but was 0");
-        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--broker=kafka"}))
-                .hasMessage("--broker must be memory or rabbitmq, but was 'kafka'");
+        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--broker=pulsar"}))
+                .hasMessage("--broker must be memory, rabbitmq or kafka, but was 'pulsar'");
+        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--mode=cooperative"}))
+                .hasMessage("--mode must be handoff, naive, cancel-and-finish or all, but was 'cooperative'");
+        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--broker=kafka", "--mode=cancel-and-finish"}))
+                .hasMessage("--mode must be handoff, naive, cooperative, plain or all with --broker=kafka, but was"
+                        + " 'cancel-and-finish'");
+        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--partitions=3"}))
+                .hasMessage("--partitions needs --broker=kafka, but the broker is memory");
+        assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--broker=kafka", "--group-protocol=eager"}))
+                .hasMessage("--group-protocol must be classic or consumer, but was 'eager'");
         assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--mode=fast"}))
                 .hasMessage("--mode must be handoff, naive, cancel-and-finish or all, but was 'fast'");
         assertThatThrownBy(() -> QueueSwapOptions.parse(new String[] {"--job-ms=9-2"}))
@@ -63,7 +83,7 @@ class QueueSwapOptionsTest {
     void the_help_documents_every_option() {
         String usage = QueueSwapOptions.usage();
 
-        assertThat(usage).contains("--broker=memory|rabbitmq", "--rabbit-uri", "--messages", "--swaps", "--mode",
+        assertThat(usage).contains("--broker=memory|rabbitmq|kafka", "--rabbit-uri", "--messages", "--swaps", "--mode",
                 "--force-drain", "--job-ms", "--prefetch", "--concurrency", "--drain-timeout-ms", "--timeout",
                 "--help", "RESULT broker=B swaps=N published=M processed=P lost=L duplicated=D forced=F max_drain_ms=");
     }

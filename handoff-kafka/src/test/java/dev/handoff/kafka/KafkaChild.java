@@ -1,0 +1,42 @@
+package dev.handoff.kafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The main class of the consumer child JVM a test starts and kills: {@code <bootstrap> <topic> <group> <ledger>}.
+ * It joins the group as a standalone {@link KafkaHandoffConsumer}; each job's id is appended to the ledger first
+ * thing in the handler, in one {@code write} to a file opened for append, so the line survives a SIGKILL of this
+ * process. Each job then takes 5 ms.
+ */
+public final class KafkaChild {
+
+    private KafkaChild() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        FileChannel ledger = FileChannel.open(Path.of(args[3]), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        KafkaHandoffConsumer consumer = KafkaHandoffConsumer.builder("child",
+                        Records.consumerSettings(args[0], args[2]), args[1])
+                .handler(job -> {
+                    try {
+                        ledger.write(ByteBuffer.wrap((job.id() + "\n").getBytes(StandardCharsets.UTF_8)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                })
+                .build();
+        consumer.start();
+        // the consumer's threads are daemons: this thread keeps the JVM alive until it is killed
+        LockSupport.park();
+    }
+}

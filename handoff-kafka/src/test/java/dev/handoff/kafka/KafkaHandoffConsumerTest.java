@@ -1,0 +1,421 @@
+package dev.handoff.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.handoff.api.LifecycleState;
+import dev.handoff.api.Plan;
+import dev.handoff.api.SwapOutcome;
+import dev.handoff.api.SwapResult;
+import dev.handoff.core.Orchestrator;
+import dev.handoff.queue.FailurePolicy;
+import dev.handoff.test.kafka.KafkaNode;
+
+/**
+ * {@link KafkaHandoffConsumer} on a real in-process KRaft broker, started once for this class: swaps, handovers,
+ * back-pressure, failures, and what a swap cannot prevent (a member killed with SIGKILL, a broker restart: records may
+ * then run twice, never not at all). The broker restart runs last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KafkaHandoffConsumerTest {
+
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static KafkaNode kafka;
+    private static KafkaProducer<byte[], byte[]> producer;
+    private final List<KafkaHandoffConsumer> consumers = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = KafkaNode.start();
+        producer = Records.producer(kafka.bootstrapServers());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @AfterEach
+    void closeConsumers() {
+        consumers.forEach(KafkaHandoffConsumer::close);
+    }
+
+    private static String newTopic(int partitions) {
+        String topic = "t" + NAMES.incrementAndGet();
+        kafka.createTopic(topic, partitions);
+        return topic;
+    }
+
+    private KafkaHandoffConsumer.Builder consumer(String id, Map<String, Object> settings, String topic) {
+        return KafkaHandoffConsumer.builder(id, settings, topic);
+    }
+
+    private KafkaHandoffConsumer track(KafkaHandoffConsumer consumer) {
+        consumers.add(consumer);
+        return consumer;
+    }
+
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void rollingSwapsUnderLoadLoseNothingDuplicateNothingAndKeepEachPartitionInOrder(String protocol)
+            throws Exception {
+        // given a group of two consumers, orchestrated, and records published while they are replaced
+        String topic = newTopic(6);
+        String group = "swap-" + topic;
+        Map<String, Object> settings = protocol.equals("classic")
+                ? Records.consumerSettings(kafka.bootstrapServers(), group)
+                : Records.consumerProtocolSettings(kafka.bootstrapServers(), group);
+        Records ledger = new Records();
+        KafkaConsumerLauncher launcher = new KafkaConsumerLauncher(id -> track(consumer(id, settings, topic)
+                .handler(job -> ledger.work(job, 1)).concurrency(3).build()));
+        List<String> published = new ArrayList<>();
+        try (Orchestrator orchestrator = Orchestrator.builder("kafka", launcher, new KafkaGroupRouter())
+                .drainTimeout(Duration.ofSeconds(30)).build()) {
+            orchestrator.startAndWait(2, Duration.ofSeconds(60));
+            CompletableFuture<List<String>> publishing = CompletableFuture.supplyAsync(() -> {
+                List<String> ids = new ArrayList<>();
+                try {
+                    for (int batch = 0; batch < 10; batch++) {
+                        ids.addAll(Records.publish(producer, topic, 6, batch * 40, 40));
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return ids;
+            });
+
+            // when every member is replaced twice while the records flow
+            for (int swap = 0; swap < 2; swap++) {
+                SwapResult result = orchestrator.swapAndWait(Plan.rolling(1, 0), Duration.ofSeconds(120));
+                assertThat(result.outcome()).isEqualTo(SwapOutcome.COMMITTED);
+            }
+            published.addAll(publishing.get(60, TimeUnit.SECONDS));
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledger.distinct() == published.size());
+        }
+
+        // then each record ran once, in its partition's order, never beside an earlier record of its partition
+        assertThat(ledger.missing(published)).isEmpty();
+        assertThat(ledger.duplicates()).isZero();
+        assertThat(ledger.overlaps()).isEmpty();
+        for (int partition = 0; partition < 6; partition++) {
+            assertThat(ledger.runs().get(partition)).containsExactlyElementsOf(
+                    IntStream.range(0, 400).boxed().toList());
+        }
+        assertThat(consumers).hasSize(6);
+        assertThat(consumers.subList(0, 4)).allSatisfy(retired ->
+                assertThat(retired.state()).isEqualTo(LifecycleState.STOPPED));
+    }
+
+    @Test
+    void aRebalanceDuringADrainHandsOverEachPartitionOnlyAfterItsRunningRecordFinished() throws Exception {
+        // given a consumer whose record p0-0 is held by its handler
+        String topic = newTopic(4);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "drain-" + topic);
+        Records ledger = new Records();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        KafkaHandoffConsumer old = track(consumer("old", settings, topic).handler(job -> {
+            ledger.started(job);
+            try {
+                if (job.id().equals("p0-0")) {
+                    held.countDown();
+                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+                }
+            } finally {
+                ledger.ended(job);
+            }
+        }).build());
+        old.start();
+        List<String> published = Records.publish(producer, topic, 4, 0, 50);
+        assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // when it is told to stop and drains, and a new member joins the group during the drain
+        old.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        CompletableFuture<Void> drained = old.drain().toCompletableFuture();
+        KafkaHandoffConsumer next = track(consumer("new", settings, topic)
+                .handler(job -> ledger.work(job, 1)).build());
+        next.connect();
+        CompletableFuture<Void> joined = next.resumeAccepting().toCompletableFuture();
+        await().atMost(Duration.ofSeconds(20)).until(() -> old.rebalances() >= 2 || joined.isDone());
+        boolean drainedWhileHeld = drained.isDone();
+        release.countDown();
+
+        // then the drain ends only after the record, and the new member takes every partition from there
+        drained.get(30, TimeUnit.SECONDS);
+        joined.get(30, TimeUnit.SECONDS);
+        assertThat(drainedWhileHeld).isFalse();
+        assertThat(old.state()).isEqualTo(LifecycleState.DRAINED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.distinct() == published.size());
+        assertThat(ledger.missing(published)).isEmpty();
+        assertThat(ledger.duplicates()).isZero();
+        assertThat(ledger.overlaps()).isEmpty();
+        assertThat(ledger.runs().get(0)).containsExactlyElementsOf(IntStream.range(0, 50).boxed().toList());
+        assertThat(next.assignment()).hasSize(4);
+    }
+
+    @Test
+    void aForcedStopLeavesTheRunningRecordsUncommittedAndTheNextOwnerRunsThemAgainMarkedRedelivered()
+            throws Exception {
+        // given a consumer whose first record of each partition never ends by itself
+        String topic = newTopic(3);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "force-" + topic);
+        Records ledger = new Records();
+        CountDownLatch allHeld = new CountDownLatch(3);
+        KafkaHandoffConsumer old = track(consumer("old", settings, topic).concurrency(3).handler(job -> {
+            ledger.started(job);
+            try {
+                if (Records.sequenceOf(job.id()) == 0) {
+                    allHeld.countDown();
+                    new CountDownLatch(1).await(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                ledger.ended(job);
+            }
+        }).build());
+        old.start();
+        List<String> published = Records.publish(producer, topic, 3, 0, 20);
+        assertThat(allHeld.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // when its drain misses the deadline and it is forced, then destroyed
+        old.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        CompletableFuture<Void> drained = old.drain().toCompletableFuture();
+        long abandoned = old.forceStop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        old.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+        // then the three records run again at the next owner, marked redelivered, and nothing is lost
+        assertThat(abandoned).isEqualTo(3);
+        KafkaHandoffConsumer next = track(consumer("new", settings, topic).handler(job -> ledger.work(job, 1))
+                .build());
+        next.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.distinct() == published.size()
+                && ledger.duplicates() == 3);
+        assertThat(ledger.missing(published)).isEmpty();
+        assertThat(ledger.redelivered()).containsExactlyInAnyOrder("p0-0", "p1-0", "p2-0");
+        assertThat(old.stats().abandoned()).isEqualTo(3);
+        assertThat(drained).isDone();
+        assertThat(old.stats().acked()).isZero();
+    }
+
+    @Test
+    void aFailingRecordIsRetriedInPlaceThenSentToTheDeadLetterTopicAndThePartitionGoesOn() throws Exception {
+        // given a record whose handler always fails
+        String topic = newTopic(1);
+        kafka.createTopic(topic + ".dead-letter", 1);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "dlt-" + topic);
+        Records ledger = new Records();
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).maxAttempts(3).handler(job -> {
+            ledger.work(job, 0);
+            if (job.id().equals("p0-3")) {
+                throw new IllegalStateException("boom " + job.attempt());
+            }
+        }).build());
+
+        // when it consumes
+        consumer.start();
+        List<String> published = Records.publish(producer, topic, 1, 0, 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.distinct() == published.size());
+
+        // then the record ran three times before the next one, and went to the dead-letter topic
+        assertThat(ledger.runsOf("p0-3")).isEqualTo(3);
+        assertThat(ledger.runs().get(0)).containsExactly(0, 1, 2, 3, 3, 3, 4, 5, 6, 7, 8, 9);
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.stats().deadLettered() == 1);
+        assertThat(consumer.stats().retried()).isEqualTo(2);
+        assertThat(readAll(topic + ".dead-letter", 1)).containsExactly("p0-3");
+    }
+
+    @Test
+    void aFailingRecordIsSkippedAfterItsLastAttemptUnderLogAndDiscard() throws Exception {
+        String topic = newTopic(1);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "skip-" + topic);
+        Records ledger = new Records();
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).maxAttempts(2)
+                .failurePolicy(FailurePolicy.LOG_AND_DISCARD).handler(job -> {
+                    ledger.work(job, 0);
+                    if (job.id().equals("p0-1")) {
+                        throw new IllegalStateException("boom");
+                    }
+                }).build());
+        consumer.start();
+        List<String> published = Records.publish(producer, topic, 1, 0, 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.distinct() == published.size());
+        assertThat(ledger.runs().get(0)).containsExactly(0, 1, 1, 2, 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.stats().discarded() == 1);
+    }
+
+    @Test
+    void aPartitionPausedForBackPressureStaysPausedAcrossARebalance() throws Exception {
+        // given a consumer whose only worker is held, so that both partitions fill their queues and are paused
+        String topic = newTopic(2);
+        String group = "pause-" + topic;
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), group);
+        CountDownLatch release = new CountDownLatch(1);
+        Records ledger = new Records();
+        KafkaHandoffConsumer full = track(consumer("full", settings, topic).concurrency(1).maxQueuedPerPartition(5)
+                .handler(job -> {
+                    ledger.started(job);
+                    try {
+                        assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
+                    } finally {
+                        ledger.ended(job);
+                    }
+                }).build());
+        full.start();
+        List<String> published = Records.publish(producer, topic, 2, 0, 100);
+        Set<TopicPartition> both = Set.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+        await().atMost(Duration.ofSeconds(20)).until(() -> full.pausedPartitions().equals(both));
+
+        // when another member joins the group (for another topic) and the group rebalances
+        String other = newTopic(1);
+        int before = full.rebalances();
+        KafkaHandoffConsumer joining = track(consumer("joining", settings, other).handler(job -> { }).build());
+        joining.start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> full.rebalances() > before);
+
+        // then the Kafka client still has both partitions paused
+        assertThat(full.clientPaused().toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo(both);
+        release.countDown();
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.distinct() == published.size());
+        assertThat(ledger.duplicates()).isZero();
+    }
+
+    @Test
+    void connectingToATopicThatDoesNotExistFailsNamingIt() {
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "missing");
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, "no-such-topic").handler(job -> { })
+                .build());
+        assertThatThrownBy(consumer::connect).isInstanceOf(KafkaConsumerException.class)
+                .hasMessageContaining("topic 'no-such-topic' does not exist");
+        assertThat(consumer.state()).isEqualTo(LifecycleState.FAILED);
+    }
+
+    private static List<String> readAll(String topic, int expected) {
+        Map<String, Object> settings = new HashMap<>(Records.consumerSettings(kafka.bootstrapServers(),
+                "reader-" + topic));
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(settings, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            reader.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (values.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
+                    values.add(new String(record.value(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return values;
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE) // restarts the broker of the class: last
+    void afterABrokerRestartTheGroupConsumesAgainAndNothingIsLost() throws Exception {
+        // given a consumer in the middle of a backlog
+        kafka.createTopic("restart", 3);
+        Records ledger = new Records();
+        List<String> published = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = Records.producer(kafka.bootstrapServers());
+             KafkaHandoffConsumer consumer = KafkaHandoffConsumer.builder("survivor",
+                     Records.consumerSettings(kafka.bootstrapServers(), "restart"), "restart")
+                     .handler(job -> ledger.work(job, 2)).concurrency(3).build()) {
+            consumer.start();
+            published.addAll(Records.publish(producer, "restart", 3, 0, 200));
+            await().atMost(Duration.ofSeconds(30)).until(() -> ledger.distinct() >= 60);
+
+            // when the broker goes down and comes back, and more records are published after
+            kafka.stopBroker();
+            kafka.startBroker();
+            published.addAll(Records.publish(producer, "restart", 3, 200, 50));
+
+            // then every record ran, the consumer never failed, and it still holds the partitions
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledger.distinct() == published.size());
+            assertThat(ledger.missing(published)).isEmpty();
+            assertThat(consumer.state()).isEqualTo(LifecycleState.READY);
+            assertThat(consumer.assignment()).hasSize(3);
+        }
+    }
+
+    @Test
+    void aMemberKilledWithSigkillLeavesItsUncommittedRecordsToAnotherMember(@TempDir Path folder) throws Exception {
+        // given a child JVM and this JVM as two members of a group, with a backlog between them
+        kafka.createTopic("kill", 4);
+        Path childLedger = folder.resolve("child.ledger");
+        Records ledger = new Records();
+        List<String> published;
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), KafkaChild.class.getName(), kafka.bootstrapServers(),
+                "kill", "kill", childLedger.toString())
+                .redirectErrorStream(true).redirectOutput(folder.resolve("child.log").toFile()).start();
+        try (KafkaProducer<byte[], byte[]> producer = Records.producer(kafka.bootstrapServers());
+             KafkaHandoffConsumer survivor = KafkaHandoffConsumer.builder("survivor",
+                     Records.consumerSettings(kafka.bootstrapServers(), "kill"), "kill")
+                     .handler(job -> ledger.work(job, 5)).build()) {
+            published = Records.publish(producer, "kill", 4, 0, 150);
+            await().atMost(Duration.ofSeconds(60)).until(() -> lines(childLedger).size() >= 40);
+            survivor.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> survivor.assignment().size() < 4
+                    && survivor.assignment().size() > 0 && ledger.distinct() > 0);
+
+            // when the child is killed outright, records in its hands
+            int before = lines(childLedger).size();
+            assertThat(child.toHandle().destroyForcibly()).isTrue();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(before).isLessThan(published.size());
+
+            // then the survivor takes its partitions once its session expires and runs every record it left
+            await().atMost(Duration.ofSeconds(60)).until(() -> survivor.assignment().size() == 4);
+            Set<String> seen = new HashSet<>(lines(childLedger));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                Set<String> all = new HashSet<>(seen);
+                published.stream().filter(id -> ledger.runsOf(id) > 0).forEach(all::add);
+                return all.containsAll(published);
+            });
+            assertThat(ledger.overlaps()).isEmpty();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(child.exitValue()).isEqualTo(137);
+    }
+
+    private static List<String> lines(Path file) throws IOException {
+        return Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+    }
+}
