@@ -7,6 +7,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -183,6 +186,45 @@ class ChildAgentProtocolTest {
         Path log = folder.resolve("child.log");
         Awaitility.await().atMost(WAIT).untilAsserted(() ->
                 assertThat(Files.readString(log)).contains("left READY in swap web/swap-7"));
+    }
+
+    @Test
+    void aChildReAdoptedByALaterOrchestratorTellsItsStateAndTheTerminationBudgetItAnnounced() throws Exception {
+        // given a child of epoch 3 that announced a termination budget of 20 s
+        Path adoption = folder.resolve("adopt.sock");
+        startChild("announces-budget", Map.of("HANDOFF_AGENT_ADOPT_SOCKET", adoption.toString(),
+                "HANDOFF_AGENT_EPOCH", "3",
+                "HANDOFF_AGENT_ORPHAN_LEASE_MILLIS", "60000",
+                "HANDOFF_AGENT_ORPHAN_POLICY", "TERMINATE_GRACEFULLY"));
+        assertThat(next()).isEqualTo("HELLO 1 " + socket.token() + " budget-ms=20000");
+        channel.writeLine("WELCOME 1");
+        awaitReady();
+
+        // when the orchestrator of epoch 4 adopts it
+        Awaitility.await().atMost(WAIT).until(() -> Files.exists(adoption));
+        SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX);
+        raw.connect(UnixDomainSocketAddress.of(adoption));
+        try (LineChannel later = new LineChannel(raw)) {
+            later.writeLine("ADOPT 1 " + socket.token() + " 4 " + ProcessHandle.current().pid());
+            String answer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return later.readLine();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+            // then it answers with its pid, state and budget, and follows epoch 4 from now on
+            assertThat(answer).isEqualTo("ADOPTED 1 " + child.pid() + " in-flight=0 state=READY budget-ms=20000");
+            later.writeLine("STATUS? epoch=4");
+            assertThat(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return later.readLine();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("STATUS in-flight=0 state=READY");
+        }
     }
 
     @Test

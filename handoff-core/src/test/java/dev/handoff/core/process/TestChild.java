@@ -396,7 +396,6 @@ public final class TestChild {
         }
     }
 
-    /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
     /** READY, announcing a termination budget of 20 s, with a shutdown hook that takes 3 s. */
     private static void announcesBudget() {
         InstanceLifecycle lifecycle = InstanceLifecycle.newBuilder(ChildAgent.instanceId().orElse("child")).build();
@@ -438,6 +437,7 @@ public final class TestChild {
         liveOut();
     }
 
+    /** Blocks until the JVM is ended from outside, or {@link #LIFETIME} passed. */
     private static void liveOut() {
         try {
             new CountDownLatch(1).await(LIFETIME.toSeconds(), TimeUnit.SECONDS);

@@ -60,6 +60,8 @@ public final class AgentSession implements AutoCloseable {
     private final int orphanedExitStatus;
     /** Null without a state directory. */
     private final Lease lease;
+    /** The termination budget announced in the HELLO, and again to each orchestrator that re-adopts; or null. */
+    private final Duration terminationBudget;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean failedSent = new AtomicBoolean();
     private final Object lock = new Object();
@@ -75,8 +77,9 @@ public final class AgentSession implements AutoCloseable {
     private ScheduledExecutorService timer;
 
     private AgentSession(Lifecycle lifecycle, Duration exitWatchdog, int orphanedExitStatus,
-                         LineChannel channel, Lease lease) {
+                         LineChannel channel, Lease lease, Duration terminationBudget) {
         this.lifecycle = lifecycle;
+        this.terminationBudget = terminationBudget;
         this.exitWatchdog = exitWatchdog;
         this.orphanedExitStatus = orphanedExitStatus;
         this.channel = channel;
@@ -118,7 +121,8 @@ public final class AgentSession implements AutoCloseable {
         }
         awaitWelcome(channel, handshakeTimeout);
         Lease lease = Lease.of(environment, token);
-        AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel, lease);
+        AgentSession session = new AgentSession(lifecycle, exitWatchdog, orphanedExitStatus, channel, lease,
+                terminationBudget);
         session.start();
         return session;
     }
@@ -553,7 +557,8 @@ public final class AgentSession implements AutoCloseable {
             epoch = offered;
             orphaning++;
             // Under the lock: no event can reach the new orchestrator before its answer.
-            write(connection, Protocol.adopted(ProcessHandle.current().pid(), lifecycle.state(), lifecycle.inFlight()));
+            write(connection, Protocol.adopted(ProcessHandle.current().pid(), lifecycle.state(), lifecycle.inFlight(),
+                    terminationBudget));
         }
         if (previous != null) {
             LOG.warn("the orchestrator of an older epoch is superseded by epoch {}; closing its channel", offered);

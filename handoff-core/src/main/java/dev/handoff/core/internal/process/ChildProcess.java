@@ -253,10 +253,22 @@ public final class ChildProcess implements ChildProcessInstance {
             }
             Status status;
             long pid;
+            Duration budget = Duration.ZERO;
             String afterVersion = Protocol.rest(Protocol.rest(line));
             try {
                 pid = Long.parseLong(Protocol.firstWord(afterVersion));
-                status = Status.parse(Protocol.STATUS + " " + Protocol.rest(afterVersion));
+                String fields = Protocol.rest(afterVersion);
+                int budgetAt = fields.indexOf(" " + Protocol.BUDGET_FIELD);
+                if (budgetAt >= 0) {
+                    String millis = fields.substring(budgetAt + 1 + Protocol.BUDGET_FIELD.length());
+                    if (!millis.matches("[1-9][0-9]{0,8}")) {
+                        throw new LineChannel.ProtocolViolation(Protocol.BUDGET_FIELD
+                                + " must be milliseconds, 1 to 9 digits, but was '" + Protocol.shorten(millis) + "'");
+                    }
+                    budget = Duration.ofMillis(Long.parseLong(millis));
+                    fields = fields.substring(0, budgetAt);
+                }
+                status = Status.parse(Protocol.STATUS + " " + fields);
             } catch (LineChannel.ProtocolViolation | NumberFormatException violation) {
                 connection.close();
                 throw new InstanceFailedException(id, "bad ADOPTED answer: " + violation.getMessage(), null);
@@ -270,6 +282,8 @@ public final class ChildProcess implements ChildProcessInstance {
                     epoch, exitTimeout, writeTimeout, afterExit);
             child.lastInFlight = status.inFlight();
             child.lastState = status.state();
+            // The budget the child announced to the orchestrator that launched it: a destroy waits that long.
+            child.announcedBudget = budget;
             if (status.state() == LifecycleState.READY) {
                 child.ready.complete(null);
             }

@@ -39,7 +39,10 @@ public final class Protocol {
     public static final String POLICY_ENV = "HANDOFF_AGENT_ORPHAN_POLICY";
     /** A later orchestrator's first line on the adoption socket: {@code ADOPT <version> <token> <epoch> <pid>}. */
     public static final String ADOPT = "ADOPT";
-    /** The child's answer to a valid ADOPT: {@code ADOPTED <version> <pid> in-flight=N state=S}. */
+    /**
+     * The child's answer to a valid ADOPT: {@code ADOPTED <version> <pid> in-flight=N state=S [budget-ms=N]} (the
+     * termination budget it announced in its HELLO, for the orchestrator that re-adopts it).
+     */
     public static final String ADOPTED = "ADOPTED";
 
     /** Child to parent, first line: {@code HELLO <version> <token>}. */
@@ -216,8 +219,9 @@ public final class Protocol {
         return ADOPT + " " + VERSION + " " + token + " " + epoch + " " + pid;
     }
 
-    static String adopted(long pid, LifecycleState state, long inFlight) {
-        return ADOPTED + " " + VERSION + " " + pid + " in-flight=" + inFlight + " state=" + state.name();
+    static String adopted(long pid, LifecycleState state, long inFlight, Duration terminationBudget) {
+        String adopted = ADOPTED + " " + VERSION + " " + pid + " in-flight=" + inFlight + " state=" + state.name();
+        return terminationBudget == null ? adopted : adopted + " " + BUDGET_FIELD + terminationBudget.toMillis();
     }
 
     static String welcome() {
