@@ -51,6 +51,8 @@ import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.Job;
 import dev.handoff.queue.JobHandler;
+import dev.handoff.queue.SubscriptionRouter;
+import dev.handoff.queue.spi.BrokerConsumer;
 
 /**
  * A member of a Kafka consumer group that can be swapped without losing a record, processing one twice, or
@@ -65,7 +67,7 @@ import dev.handoff.queue.JobHandler;
  *         .concurrency(4)
  *         .build();
  * consumer.start();                          // connect (READY), then join the group
- * // ... when replaced (an Orchestrator with a KafkaGroupRouter, or GracefulTermination, does this for you):
+ * // ... when replaced (an Orchestrator with a SubscriptionRouter, or GracefulTermination, does this for you):
  * consumer.stopAccepting();                  // pause every partition, give back the records not started
  * consumer.drain().toCompletableFuture().get(30, TimeUnit.SECONDS);  // running records finish, commit, leave
  * consumer.close();
@@ -78,7 +80,7 @@ import dev.handoff.queue.JobHandler;
  * {@code HandoffConsumer}.
  *
  * <p><b>The swap.</b> {@link #connect()} builds the client and checks that the topics exist (READY).
- * {@link #resumeAccepting()} (the attach, see {@link KafkaGroupRouter}) subscribes and completes when the group has
+ * {@link #resumeAccepting()} (the attach, see {@link SubscriptionRouter}) subscribes and completes when the group has
  * given this member its first assignment. Each rebalance that moves a partition away runs the revocation here first:
  * the partition's records not started are dropped (the next owner fetches them from the committed offset), the one
  * running finishes (bounded by {@link Builder#handoverTimeout}), and its offset is committed synchronously before the
@@ -110,7 +112,7 @@ import dev.handoff.queue.JobHandler;
  * <p>Thread-safe. One thread polls (the Kafka client is not thread-safe); {@code concurrency} workers run the
  * handlers, at most one record per partition at a time.
  */
-public final class KafkaHandoffConsumer extends InstanceLifecycle implements AutoCloseable {
+public final class KafkaHandoffConsumer extends InstanceLifecycle implements BrokerConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaHandoffConsumer.class);
 
     /** Metadata prefix of a commit that leaves started records behind: {@code handoff:started-below=<offset>}. */
@@ -202,6 +204,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Aut
      *                                then FAILED
      * @throws IllegalStateException  when the consumer was closed
      */
+    @Override
     public void connect() {
         synchronized (lock) {
             checkNotClosed("connect");

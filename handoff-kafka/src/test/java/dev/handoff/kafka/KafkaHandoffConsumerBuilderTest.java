@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.queue.SubscriptionRouter;
 
 /** Validation of {@link KafkaHandoffConsumer.Builder}: every bad value is refused, naming it; no broker needed. */
 class KafkaHandoffConsumerBuilderTest {
@@ -63,7 +64,7 @@ class KafkaHandoffConsumerBuilderTest {
         assertThat(consumer).isInstanceOf(InstanceLifecycle.class);
         assertThat(consumer.state()).isEqualTo(LifecycleState.STARTING);
         assertThat(consumer.isConsuming()).isFalse();
-        assertThat(new KafkaGroupRouter().attach(InstanceLifecycle.newBuilder("x").build()).toCompletableFuture())
+        assertThat(new SubscriptionRouter().attach(InstanceLifecycle.newBuilder("x").build()).toCompletableFuture())
                 .isCompletedExceptionally();
         consumer.close();
         assertThat(consumer.state()).isEqualTo(LifecycleState.STOPPED);

@@ -43,7 +43,9 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.FailurePolicy;
+import dev.handoff.queue.SubscriptionRouter;
 import dev.handoff.test.kafka.KafkaNode;
 
 /**
@@ -106,10 +108,10 @@ class KafkaHandoffConsumerTest {
                 ? Records.consumerSettings(kafka.bootstrapServers(), group)
                 : Records.consumerProtocolSettings(kafka.bootstrapServers(), group);
         Records ledger = new Records();
-        KafkaConsumerLauncher launcher = new KafkaConsumerLauncher(id -> track(consumer(id, settings, topic)
+        ConsumerLauncher launcher = new ConsumerLauncher(id -> track(consumer(id, settings, topic)
                 .handler(job -> ledger.work(job, 1)).concurrency(3).build()));
         List<String> published = new ArrayList<>();
-        try (Orchestrator orchestrator = Orchestrator.builder("kafka", launcher, new KafkaGroupRouter())
+        try (Orchestrator orchestrator = Orchestrator.builder("kafka", launcher, new SubscriptionRouter())
                 .drainTimeout(Duration.ofSeconds(30)).build()) {
             orchestrator.startAndWait(2, Duration.ofSeconds(60));
             CompletableFuture<List<String>> publishing = CompletableFuture.supplyAsync(() -> {

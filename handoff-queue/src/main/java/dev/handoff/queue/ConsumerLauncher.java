@@ -11,16 +11,17 @@ import org.slf4j.LoggerFactory;
 
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.spi.Launcher;
+import dev.handoff.queue.spi.BrokerConsumer;
 
 /**
- * Step 1 for queue consumers: builds a {@link HandoffConsumer} for the instance id and connects it in the
- * background. The returned consumer becomes ready when connected; it is not subscribed (no job
- * reaches it) until a {@link SubscriptionRouter} attaches it. Thread-safe.
+ * Step 1 for broker consumers: builds a {@link BrokerConsumer} (a {@link HandoffConsumer}, a Kafka consumer) for the
+ * instance id and connects it in the background. The returned consumer becomes ready when connected; it is not
+ * subscribed (no job reaches it) until a {@link SubscriptionRouter} attaches it. Thread-safe.
  */
 public final class ConsumerLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerLauncher.class);
 
-    private final Function<String, HandoffConsumer> factory;
+    private final Function<String, ? extends BrokerConsumer> factory;
     private final Executor executor;
 
     /**
@@ -30,7 +31,7 @@ public final class ConsumerLauncher implements Launcher {
      *                {@code id -> HandoffConsumer.builder(id).source(queue::connect).handler(h).build()}
      * @throws NullPointerException when {@code factory} is null
      */
-    public ConsumerLauncher(Function<String, HandoffConsumer> factory) {
+    public ConsumerLauncher(Function<String, ? extends BrokerConsumer> factory) {
         this(factory, task -> {
             Thread thread = new Thread(task, "handoff-consumer-connect");
             thread.setDaemon(true);
@@ -44,7 +45,7 @@ public final class ConsumerLauncher implements Launcher {
      * @param executor runs the blocking connect
      * @throws NullPointerException when an argument is null
      */
-    public ConsumerLauncher(Function<String, HandoffConsumer> factory, Executor executor) {
+    public ConsumerLauncher(Function<String, ? extends BrokerConsumer> factory, Executor executor) {
         this.factory = Objects.requireNonNull(factory, "factory must not be null");
         this.executor = Objects.requireNonNull(executor, "executor must not be null");
     }
@@ -55,7 +56,7 @@ public final class ConsumerLauncher implements Launcher {
      */
     @Override
     public CompletionStage<Lifecycle> launch(String instanceId) {
-        HandoffConsumer consumer;
+        BrokerConsumer consumer;
         try {
             consumer = Objects.requireNonNull(factory.apply(instanceId), "the consumer factory returned null");
         } catch (RuntimeException e) {

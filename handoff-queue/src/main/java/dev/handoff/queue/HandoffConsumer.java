@@ -23,6 +23,7 @@ import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.queue.spi.BrokerConsumer;
 import dev.handoff.queue.spi.DeadLetterTarget;
 import dev.handoff.queue.spi.Delivery;
 import dev.handoff.queue.spi.DeliveryListener;
@@ -79,7 +80,7 @@ import dev.handoff.queue.spi.Subscription;
  *
  * <p>Thread-safe. The per-job path (delivery, start, acknowledgement) is lock-free.
  */
-public final class HandoffConsumer extends InstanceLifecycle implements AutoCloseable {
+public final class HandoffConsumer extends InstanceLifecycle implements BrokerConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(HandoffConsumer.class);
 
     /** Failing jobs whose attempts are remembered at once; beyond it a count is forgotten (any one). */
@@ -169,6 +170,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements AutoClos
      * @throws JobSourceException    when the source cannot be opened; the lifecycle is then FAILED
      * @throws IllegalStateException when the consumer was closed
      */
+    @Override
     public void connect() {
         synchronized (stateLock) {
             checkNotClosed("connect");

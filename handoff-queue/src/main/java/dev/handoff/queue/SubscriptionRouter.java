@@ -6,14 +6,19 @@ import java.util.concurrent.CompletionStage;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Router;
+import dev.handoff.queue.spi.BrokerConsumer;
 
 /**
- * The router of brokers where a consumer attaches by subscribing. {@link #attach} subscribes the consumer ({@code resumeAccepting()}) and
- * completes on the broker's consume-ok; {@link #detach} cancels its subscription and completes on the broker's
- * cancel-ok, after every job it held but had not started was requeued. The broker confirms both, so the
- * propagation delay is zero. A consumer that has FAILED (it lost its job source, a broker restart say, and its
- * subscription with it) or STOPPED (closed) is detached at once: it has no subscription left to cancel, and the
- * broker gives back what it held. Stateless and thread-safe; works only with {@link HandoffConsumer}s.
+ * The router of brokers where a consumer attaches by subscribing: it routes any {@link BrokerConsumer}.
+ * {@link #attach} is {@code resumeAccepting()}: it completes when the broker confirmed the subscription (for a
+ * {@link HandoffConsumer}, the broker's consume-ok; for a Kafka consumer, when the group has assigned partitions to
+ * the new member, after every partition moved to it was committed by its previous owner). {@link #detach} is
+ * {@code stopAccepting()}: it closes the intake (for a {@link HandoffConsumer}, it completes on the broker's
+ * cancel-ok, after every job it held but had not started was requeued; a Kafka consumer starts no record after it,
+ * pauses its partitions and drops the records not started, and the drain that follows commits and leaves the
+ * group). The broker confirms both, so the propagation delay is zero. A consumer that has FAILED (it lost its
+ * broker, a restart say, and its subscription with it) or STOPPED (closed) is detached at once: it has no
+ * subscription left to cancel, and the broker gives back what it held. Stateless and thread-safe.
  */
 public final class SubscriptionRouter implements Router {
 
@@ -23,23 +28,23 @@ public final class SubscriptionRouter implements Router {
     }
 
     /**
-     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link HandoffConsumer}
+     * @throws IllegalArgumentException (in the stage) when {@code instance} is not a {@link BrokerConsumer}
      */
     @Override
     public CompletionStage<Void> attach(Lifecycle instance) {
-        if (!(instance instanceof HandoffConsumer)) {
+        if (!(instance instanceof BrokerConsumer)) {
             return notAConsumer(instance);
         }
         return instance.resumeAccepting();
     }
 
     /**
-     * @return completes on the broker's cancel-ok, or at once when the consumer has failed or stopped;
-     *     exceptionally (an {@link IllegalArgumentException}) when {@code instance} is not a {@link HandoffConsumer}
+     * @return completes when the consumer has closed its intake, or at once when it has failed or stopped;
+     *     exceptionally (an {@link IllegalArgumentException}) when {@code instance} is not a {@link BrokerConsumer}
      */
     @Override
     public CompletionStage<Void> detach(Lifecycle instance) {
-        if (!(instance instanceof HandoffConsumer)) {
+        if (!(instance instanceof BrokerConsumer)) {
             return notAConsumer(instance);
         }
         LifecycleState state = instance.state();
@@ -53,6 +58,6 @@ public final class SubscriptionRouter implements Router {
 
     private static CompletionStage<Void> notAConsumer(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
-                "SubscriptionRouter routes HandoffConsumers only, but got " + instance));
+                "SubscriptionRouter routes BrokerConsumers only (such as HandoffConsumer), but got " + instance));
     }
 }

@@ -87,11 +87,12 @@ class SubscriptionRouterTest {
     }
 
     @Test
-    void only_handoff_consumers_are_routed() {
+    void only_broker_consumers_are_routed() {
         InstanceLifecycle other = InstanceLifecycle.newBuilder("other").build();
 
         assertThatThrownBy(() -> get(router.detach(other))).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("SubscriptionRouter routes HandoffConsumers only, but got " + other);
+                .hasMessage("SubscriptionRouter routes BrokerConsumers only (such as HandoffConsumer), but got "
+                        + other);
     }
 }

@@ -30,10 +30,10 @@ import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.examples.common.JobLedger;
-import dev.handoff.kafka.KafkaConsumerLauncher;
-import dev.handoff.kafka.KafkaGroupRouter;
 import dev.handoff.kafka.KafkaHandoffConsumer;
+import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.JobHandler;
+import dev.handoff.queue.SubscriptionRouter;
 import dev.handoff.test.kafka.KafkaNode;
 
 /**
@@ -280,7 +280,7 @@ final class KafkaQueueSwap {
                                  Map<String, KafkaHandoffConsumer> consumers, AtomicBoolean retiring,
                                  ExecutorService executor, PrintStream err) throws Exception {
         Map<String, Object> settings = handoffSettings(options, kafka, topic);
-        KafkaConsumerLauncher launcher = new KafkaConsumerLauncher(id -> {
+        ConsumerLauncher launcher = new ConsumerLauncher(id -> {
             KafkaHandoffConsumer consumer = KafkaHandoffConsumer.builder(id, settings, topic)
                     .handler(handlers.handlerFor(id))
                     .concurrency(options.concurrency())
@@ -293,7 +293,7 @@ final class KafkaQueueSwap {
         Duration stepBound = Duration.ofSeconds(options.timeoutSeconds());
         for (int member = 0; member < MEMBERS; member++) {
             Orchestrator orchestrator = Orchestrator.builder("kafka-" + (char) ('a' + member), launcher,
-                            new KafkaGroupRouter())
+                            new SubscriptionRouter())
                     .drainTimeout(options.forceDrain() ? Duration.ofMillis(1)
                             : Duration.ofMillis(options.drainMillis()))
                     .forceTimeout(Duration.ofSeconds(10))

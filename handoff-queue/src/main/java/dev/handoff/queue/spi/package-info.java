@@ -17,5 +17,9 @@
  *       redelivered; a settle after that fails with a {@link dev.handoff.queue.spi.JobSourceException}.</li>
  * </ul>
  * {@link dev.handoff.queue.spi.AbstractDelivery} enforces the settle-once rule for implementations.
+ *
+ * <p>A broker whose consumer cannot be a {@code JobSource} (Kafka: one position per partition, no per-record
+ * requeue) implements {@link dev.handoff.queue.spi.BrokerConsumer} instead, and is then launched by
+ * {@link dev.handoff.queue.ConsumerLauncher} and routed by {@link dev.handoff.queue.SubscriptionRouter}.
  */
 package dev.handoff.queue.spi;
