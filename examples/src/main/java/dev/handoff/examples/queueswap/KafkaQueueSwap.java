@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -23,11 +22,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import dev.handoff.api.Lifecycle;
 import dev.handoff.api.LifecycleState;
-import dev.handoff.api.Plan;
-import dev.handoff.api.SwapOutcome;
-import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.examples.common.JobLedger;
 import dev.handoff.kafka.KafkaHandoffConsumer;
@@ -61,28 +56,14 @@ final class KafkaQueueSwap {
 
     static int run(QueueSwapOptions options, PrintStream out, PrintStream err) {
         err.println("queue-swap: starting a Kafka broker (KRaft, Kafka's test kit) in this JVM ...");
-        int status = 0;
+        int status;
         Map<Mode, RunResult> results = new EnumMap<>(Mode.class);
         try (KafkaNode kafka = KafkaNode.start()) {
-            for (Mode mode : options.modes()) {
-                try {
-                    RunResult result = runMode(mode, options, kafka, err);
-                    results.put(mode, result);
-                    out.println(result.statsLine());
-                    out.println(result.resultLine(options.modes().size() > 1));
-                    out.flush();
-                    if (mode == Mode.HANDOFF && (result.lost() != 0 || result.unmarkedDuplicates() != 0)) {
-                        status = 1;
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    err.println("ERROR mode=" + mode.label() + ": interrupted");
-                    return 1;
-                } catch (Exception e) {
-                    err.println("ERROR mode=" + mode.label() + ": " + e);
-                    status = 1;
-                }
-            }
+            // the baselines lose records by design: only the handoff consumer must not
+            status = QueueSwap.runModes(options, out, err, mode -> runMode(mode, options, kafka, err),
+                    result -> result.mode() == Mode.HANDOFF
+                            && (result.lost() != 0 || result.unmarkedDuplicates() != 0),
+                    result -> results.put(result.mode(), result));
         } catch (RuntimeException e) {
             err.println("ERROR broker=kafka: " + e.getMessage());
             return 1;
@@ -105,11 +86,7 @@ final class KafkaQueueSwap {
         JobLedger ledger = new JobLedger();
         Duration timeout = Duration.ofSeconds(options.timeoutSeconds());
         long deadline = System.nanoTime() + timeout.toNanos();
-        ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
-            Thread thread = new Thread(runnable, "queue-swap-" + mode.label());
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService executor = QueueSwap.modeThreads(mode);
         try (StallMeter meter = new StallMeter(partitions);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
                      kafka.bootstrapServers(), "linger.ms", "5", "acks", "all"), new ByteArraySerializer(),
@@ -306,16 +283,8 @@ final class KafkaQueueSwap {
 
             @Override
             public long swap(List<Long> drainMillis) throws Exception {
-                Orchestrator orchestrator = orchestrators.get(next++ % MEMBERS);
-                SwapResult result = orchestrator.swap(Plan.oneForOne(), true).toCompletableFuture()
-                        .get(stepBound.toSeconds(), TimeUnit.SECONDS);
-                if (result.outcome() == SwapOutcome.ROLLED_BACK) {
-                    throw new IllegalStateException("swap " + result.swapId() + " rolled back: "
-                            + result.cause().map(Throwable::toString).orElse("no cause"));
-                }
-                drainMillis.add(QueueSwap.retirementMillis(result));
-                err.println(QueueSwap.stepsLine(result));
-                return result.abandoned();
+                return QueueSwap.swapOne(orchestrators.get(next++ % MEMBERS), stepBound, drainMillis, err,
+                        result -> { });
             }
 
             @Override
@@ -323,11 +292,7 @@ final class KafkaQueueSwap {
                 retiring.set(true);
                 try {
                     for (Orchestrator orchestrator : orchestrators) {
-                        for (Lifecycle instance : orchestrator.instances()) {
-                            instance.stopAccepting().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                            instance.drain().toCompletableFuture().get(options.drainMillis(), TimeUnit.MILLISECONDS);
-                            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                        }
+                        QueueSwap.retireAll(orchestrator, options);
                     }
                 } finally {
                     orchestrators.forEach(Orchestrator::close);

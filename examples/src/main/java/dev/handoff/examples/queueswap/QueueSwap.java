@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Plan;
@@ -64,28 +66,12 @@ public final class QueueSwap {
         if (options.broker().equals("kafka")) {
             return KafkaQueueSwap.run(options, out, err);
         }
-        int status = 0;
+        int status;
         SwapReport page = SwapReport.start(("handoff queue-swap " + String.join(" ", args)).trim());
         try (Broker broker = openBroker(options, err)) {
-            for (Mode mode : options.modes()) {
-                try {
-                    RunResult result = runMode(mode, options, broker, err, page);
-                    out.println(result.statsLine());
-                    out.println(result.resultLine(options.modes().size() > 1));
-                    page.note(result.resultLine(true));
-                    out.flush();
-                    if (result.lost() != 0 || result.unmarkedDuplicates() != 0) {
-                        status = 1;
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    err.println("ERROR mode=" + mode.label() + ": interrupted");
-                    return 1;
-                } catch (Exception e) {
-                    err.println("ERROR mode=" + mode.label() + ": " + e);
-                    status = 1;
-                }
-            }
+            status = runModes(options, out, err, mode -> runMode(mode, options, broker, err, page),
+                    result -> result.lost() != 0 || result.unmarkedDuplicates() != 0,
+                    result -> page.note(result.resultLine(true)));
         } catch (Exception e) {
             err.println("ERROR broker=" + options.broker() + ": " + e.getMessage());
             return 1;
@@ -100,6 +86,85 @@ public final class QueueSwap {
             }
         }
         return status;
+    }
+
+    /** Runs one mode of the tool. */
+    @FunctionalInterface
+    interface ModeRun {
+        RunResult run(Mode mode) throws Exception;
+    }
+
+    /**
+     * Runs each mode of {@code options} in turn and prints its STATS and RESULT lines; a mode that throws is
+     * reported and the next one runs, an interrupt stops the run.
+     *
+     * @param failed whether a result fails the tool (jobs lost where none may be)
+     * @param done   sees each result after its lines were printed
+     * @return 0, or 1 when a mode threw, was interrupted or {@code failed}
+     */
+    static int runModes(QueueSwapOptions options, PrintStream out, PrintStream err, ModeRun run,
+                        Predicate<RunResult> failed, Consumer<RunResult> done) {
+        int status = 0;
+        for (Mode mode : options.modes()) {
+            try {
+                RunResult result = run.run(mode);
+                out.println(result.statsLine());
+                out.println(result.resultLine(options.modes().size() > 1));
+                done.accept(result);
+                out.flush();
+                if (failed.test(result)) {
+                    status = 1;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                err.println("ERROR mode=" + mode.label() + ": interrupted");
+                return 1;
+            } catch (Exception e) {
+                err.println("ERROR mode=" + mode.label() + ": " + e);
+                status = 1;
+            }
+        }
+        return status;
+    }
+
+    /** @return the daemon threads that publish and connect for one mode */
+    static ExecutorService modeThreads(Mode mode) {
+        return Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "queue-swap-" + mode.label());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Replaces one consumer of {@code orchestrator} and prints its SWAP line.
+     *
+     * @param report      sees the result first, rolled back or not
+     * @param drainMillis gets the old consumer's retirement time
+     * @return the jobs taken from running handlers
+     * @throws IllegalStateException when the swap rolled back
+     */
+    static long swapOne(Orchestrator orchestrator, Duration stepBound, List<Long> drainMillis, PrintStream err,
+                        Consumer<SwapResult> report) throws Exception {
+        SwapResult result = orchestrator.swap(Plan.oneForOne(), true).toCompletableFuture()
+                .get(stepBound.toSeconds(), TimeUnit.SECONDS);
+        report.accept(result);
+        if (result.outcome() == SwapOutcome.ROLLED_BACK) {
+            throw new IllegalStateException("swap " + result.swapId() + " rolled back: "
+                    + result.cause().map(Throwable::toString).orElse("no cause"));
+        }
+        drainMillis.add(retirementMillis(result));
+        err.println(stepsLine(result));
+        return result.abandoned();
+    }
+
+    /** Retires each consumer of {@code orchestrator} gracefully: it stops accepting, drains and is destroyed. */
+    static void retireAll(Orchestrator orchestrator, QueueSwapOptions options) throws Exception {
+        for (Lifecycle instance : orchestrator.instances()) {
+            instance.stopAccepting().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            instance.drain().toCompletableFuture().get(options.drainMillis(), TimeUnit.MILLISECONDS);
+            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
     }
 
     private static Broker openBroker(QueueSwapOptions options, PrintStream err) throws Exception {
@@ -134,11 +199,7 @@ public final class QueueSwap {
         Runnable onJob = () -> page.success(series, System.nanoTime());
         Duration timeout = Duration.ofSeconds(options.timeoutSeconds());
         long deadline = System.nanoTime() + timeout.toNanos();
-        ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
-            Thread thread = new Thread(runnable, "queue-swap-" + mode.label());
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService executor = modeThreads(mode);
         try (Broker.Queue queue = broker.newQueue(mode.label())) {
             Swappable consumer = mode == Mode.HANDOFF
                     ? handoff(options, queue, ledger, onJob, executor, err, page)
@@ -237,16 +298,8 @@ public final class QueueSwap {
         return new Swappable() {
             @Override
             public long swap(List<Long> drainMillis) throws Exception {
-                SwapResult result = orchestrator.swap(Plan.oneForOne(), true).toCompletableFuture()
-                        .get(stepBound.toSeconds(), TimeUnit.SECONDS);
-                page.swap("queue consumer", result);
-                if (result.outcome() == SwapOutcome.ROLLED_BACK) {
-                    throw new IllegalStateException("swap " + result.swapId() + " rolled back: "
-                            + result.cause().map(Throwable::toString).orElse("no cause"));
-                }
-                drainMillis.add(retirementMillis(result));
-                err.println(stepsLine(result));
-                return result.abandoned();
+                return swapOne(orchestrator, stepBound, drainMillis, err,
+                        result -> page.swap("queue consumer", result));
             }
 
             @Override
@@ -258,11 +311,7 @@ public final class QueueSwap {
             public void retire() throws Exception {
                 retiring.set(true);
                 try {
-                    for (Lifecycle instance : orchestrator.instances()) {
-                        instance.stopAccepting().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                        instance.drain().toCompletableFuture().get(options.drainMillis(), TimeUnit.MILLISECONDS);
-                        instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                    }
+                    retireAll(orchestrator, options);
                 } finally {
                     orchestrator.close();
                     consumers.values().forEach(HandoffConsumer::close);
