@@ -48,10 +48,12 @@ import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.core.internal.Durations;
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.Job;
 import dev.handoff.queue.JobHandler;
 import dev.handoff.queue.SubscriptionRouter;
+import dev.handoff.queue.internal.ConsumerChecks;
 import dev.handoff.queue.spi.BrokerConsumer;
 
 /**
@@ -1087,11 +1089,8 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         private Duration commitInterval = Duration.ofMillis(200);
 
         private Builder(String id, Map<String, ?> kafka, List<String> topics) {
-            Objects.requireNonNull(id, "id must not be null");
+            ConsumerChecks.id(id);
             Objects.requireNonNull(kafka, "kafka settings must not be null");
-            if (id.isBlank()) {
-                throw new IllegalArgumentException("id must not be blank, but was '" + id + "'");
-            }
             if (topics.isEmpty()) {
                 throw new IllegalArgumentException("at least one topic must be given");
             }
@@ -1132,10 +1131,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
          * @throws IllegalArgumentException when out of range
          */
         public Builder concurrency(int threads) {
-            if (threads < 1 || threads > 1024) {
-                throw new IllegalArgumentException("concurrency must be between 1 and 1024, but was " + threads);
-            }
-            this.concurrency = threads;
+            this.concurrency = ConsumerChecks.concurrency(threads);
             return this;
         }
 
@@ -1160,10 +1156,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
          * @throws IllegalArgumentException when {@code attempts < 1}
          */
         public Builder maxAttempts(int attempts) {
-            if (attempts < 1) {
-                throw new IllegalArgumentException("maxAttempts must be >= 1, but was " + attempts);
-            }
-            this.maxAttempts = attempts;
+            this.maxAttempts = ConsumerChecks.maxAttempts(attempts);
             return this;
         }
 
@@ -1200,11 +1193,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
          * @throws IllegalArgumentException when not positive
          */
         public Builder handoverTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "handoverTimeout must not be null");
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw new IllegalArgumentException("handoverTimeout must be > 0, but was " + timeout);
-            }
-            this.handoverTimeout = timeout;
+            this.handoverTimeout = Durations.positive("handoverTimeout", timeout);
             return this;
         }
 
@@ -1215,11 +1204,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
          * @throws IllegalArgumentException when not positive
          */
         public Builder commitInterval(Duration interval) {
-            Objects.requireNonNull(interval, "commitInterval must not be null");
-            if (interval.isZero() || interval.isNegative()) {
-                throw new IllegalArgumentException("commitInterval must be > 0, but was " + interval);
-            }
-            this.commitInterval = interval;
+            this.commitInterval = Durations.positive("commitInterval", interval);
             return this;
         }
 

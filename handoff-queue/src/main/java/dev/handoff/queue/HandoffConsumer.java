@@ -23,6 +23,7 @@ import dev.handoff.api.InstanceFailedException;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.InFlightTracker;
 import dev.handoff.core.InstanceLifecycle;
+import dev.handoff.queue.internal.ConsumerChecks;
 import dev.handoff.queue.spi.BrokerConsumer;
 import dev.handoff.queue.spi.DeadLetterTarget;
 import dev.handoff.queue.spi.Delivery;
@@ -677,11 +678,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements BrokerCo
         private FailurePolicy failurePolicy = FailurePolicy.DEAD_LETTER;
 
         private Builder(String id) {
-            Objects.requireNonNull(id, "id must not be null");
-            if (id.isBlank()) {
-                throw new IllegalArgumentException("id must not be blank, but was '" + id + "'");
-            }
-            this.id = id;
+            this.id = ConsumerChecks.id(id);
         }
 
         /**
@@ -711,10 +708,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements BrokerCo
          * @throws IllegalArgumentException when out of range
          */
         public Builder concurrency(int threads) {
-            if (threads < 1 || threads > 1024) {
-                throw new IllegalArgumentException("concurrency must be between 1 and 1024, but was " + threads);
-            }
-            this.concurrency = threads;
+            this.concurrency = ConsumerChecks.concurrency(threads);
             return this;
         }
 
@@ -740,10 +734,7 @@ public final class HandoffConsumer extends InstanceLifecycle implements BrokerCo
          * @throws IllegalArgumentException when {@code attempts < 1}
          */
         public Builder maxAttempts(int attempts) {
-            if (attempts < 1) {
-                throw new IllegalArgumentException("maxAttempts must be >= 1, but was " + attempts);
-            }
-            this.maxAttempts = attempts;
+            this.maxAttempts = ConsumerChecks.maxAttempts(attempts);
             return this;
         }
 
