@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * until the admin socket answers. {@link #close()} stops it by PID and deletes its folder.
  *
  * <p>Connection failures are retried by HAProxy ({@code retries 3}, {@code option redispatch 1}), as in a usual
- * production configuration; a request already sent to a server is never retried.
+ * production configuration; a request already sent to a server is never retried. {@link Builder#retries(int)}
+ * changes the count ({@code 0}: no retry and no redispatch). Servers added with {@code check} get a TCP connect
+ * check, unless {@link Builder#httpCheck(String)} asks for an HTTP one ({@code option httpchk},
+ * {@code http-check expect status 200}).
  *
  * <p>Thread-safe; {@link #close()} is idempotent.
  */
@@ -140,6 +143,8 @@ public final class HaproxyProcess implements AutoCloseable {
         private int frontendPort;
         private Duration startTimeout = Duration.ofSeconds(10);
         private Duration serverTimeout = Duration.ofSeconds(30);
+        private int retries = 3;
+        private String httpCheckPath;
 
         private Builder() {
         }
@@ -200,6 +205,40 @@ public final class HaproxyProcess implements AutoCloseable {
          */
         public Builder serverTimeout(Duration timeout) {
             this.serverTimeout = Durations.positive("serverTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param count how many times HAProxy retries a failed connection to a server (3 by default, then on
+         *              another server: {@code option redispatch 1}); 0 means no retry and no redispatch, so a
+         *              refused connection fails the request
+         * @return this builder
+         * @throws IllegalArgumentException when negative or above 100
+         */
+        public Builder retries(int count) {
+            if (count < 0 || count > 100) {
+                throw new IllegalArgumentException("retries must be in 0..100, but was " + count);
+            }
+            this.retries = count;
+            return this;
+        }
+
+        /**
+         * Health checks of servers added with {@code check} become HTTP checks: {@code GET path}, up on status 200
+         * only ({@code option httpchk}, {@code http-check expect status 200}). Without it (the default) they are
+         * TCP connects.
+         *
+         * @param path the path checked, for example {@code /actuator/health/readiness}
+         * @return this builder
+         * @throws IllegalArgumentException when not an absolute path of printable characters without spaces
+         */
+        public Builder httpCheck(String path) {
+            Objects.requireNonNull(path, "httpCheck path must not be null");
+            if (!path.matches("/[!-~&&[^\\\\#]]{0,200}")) {
+                throw new IllegalArgumentException(
+                        "httpCheck path must start with '/' and hold no space, '#' or '\\', but was '" + path + "'");
+            }
+            this.httpCheckPath = path;
             return this;
         }
 
@@ -316,8 +355,8 @@ public final class HaproxyProcess implements AutoCloseable {
                     "defaults",
                     "    mode http",
                     "    option http-server-close",
-                    "    retries 3",
-                    "    option redispatch 1",
+                    "    retries " + retries,
+                    retries > 0 ? "    option redispatch 1" : "    no option redispatch",
                     "    timeout connect 2s",
                     "    timeout client " + serverMillis + "ms",
                     "    timeout server " + serverMillis + "ms",
@@ -331,6 +370,8 @@ public final class HaproxyProcess implements AutoCloseable {
                     "",
                     "backend " + backend,
                     "    balance roundrobin",
+                    httpCheckPath == null ? "" : "    option httpchk GET " + httpCheckPath,
+                    httpCheckPath == null ? "" : "    http-check expect status 200",
                     "");
         }
 
