@@ -33,8 +33,9 @@ import java.util.stream.Collectors;
 /**
  * {@code spring-swap --baseline}: the same sample application, load and jobs, swapped the way Boot's own graceful
  * shutdown is used behind a balancer, without handoff ({@code handoff.enabled=false}): start the new instance, add it
- * to HAProxy with health checks ({@code check}: a TCP connect every 2 s, HAProxy's default, since the throwaway
- * HAProxy's backend has no {@code option httpchk}) and wait until HAProxy sends it traffic, then SIGTERM the old one
+ * to HAProxy with health checks (the issue's setup: {@code option httpchk GET /actuator/health/readiness},
+ * {@code http-check expect status 200}, every second: {@code check inter 1s}; {@code retries 0}, so no redispatch)
+ * and wait until HAProxy sends it traffic, then SIGTERM the old one
  * (Boot's graceful shutdown: {@code server.shutdown=graceful}, 30 s per phase) and remove it from HAProxy once it
  * has exited. Prints {@code RESULT spring server=S swaps=N ... mode=boot-graceful}. Not thread-safe.
  */
@@ -42,6 +43,10 @@ final class BootGracefulBaseline {
 
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
+    private static final String READINESS = "/actuator/health/readiness";
+    /** What the baseline's HAProxy does, printed with its results. */
+    static final String SETUP = "HAProxy checks GET " + READINESS + " every 1 s (expect status 200), retries 0 "
+            + "(no redispatch); new instance UP in HAProxy before the old one gets SIGTERM";
 
     private BootGracefulBaseline() {
     }
@@ -56,7 +61,8 @@ final class BootGracefulBaseline {
         long jobs;
         long lost;
         long duplicated;
-        try (HaproxyProcess haproxy = HaproxyProcess.builder().start();
+        out.printf("%s (boot-graceful): setup: %s%n", server, SETUP);
+        try (HaproxyProcess haproxy = HaproxyProcess.builder().httpCheck(READINESS).retries(0).start();
              JobFlow jobFlow = new JobFlow(node.connectionFactory(), "baseline-" + server, jobsPerSecond)) {
             HaproxyRuntimeApi api = HaproxyRuntimeApi.create(haproxy.adminSocket(), Duration.ofSeconds(2));
             String backend = haproxy.backend();
@@ -118,7 +124,12 @@ final class BootGracefulBaseline {
 
     /** Adds the instance to HAProxy with health checks and waits until HAProxy sends it traffic. */
     private static void admit(HaproxyRuntimeApi api, String backend, Child child) {
-        api.addServer(backend, child.name, child.address, true);
+        // HaproxyRuntimeApi.addServer has no check interval: the command is sent as is
+        String answer = api.execute("add server " + backend + "/" + child.name + " "
+                + child.address.getAddress().getHostAddress() + ":" + child.address.getPort() + " check inter 1s");
+        if (!answer.contains("New server registered")) {
+            throw new IllegalStateException("HAProxy refused to add " + child.name + ": " + answer.strip());
+        }
         api.enableServer(backend, child.name);
         api.enableHealth(backend, child.name);
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();

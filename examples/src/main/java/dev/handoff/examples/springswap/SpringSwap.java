@@ -49,9 +49,16 @@ public final class SpringSwap {
             "  --jobs-per-second  jobs published per second (default 100, 1..2000)",
             "  --baseline         after each server's handoff run, the same with Boot's own graceful shutdown and",
             "                     no handoff (start the new one, HAProxy checks it up, SIGTERM the old one); its",
-            "                     line ends with mode=boot-graceful",
+            "                     line ends with mode=boot-graceful; its HAProxy checks GET",
+            "                     /actuator/health/readiness every 1 s (expect 200), retries 0 (no redispatch)",
+            "  handoff runs: the orchestrator's router moves the instance in and out of HAProxy (no health check),",
+            "  retries 0 (no redispatch) as in the baseline",
             "  exits 0 when every swap committed and nothing failed, was lost or duplicated; 1 otherwise; 2 for",
             "  bad options");
+
+    /** What the handoff runs' HAProxy does, printed with their results. */
+    static final String SETUP = "the orchestrator's router puts the instance in and out of HAProxy over its admin "
+            + "socket (the old one leaves when HAProxy confirms; no health check), retries 0 (no redispatch)";
 
     private SpringSwap() {
     }
@@ -151,7 +158,8 @@ public final class SpringSwap {
         long jobs;
         long lost;
         long duplicated;
-        try (HaproxyProcess haproxy = HaproxyProcess.builder().start();
+        out.printf("%s: setup: %s%n", server, SETUP);
+        try (HaproxyProcess haproxy = HaproxyProcess.builder().retries(0).start();
              ChildPorts ports = ChildPorts.create();
              JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond)) {
             ChildProcessLauncher launcher = ports.configure(ownCode(ChildProcessLauncher.builder())

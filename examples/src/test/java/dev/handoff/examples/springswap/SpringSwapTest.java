@@ -46,6 +46,7 @@ class SpringSwapTest {
         assertThat(Long.parseLong(result.group(5))).as("jobs").isPositive();
         assertThat(result.group(6)).as("lost").isEqualTo("0");
         assertThat(result.group(7)).as("duplicated").isEqualTo("0");
+        assertThat(run.output).contains("jetty: setup: " + SpringSwap.SETUP);
         assertThat(run.status).as("exit status; output:%n%s", run.output).isZero();
     }
 
