@@ -4,16 +4,15 @@ import dev.handoff.api.HandoffException;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
+import dev.handoff.core.process.PortFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Objects;
@@ -53,7 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class ChildPorts implements AutoCloseable {
 
     /** The environment variable naming the folder where children write their ports. */
-    public static final String FOLDER_ENV = "HANDOFF_PORT_FOLDER";
+    public static final String FOLDER_ENV = PortFile.FOLDER_ENV;
 
     /** The prefix of the folders {@link #create()} makes. */
     public static final String FOLDER_PREFIX = "handoff-ports-";
@@ -195,10 +194,10 @@ public final class ChildPorts implements AutoCloseable {
      * @throws NullPointerException when {@code instanceId} is null
      */
     public void forget(String instanceId) {
-        Path file = folder.resolve(fileName(Objects.requireNonNull(instanceId, "instanceId must not be null")));
+        Path file = folder.resolve(PortFile.fileName(Objects.requireNonNull(instanceId, "instanceId must not be null")));
         try {
             Files.deleteIfExists(file);
-            Files.deleteIfExists(temporary(file));
+            Files.deleteIfExists(PortFile.temporary(file));
         } catch (IOException e) {
             LOG.warn("could not delete the port file {} of instance {}", file, instanceId, e);
         }
@@ -213,7 +212,7 @@ public final class ChildPorts implements AutoCloseable {
      */
     public InetSocketAddress address(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
-        Path file = folder.resolve(fileName(instance.id()));
+        Path file = folder.resolve(PortFile.fileName(instance.id()));
         String content;
         try {
             content = Files.readString(file, StandardCharsets.US_ASCII).strip();
@@ -241,51 +240,7 @@ public final class ChildPorts implements AutoCloseable {
      * @throws HandoffException when the file cannot be written
      */
     public static void report(String host, int port) {
-        String folder = System.getenv(FOLDER_ENV);
-        if (folder == null || ChildAgent.instanceId().isEmpty()) {
-            return;
-        }
-        Path target = Path.of(folder).resolve(fileName(ChildAgent.instanceId().get()));
-        Path temporary = temporary(target);
-        try {
-            Files.writeString(temporary, host + ":" + port + "\n", StandardCharsets.US_ASCII);
-            try {
-                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            deleteQuietly(temporary);
-            throw new HandoffException("cannot report port " + port + " to the parent in " + target + ": "
-                    + e.getMessage(), e);
-        }
-    }
-
-    private static Path temporary(Path file) {
-        return file.resolveSibling(file.getFileName() + ".tmp");
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // Best effort: the parent deletes it with the child's file, after the child's exit.
-        }
-    }
-
-    /** An instance id as a file name: characters other than {@code [A-Za-z0-9.-]} become {@code _XXXX}. */
-    static String fileName(String instanceId) {
-        StringBuilder name = new StringBuilder();
-        for (int i = 0; i < instanceId.length(); i++) {
-            char c = instanceId.charAt(i);
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
-                    || c == '.' && i > 0) {
-                name.append(c);
-            } else {
-                name.append('_').append(String.format("%04x", (int) c));
-            }
-        }
-        return name.append(".port").toString();
+        ChildAgent.instanceId().ifPresent(id -> PortFile.report(System.getenv(FOLDER_ENV), id, host, port));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.handoff.jetty.process;
 
+import dev.handoff.core.process.PortFile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,8 +21,8 @@ class ChildPortsTest {
 
     @Test
     void instanceIdsBecomeSafeFileNames() {
-        assertThat(ChildPorts.fileName("web-1")).isEqualTo("web-1.port");
-        assertThat(ChildPorts.fileName("../etc/x")).isEqualTo("_002e._002fetc_002fx.port");
+        assertThat(PortFile.fileName("web-1")).isEqualTo("web-1.port");
+        assertThat(PortFile.fileName("../etc/x")).isEqualTo("_002e._002fetc_002fx.port");
     }
 
     @Test

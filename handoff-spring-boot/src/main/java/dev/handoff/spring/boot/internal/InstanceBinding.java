@@ -1,5 +1,6 @@
 package dev.handoff.spring.boot.internal;
 
+import dev.handoff.core.process.PortFile;
 import dev.handoff.api.LifecycleListener;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.core.LifecycleMetrics;
@@ -115,7 +116,7 @@ public final class InstanceBinding implements SmartInitializingSingleton, Applic
             LOG.debug("instance '{}': {} connections watched", instance.id(), connections.kind());
         }
         String host = context.getEnvironment().getProperty("server.address", "127.0.0.1");
-        PortReport.report(System.getenv(PortReport.FOLDER_ENV), instance.id(), host,
+        PortFile.report(System.getenv(PortFile.FOLDER_ENV), instance.id(), host,
                 started.getWebServer().getPort());
     }
 
