@@ -8,11 +8,21 @@ public enum SwapStep {
     AWAIT_READY(2),
     /** 3: the router attaches the new instance to the workload. */
     ATTACH(3),
-    /** 4: the old instance is told to stop accepting, and the router detaches it. */
+    /**
+     * 4: the old instance is told to stop accepting, and the router takes it out of the rotation (confirmed, or its
+     * propagation delay waited out). On every router this is the time to leave the rotation; work already routed to
+     * the instance goes on.
+     */
     DETACH(4),
-    /** 5: the old instance's intake closes and it completes the work it has. */
+    /**
+     * 5: the router's hand-over ({@link dev.handoff.api.spi.Router#settled}: what a proxy or load balancer already
+     * sent to the old instance ends; nothing for a shared port or a broker), then the old instance's intake closes.
+     */
     DRAIN(5),
-    /** 6: wait for the old instance's drain-complete signal. */
+    /**
+     * 6: the old instance completes the work it holds, until its drain-complete signal (or, at the drain deadline,
+     * its forced stop). Steps 5 and 6 together are the drain on every router: from out of the rotation to drained.
+     */
     AWAIT_DRAINED(6),
     /** 7: the old instance is destroyed and its resources released. */
     DESTROY(7),

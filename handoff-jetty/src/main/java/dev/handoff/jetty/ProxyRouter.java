@@ -55,9 +55,10 @@ import org.slf4j.LoggerFactory;
  * before the backend's detached flag is read: a request either sees the flag and picks another backend, or is
  * counted. When a detached backend's count reaches zero, the router removes its destination from the proxy's
  * {@link HttpClient}, which closes the pooled connections to it at once (otherwise they would hold the old
- * server's connections open until their idle timeout, and with them its drain). {@link #detach} completes then,
- * or after {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout} (5 s by default), whichever comes
- * first: a request that never ends must meet the drain deadline (and be abandoned there), not hold the detach.
+ * server's connections open until their idle timeout, and with them its drain). {@link #detach} completes at once
+ * (step 4); {@link #settled} completes then, or after {@link Builder#detachSettleTimeout(Duration)
+ * detachSettleTimeout} (5 s by default), whichever comes first (step 5, before the instance's intake closes): a
+ * request that never ends must meet the drain deadline (and be abandoned there), not hold the hand-over.
  * An instance attached again before that (re-admission) takes its backend back, connections and count included.
  * Once a detached instance's requests have settled the router forgets it, so its state does not grow with swaps.
  *
@@ -235,14 +236,9 @@ public final class ProxyRouter implements Router, AutoCloseable {
     /**
      * {@inheritDoc}
      *
-     * <p>The instance gets no new request from the moment this is called. The requests the router has already
-     * sent to it go on, and the stage completes when the last of them has been answered and the pooled
-     * connections to it are closed ({@link #connectionsClosed(String)}), or after the builder's
-     * {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout}, whichever comes first. Waiting for them
-     * matters: a request that picked the instance just before the detach may still be on its way, on a new
-     * connection the instance has not seen yet, and the instance's drain must not complete before it arrives.
-     * The bound matters too: a request that never ends must meet the drain deadline (and be abandoned there),
-     * not hold the detach.
+     * <p>The instance gets no new request from the moment this is called, and the stage completes at once: the swap
+     * of the backend array is the confirmation. The requests the router has already sent to it go on: see
+     * {@link #settled}.
      */
     @Override
     public CompletionStage<Void> detach(Lifecycle instance) {
@@ -268,19 +264,32 @@ public final class ProxyRouter implements Router, AutoCloseable {
         LOG.info("detaching instance '{}': {} request(s) in flight through the router", instance.id(),
                 detached.inFlight.get());
         detached.idleIfDrained();
-        return detached.gone.copy().completeOnTimeout(null, detachSettleTimeoutMillis, TimeUnit.MILLISECONDS)
-                .handle((settled, failure) -> null);
+        return CompletableFuture.completedFuture(null);
     }
 
     /**
-     * @param instanceId a detached instance's id
-     * @return completes when the last request the router had in flight to it completed and its pooled
-     *     connections were closed; at once for an instance that was never detached, or whose requests have already
-     *     settled (the router then no longer holds it)
+     * {@inheritDoc}
+     *
+     * <p>Completes when the last request the router had sent to the detached instance has been answered and the
+     * pooled connections to it are closed, or after the builder's
+     * {@link Builder#detachSettleTimeout(Duration) detachSettleTimeout}, whichever comes first. Waiting for them
+     * matters: a request that picked the instance just before the detach may still be on its way, on a new
+     * connection the instance has not seen yet, and the instance's drain must not complete before it arrives. The
+     * bound matters too: a request that never ends must meet the drain deadline (and be abandoned there), not hold
+     * the hand-over.
      */
-    public synchronized CompletionStage<Void> connectionsClosed(String instanceId) {
-        Backend backend = detachedBackends.get(instanceId);
-        return backend == null ? CompletableFuture.completedFuture(null) : backend.gone.minimalCompletionStage();
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        Backend backend;
+        synchronized (this) {
+            backend = detachedBackends.get(instance.id());
+        }
+        if (backend == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return backend.gone.copy().completeOnTimeout(null, detachSettleTimeoutMillis, TimeUnit.MILLISECONDS)
+                .handle((settled, failure) -> null);
     }
 
     /** @return how many detached instances the router still holds, for a re-admission or their last requests */
@@ -600,8 +609,9 @@ public final class ProxyRouter implements Router, AutoCloseable {
         }
 
         /**
-         * @param timeout the longest a {@link ProxyRouter#detach detach} waits for the requests already sent to
-         *                the instance to be answered; keep it below the orchestrator's detach timeout; default 5 s
+         * @param timeout the longest {@link ProxyRouter#settled settled} waits, after a detach, for the requests
+         *                already sent to the instance to be answered; keep it below the orchestrator's detach
+         *                timeout, which also bounds it; default 5 s
          * @return this builder
          * @throws IllegalArgumentException when not positive
          */

@@ -36,11 +36,43 @@ class ProxyRouterDetachTest {
             assertThat(instance.openApplicationConnections()).as("pooled by the front door").isPositive();
 
             proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
-            proxy.connectionsClosed(instance.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            proxy.settled(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             instance.stopAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
             instance.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertThat(instance.openApplicationConnections()).isZero();
+        } finally {
+            instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Step 4 is leaving the rotation, step 5 the hand-over: the detach completes while a request sent before it still
+     * runs, and {@code settled} only once that request has been answered.
+     */
+    @Test
+    void aDetachCompletesAtOnceAndSettledWhenTheRequestsSentBeforeItAreAnswered() throws Exception {
+        TestApp app = new TestApp("old-1");
+        JettyLauncher launcher = JettyLauncher.builder(id -> TestApp.server(app)).build();
+        JettyHandoff instance = (JettyHandoff) launcher.launch("old-1").toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        try (ProxyRouter proxy = ProxyRouter.builder().detachSettleTimeout(Duration.ofSeconds(60)).build().start()) {
+            instance.whenReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            CompletableFuture<HttpResponse<String>> held = client.sendAsync(
+                    request("http://127.0.0.1:" + proxy.port() + "/hold"), HttpResponse.BodyHandlers.ofString());
+            assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
+
+            proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            CompletableFuture<Void> settled = proxy.settled(instance).toCompletableFuture();
+            assertThat(settled).as("the held request still runs").isNotDone();
+
+            app.releaseHeld();
+
+            assertThat(held.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            settled.get(10, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.detachedBackendsHeld() == 0);
         } finally {
             instance.destroy().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
@@ -67,8 +99,9 @@ class ProxyRouterDetachTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(app.held.await(10, TimeUnit.SECONDS)).isTrue();
 
-            // The detach settles after 200 ms with the held request still running, then the instance comes back.
+            // The hand-over settles after 200 ms with the held request still running, then the instance comes back.
             proxy.detach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            proxy.settled(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertThat(held).isNotDone();
             proxy.attach(instance).toCompletableFuture().get(10, TimeUnit.SECONDS);
             CompletableFuture<HttpResponse<String>> slow = client.sendAsync(request(base + "/slow?ms=1000"),

@@ -33,6 +33,7 @@ class ProxyRouterPruneTest {
                 Lifecycle next = SimulatedInstance.running("web-" + i, clock);
                 proxy.attach(next).toCompletableFuture().get(10, TimeUnit.SECONDS);
                 proxy.detach(current).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                proxy.settled(current).toCompletableFuture().get(10, TimeUnit.SECONDS);
                 current = next;
             }
 

@@ -21,13 +21,36 @@ public interface Router {
     CompletionStage<Void> attach(Lifecycle instance);
 
     /**
-     * Step 4. Idempotent; detaching an instance that is not attached completes at once.
+     * Step 4: takes the instance out of the rotation. Idempotent; detaching an instance that is not attached
+     * completes at once. Work the router already carries to the instance goes on: {@link #settled} says when it
+     * has ended.
      *
      * @param instance the instance to take out of the rotation
-     * @return completes when no new work will be routed to the instance. A router that cannot know completes
-     *     when it has asked, and reports its delay in {@link #propagationDelay()}
+     * @return completes when no new work will be routed to the instance, without waiting for the work already
+     *     routed to it. A router that cannot know completes when it has asked, and reports its delay in
+     *     {@link #propagationDelay()}
      */
     CompletionStage<Void> detach(Lifecycle instance);
+
+    /**
+     * Step 5's hand-over, for a router that carries work to an instance itself (a proxy, a load balancer): after
+     * {@link #detach}, completes when nothing the router sent to {@code instance} is still on its way to it or
+     * running through it (its sessions to the instance ended). The orchestrator closes the instance's intake
+     * ({@link Lifecycle#drain()}) only then, so that a drain cannot complete while work sent to the instance has
+     * yet to arrive, and counts the wait in step 5 ({@code DRAIN}): step 4 ({@code DETACH}) then measures the same
+     * thing on every router, the time to leave the rotation.
+     *
+     * <p>Bounded by the router (a session that never ends must meet the instance's drain deadline, not hold the
+     * hand-over), and by the orchestrator's detach timeout, after which it drains anyway.
+     *
+     * @param instance a detached instance
+     * @return completes when the router's work on the instance has ended; at once for an instance that is not
+     *     detached, or whose work has already ended. The default (a router whose work reaches instances directly:
+     *     a shared port, a broker subscription) completes at once
+     */
+    default CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /**
      * @return how long work may still reach an instance after {@link #detach} completed; the orchestrator

@@ -42,12 +42,14 @@ import org.slf4j.LoggerFactory;
  *   <li><b>attach</b>: {@code add server} (created in maintenance), {@code enable server}, {@code enable health}
  *       when health checks are on; completes when {@code show stat} shows the server taking traffic (up, and its
  *       last check passed when it has one).</li>
- *   <li><b>detach</b>: {@code set server ... state drain}, then waits until {@code show stat} shows the server in
- *       drain with no session and no queued request, so that no request reaches it any more; then
- *       {@code state maint} and {@code del server}, and completes. If HAProxy still holds an idle connection to
- *       the server, the delete is retried in the background. When requests still run on the server at the end of
- *       the session wait, the detach completes anyway (the drain state, confirmed, keeps new requests away) and
- *       the server is removed in the background once they end, within the removal timeout.</li>
+ *   <li><b>detach</b> (step 4): {@code set server ... state drain}; completes when {@code show stat} shows the
+ *       server in drain, so that no new request reaches it.</li>
+ *   <li><b>settled</b> (step 5, before the instance's intake closes): waits until {@code show stat} shows the
+ *       server with no session and no queued request; then {@code state maint} and {@code del server}, and
+ *       completes. If HAProxy still holds an idle connection to the server, the delete is retried in the
+ *       background. When requests still run on the server at the end of the session wait, it completes anyway
+ *       (the drain state, confirmed, keeps new requests away) and the server is removed in the background once
+ *       they end, within the removal timeout.</li>
  *   <li>A rollback's re-admission (attach of an instance being detached) adds the instance again as a new
  *       server; the old one goes on being removed.</li>
  * </ul>
@@ -159,7 +161,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        Entry entry = new Entry(serverName(id, sequence.incrementAndGet()), null);
+        Entry entry = new Entry(serverName(id, sequence.incrementAndGet()), null, null);
         if (entries.compute(id, (key, current) -> current == null || current.detached() != null ? entry : current)
                 != entry) {
             return CompletableFuture.completedFuture(null);
@@ -191,17 +193,19 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     /**
      * {@inheritDoc}
      *
-     * <p>Usually completes once the server is drained, in maintenance and deleted. Completes exceptionally with a
-     * {@link HaproxyException} when HAProxy refuses the drain or does not show it within the session wait. A
-     * second call while a detach runs returns the same stage.
+     * <p>Completes once {@code show stat} shows the server in drain: HAProxy sends it no new request. Completes
+     * exceptionally with a {@link HaproxyException} when HAProxy refuses the drain or does not show it within the
+     * session wait; the instance then counts as attached. A second call while a detach runs returns the same stage.
+     * The requests running on the server go on: see {@link #settled}.
      */
     @Override
     public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         String id = instance.id();
         CompletableFuture<Void> detached = new CompletableFuture<>();
-        Entry entry = entries.computeIfPresent(id,
-                (key, current) -> current.detached() == null ? new Entry(current.server(), detached) : current);
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        Entry entry = entries.computeIfPresent(id, (key, current) -> current.detached() == null
+                ? new Entry(current.server(), detached, settled) : current);
         if (entry == null) {
             return CompletableFuture.completedFuture(null);
         }
@@ -209,40 +213,73 @@ public final class HaproxyRouter implements Router, AutoCloseable {
             return entry.detached();
         }
         String server = entry.server();
+        Runnable notDetached = () -> {
+            restore(id, entry);
+            settled.complete(null);
+        };
         run(detached, () -> {
             api.setServerState(backend, server, ServerAdminState.DRAIN);
             long deadline = System.nanoTime() + sessionWaitTimeout.toNanos();
             poll(server, stat -> stat.isDraining() || stat.isInMaintenance(), deadline, sessionWaitTimeout,
                     "in drain")
-                    .thenCompose(drained -> poll(server, stat -> stat.sessions() == 0 && stat.queued() == 0,
-                            deadline, sessionWaitTimeout, "without session"))
                     .whenComplete((stat, error) -> {
-                        if (error == null) {
-                            run(detached, () -> {
-                                api.setServerState(backend, server, ServerAdminState.MAINT);
-                                boolean deleted = api.deleteServer(backend, server);
-                                LOG.info("detached instance {}: {}/{} drained with no session, {}", id, backend,
-                                        server, deleted ? "deleted" : "in maintenance (deleting it later)");
-                                if (deleted) {
-                                    entries.remove(id, entry);
-                                }
-                                detached.complete(null);
-                                if (!deleted) {
-                                    remove(id, entry);
-                                }
-                            }, () -> restore(id, entry));
-                        } else if (drainConfirmed(server)) {
-                            LOG.warn("instance {} ({}/{}) is in drain but still has sessions after {}; detached,"
-                                    + " removing it once they end", id, backend, server, sessionWaitTimeout);
+                        if (error == null || drainConfirmed(server)) {
+                            LOG.info("instance {} out of the rotation: {}/{} in drain", id, backend, server);
                             detached.complete(null);
-                            remove(id, entry);
+                            settle(id, entry, deadline);
                         } else {
-                            restore(id, entry);
+                            notDetached.run();
                             detached.completeExceptionally(error);
                         }
                     });
-        }, () -> restore(id, entry));
+        }, notDetached);
         return detached;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Completes once {@code show stat} shows the detached server with no session and no queued request, and the
+     * server is in maintenance and deleted; or, when requests still run at the end of the session wait (counted
+     * from the detach), then, leaving the server to be removed in the background once they end, within the removal
+     * timeout. If HAProxy still holds an idle connection to the server, the delete is retried in the background.
+     */
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        Objects.requireNonNull(instance, "instance must not be null");
+        Entry entry = entries.get(instance.id());
+        return entry == null || entry.settled() == null ? CompletableFuture.completedFuture(null)
+                : entry.settled().copy();
+    }
+
+    /** After a confirmed drain: waits for the server's sessions to end (until {@code deadline}), then removes it. */
+    private void settle(String id, Entry entry, long deadline) {
+        String server = entry.server();
+        CompletableFuture<Void> settled = entry.settled();
+        poll(server, stat -> stat.sessions() == 0 && stat.queued() == 0, deadline, sessionWaitTimeout,
+                "without session").whenComplete((stat, error) -> {
+                    if (error != null) {
+                        LOG.warn("instance {} ({}/{}) is in drain but its sessions did not end within {} ({});"
+                                + " removing it once they end", id, backend, server, sessionWaitTimeout,
+                                error.getMessage());
+                        settled.complete(null);
+                        remove(id, entry);
+                        return;
+                    }
+                    run(settled, () -> {
+                        api.setServerState(backend, server, ServerAdminState.MAINT);
+                        boolean deleted = api.deleteServer(backend, server);
+                        LOG.info("instance {} settled: {}/{} drained with no session, {}", id, backend, server,
+                                deleted ? "deleted" : "in maintenance (deleting it later)");
+                        if (deleted) {
+                            entries.remove(id, entry);
+                        }
+                        settled.complete(null);
+                        if (!deleted) {
+                            remove(id, entry);
+                        }
+                    }, () -> remove(id, entry));
+                });
     }
 
     /**
@@ -274,7 +311,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
                     sequence.accumulateAndGet(number, Math::max);
                 }
                 if (instance != null && number > 0 && stat.isTakingTraffic()
-                        && entries.putIfAbsent(instance.id(), new Entry(server, null)) == null) {
+                        && entries.putIfAbsent(instance.id(), new Entry(server, null, null)) == null) {
                     found.add(instance.id());
                     LOG.info("adopted instance {} as {}/{}, which takes traffic", instance.id(), backend, server);
                 }
@@ -316,7 +353,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
                 }
                 drains.add(poll(server, current -> current.isDraining() || current.isInMaintenance(),
                         sessionWaitTimeout, "in drain"));
-                remove("left behind: " + server, new Entry(server, null));
+                remove("left behind: " + server, new Entry(server, null, null));
             }
             CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, error) -> {
                 if (error == null) {
@@ -339,7 +376,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
 
     /** A detach failed before the server left the rotation: the instance counts as attached again. */
     private void restore(String id, Entry entry) {
-        entries.replace(id, entry, new Entry(entry.server(), null));
+        entries.replace(id, entry, new Entry(entry.server(), null, null));
     }
 
     private boolean drainConfirmed(String server) {
@@ -491,8 +528,10 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      *
      * @param server   the server name
      * @param detached null while attached; the detach's stage once a detach started
+     * @param settled  null while attached; completes when the detached server's sessions have ended (or the session
+     *                 wait ran out)
      */
-    private record Entry(String server, CompletableFuture<Void> detached) {
+    private record Entry(String server, CompletableFuture<Void> detached, CompletableFuture<Void> settled) {
     }
 
     /** Configures a {@link HaproxyRouter}; validates each value as it is set. Not thread-safe. */
@@ -557,9 +596,11 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         }
 
         /**
-         * @param timeout how long a detach waits for the drain to show in {@code show stat} and for the server's
-         *                sessions to end; when sessions remain, the detach completes at this bound and leaves the
-         *                removal to the background. Keep it below the orchestrator's detach timeout
+         * @param timeout how long, from a detach, the router waits for the drain to show in {@code show stat}
+         *                ({@link HaproxyRouter#detach detach}) and for the server's sessions to end
+         *                ({@link HaproxyRouter#settled settled}); when sessions remain, {@code settled} completes at
+         *                this bound and leaves the removal to the background. Keep it below the orchestrator's detach
+         *                timeout
          * @return this builder
          * @throws IllegalArgumentException when not positive
          */

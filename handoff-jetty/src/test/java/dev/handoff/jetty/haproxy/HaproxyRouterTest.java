@@ -8,6 +8,9 @@ import static org.awaitility.Awaitility.await;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
+import dev.handoff.api.event.SwapEvent;
+import dev.handoff.api.event.SwapListener;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.jetty.JettyHandoff;
@@ -24,6 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +60,7 @@ class HaproxyRouterTest {
     private final CountDownLatch release = new CountDownLatch(1);
     private final ConcurrentHashMap<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
     private final List<Lifecycle> launched = new ArrayList<>();
+    private final List<SwapEvent> events = new CopyOnWriteArrayList<>();
     private HaproxyProcess haproxy;
     private final AtomicBoolean nextLaunchFailsToBind = new AtomicBoolean();
     private final AtomicBoolean nextLaunchNeverReady = new AtomicBoolean();
@@ -114,8 +119,20 @@ class HaproxyRouterTest {
                 .detachTimeout(sessionWaitTimeout.plusSeconds(10))
                 .drainTimeout(drainTimeout)
                 .readyTimeout(Duration.ofSeconds(2))
+                .listener(new SwapListener() {
+                    @Override
+                    public void onStep(SwapEvent event) {
+                        events.add(event);
+                    }
+                })
                 .build();
         orchestrator.start(1).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** @return the event that completed {@code step} of {@code instanceId}, or null while it has not */
+    private SwapEvent ended(SwapStep step, String instanceId) {
+        return events.stream().filter(event -> event.step() == step && event.instanceId().equals(instanceId)
+                && event.phase() == SwapEvent.Phase.COMPLETED).findFirst().orElse(null);
     }
 
     private String currentId() {
@@ -226,8 +243,13 @@ class HaproxyRouterTest {
         await().atMost(WAIT).until(() -> serversInHaproxy().equals(List.of(lastServer)));
     }
 
+    /**
+     * Also what the step timings mean, the same as on the other routers: step 4 ({@code DETACH}) ends once
+     * {@code show stat} shows the old server in drain, while its request still runs; the hand-over (step 5) waits
+     * for that request before the old instance's intake closes.
+     */
     @Test
-    void aLongRequestInFlightCompletesOnTheOldInstanceAndTheDetachWaitsForIt() throws Exception {
+    void aLongRequestInFlightCompletesOnTheOldInstanceAndTheHandOverWaitsForIt() throws Exception {
         // given a request held in flight on the only instance
         startGroup(Duration.ofSeconds(20));
         String old = currentId();
@@ -239,9 +261,11 @@ class HaproxyRouterTest {
         // when a swap starts
         CompletableFuture<SwapResult> swap = orchestrator.swap(Plan.oneForOne()).toCompletableFuture();
 
-        // then the old server is drained in haproxy but the detach is not confirmed while the request runs
-        await().atMost(WAIT).until(() -> stat(oldServer).map(ServerStat::isDraining).orElse(false));
+        // then the old server is drained in haproxy and step 4 ends, but step 5 does not while the request runs
+        await().atMost(WAIT).until(() -> ended(SwapStep.DETACH, old) != null);
+        assertThat(stat(oldServer).orElseThrow().isDraining()).isTrue();
         assertThat(stat(oldServer).orElseThrow().sessions()).isEqualTo(1);
+        assertThat(ended(SwapStep.DRAIN, old)).isNull();
         String fresh = orchestrator.instances().stream().map(Lifecycle::id).filter(id -> !id.equals(old))
                 .findFirst().orElseThrow();
         assertThat(client.GET(url("/")).getContentAsString()).isEqualTo(fresh);
@@ -318,8 +342,35 @@ class HaproxyRouterTest {
     }
 
     @Test
+    void aDetachCompletesOnceInDrainAndSettledOnceTheRequestsOnTheServerEnded() throws Exception {
+        // given an instance with a request in flight
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        Lifecycle instance = launch("leaving");
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        String server = router.serverName("leaving").orElseThrow();
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // when it is detached, the detach completes with the server in drain and its session still open
+        router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertThat(stat(server).orElseThrow().isDraining()).isTrue();
+        CompletableFuture<Void> settled = router.settled(instance).toCompletableFuture();
+        assertThat(settled).as("its request still runs").isNotDone();
+
+        // then settled completes once the request ended, with the server deleted
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("leaving");
+        settled.get(30, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> !serversInHaproxy().contains(server));
+        assertThat(router.settled(instance).toCompletableFuture()).isCompleted();
+    }
+
+    @Test
     void reattachingAnInstanceBeingDetachedAddsItAgain() throws Exception {
-        // given an instance whose detach waits for a request in flight
+        // given an instance whose hand-over waits for a request in flight
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
                 .sessionWaitTimeout(Duration.ofSeconds(20))
                 .build();

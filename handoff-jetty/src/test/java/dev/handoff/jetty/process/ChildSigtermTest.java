@@ -89,6 +89,7 @@ class ChildSigtermTest {
         // and it drains and exits 0, haproxy has let it go, and the clients moved to the new child
         assertThat(old.onExit().toCompletableFuture().get(30, TimeUnit.SECONDS)).isZero();
         detached.get(30, TimeUnit.SECONDS);
+        router.settled(old).toCompletableFuture().get(30, TimeUnit.SECONDS);
         long before = load.served("new");
         await().atMost(WAIT).until(() -> load.served("new") >= before + 100);
         load.stopAndJoin();

@@ -82,6 +82,7 @@ public final class SimulatedInstance implements Lifecycle {
 
     private LifecycleState state = LifecycleState.STARTING;
     private boolean hanging;
+    private Instant drainCalledAt;
     private boolean destroyed;
     private boolean crashed;
     private boolean failedToStart;
@@ -341,6 +342,9 @@ public final class SimulatedInstance implements Lifecycle {
             if (state == LifecycleState.READY || state == LifecycleState.STARTING) {
                 move(LifecycleState.DRAINING);
             }
+            if (drainCalledAt == null) {
+                drainCalledAt = clock.now();
+            }
             if (script.has(Fault.HANGS_IN_DRAIN) && !hanging) {
                 hanging = true;
                 for (Unit unit : pending.values()) {
@@ -512,6 +516,11 @@ public final class SimulatedInstance implements Lifecycle {
     /** @return whether {@link #destroy()} was called */
     public synchronized boolean destroyed() {
         return destroyed;
+    }
+
+    /** @return when {@link #drain()} was first called (its intake closed); empty while it never was */
+    public synchronized Optional<Instant> drainCalledAt() {
+        return Optional.ofNullable(drainCalledAt);
     }
 
     /** @return whether the instance ever left READY for DRAINING and came back (it was re-admitted) */

@@ -49,6 +49,7 @@ public final class SimulatedRouter implements Router {
     private final Map<String, Instant> detachedAt = new HashMap<>();
     private final Set<String> hangAttach = new HashSet<>();
     private final Set<String> hangDetach = new HashSet<>();
+    private final Map<String, CompletableFuture<Void>> heldHandOvers = new HashMap<>();
     private final List<Change> history = new ArrayList<>();
     private final List<String> refusals = new ArrayList<>();
     private final List<Runnable> observers = new CopyOnWriteArrayList<>();
@@ -84,6 +85,41 @@ public final class SimulatedRouter implements Router {
     /** @param instanceId detaching this instance will never be confirmed */
     public synchronized void hangDetach(String instanceId) {
         hangDetach.add(Objects.requireNonNull(instanceId, "instanceId must not be null"));
+    }
+
+    /**
+     * Models a router that carries work itself (a proxy): the hand-over of this instance ({@link #settled}) waits
+     * until {@link #settle}.
+     *
+     * @param instanceId the instance
+     */
+    public synchronized void holdSettled(String instanceId) {
+        heldHandOvers.putIfAbsent(Objects.requireNonNull(instanceId, "instanceId must not be null"),
+                new CompletableFuture<>());
+    }
+
+    /**
+     * Ends the hand-over {@link #holdSettled} holds.
+     *
+     * @param instanceId the instance
+     * @throws IllegalStateException when its hand-over is not held
+     */
+    public void settle(String instanceId) {
+        CompletableFuture<Void> held;
+        synchronized (this) {
+            held = heldHandOvers.remove(instanceId);
+        }
+        if (held == null) {
+            throw new IllegalStateException("the hand-over of instance '" + instanceId + "' is not held");
+        }
+        held.complete(null);
+    }
+
+    /** {@inheritDoc} At once, unless {@link #holdSettled} holds it. */
+    @Override
+    public synchronized CompletionStage<Void> settled(Lifecycle instance) {
+        CompletableFuture<Void> held = heldHandOvers.get(Objects.requireNonNull(instance, "instance").id());
+        return held == null ? CompletableFuture.completedFuture(null) : held.copy();
     }
 
     @Override

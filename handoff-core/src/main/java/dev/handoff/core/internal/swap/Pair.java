@@ -276,6 +276,22 @@ final class Pair {
         });
     }
 
+    /**
+     * The router's hand-over of a detached instance ({@link Router#settled}), bounded by the detach timeout: the
+     * instance's intake closes only once what the router sent it has ended. A failure or a timeout is logged and
+     * {@code next} runs anyway: the instance is out of the rotation, and its drain deadline bounds what is left.
+     */
+    private void afterSettled(Lifecycle instance, String id, SwapStep step, Runnable next) {
+        await(Wait.call(() -> settings.router().settled(instance), "Router.settled"), settings.detachTimeout(),
+                step, id, (ignored, failure) -> {
+                    if (failure != null) {
+                        SwapEngine.LOG.warn("the router did not confirm that its work on instance {} ended ({});"
+                                + " draining it anyway", id, failure.toString());
+                    }
+                    next.run();
+                });
+    }
+
     private Duration propagationDelay(Router router) {
         Duration routerDelay;
         try {
@@ -308,6 +324,16 @@ final class Pair {
     private void drain() {
         phase = Phase.DRAINING;
         current = swap.begin(SwapStep.DRAIN, oldId);
+        if (oldIsDead()) {
+            swap.end(current, death());
+            bury();
+            return;
+        }
+        afterSettled(old, oldId, SwapStep.DRAIN, this::closeIntake);
+    }
+
+    /** Step 5 once the router's work on the old instance has ended: its intake closes. */
+    private void closeIntake() {
         if (oldIsDead()) {
             swap.end(current, death());
             bury();
@@ -527,7 +553,8 @@ final class Pair {
         deathReported = true;
         SwapStep step = current != null ? current.step : SwapStep.DETACH;
         InstanceFailedException dead = new InstanceFailedException(oldId, "found dead at " + step + " ("
-                + stateOf(old) + "): retired without stop-accepting, drain or re-admission", oldWatch.cause);
+                + stateOf(old) + "): detached and destroyed, with nothing more asked of it (no re-admission)",
+                oldWatch.cause);
         SwapEngine.LOG.warn("instance {} is dead ({}); detaching and destroying it", oldId, stateOf(old));
         swap.problem(dead);
         swap.oldBuried(this);
@@ -725,7 +752,7 @@ final class Pair {
                     if (newIsDead()) {
                         destroyNew();
                     } else {
-                        afterPropagationDelay(this::drainNew);
+                        afterPropagationDelay(() -> afterSettled(fresh, newId, SwapStep.ROLLBACK, this::drainNew));
                     }
                 });
     }

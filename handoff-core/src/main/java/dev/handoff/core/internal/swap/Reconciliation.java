@@ -223,7 +223,7 @@ final class Reconciliation {
                     }
                     for (String instanceId : List.copyOf(retire)) {
                         Lifecycle handle = alive.get(instanceId);
-                        Wait.on(context, Wait.call(() -> settings.router().detach(handle), "Router.detach"),
+                        Wait.on(context, RouterCalls.detachAndSettle(settings.router(), handle),
                                 settings.detachTimeout(), SwapStep.DETACH, instanceId, (detached, notDetached) -> {
                                     if (notDetached != null) {
                                         problem("could not detach " + instanceId, notDetached);

@@ -111,7 +111,7 @@ final class Supervisor {
             backoff = Duration.ZERO;
         }
         Wait.Context context = engine.contextOf(settings.group() + "/supervision", null);
-        Wait.on(context, Wait.call(() -> settings.router().detach(member), "Router.detach"), settings.detachTimeout(),
+        Wait.on(context, RouterCalls.detachAndSettle(settings.router(), member), settings.detachTimeout(),
                 SwapStep.DETACH, id, (detached, detachFailure) -> {
                     if (detachFailure != null) {
                         SwapEngine.LOG.error("could not detach failed member {} of group '{}'", id, settings.group(),

@@ -392,7 +392,7 @@ public final class SwapEngine {
         }
         for (Lifecycle handle : handles) {
             String id = idOf(handle);
-            Wait.on(context, Wait.call(() -> settings.router().detach(handle), "Router.detach"),
+            Wait.on(context, RouterCalls.detachAndSettle(settings.router(), handle),
                     settings.detachTimeout(), SwapStep.ROLLBACK, id, (ignored, failure) -> {
                         if (failure != null) {
                             LOG.error("could not detach instance {} after its join failed", id, failure);
