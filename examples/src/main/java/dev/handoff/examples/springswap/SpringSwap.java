@@ -7,6 +7,7 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.examples.Main;
+import dev.handoff.examples.common.StepMedians;
 import dev.handoff.examples.springswap.sample.SampleBootApp;
 import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
@@ -222,23 +223,16 @@ public final class SpringSwap {
                     .map(kind -> kind + "=" + records.failures(kind)).collect(Collectors.joining(" ")));
         }
         out.printf("%s: median per swap: new instance ready %d ms (launch to READY, Boot's start-up), old one out of "
-                + "rotation %d ms (detach: until HAProxy confirms), drained %d ms%n", server,
-                medianMillis(results, SwapStep.LAUNCH, SwapStep.AWAIT_READY), medianMillis(results, SwapStep.DETACH),
-                medianMillis(results, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED));
+                + "rotation %d ms (detach: until HAProxy shows it in drain), drained %d ms%n", server,
+                StepMedians.millis(results, SwapStep.LAUNCH, SwapStep.AWAIT_READY),
+                StepMedians.millis(results, SwapStep.DETACH),
+                StepMedians.millis(results, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED));
         out.printf("%s: %d of %d swaps committed in %.1f s%n", server, committed, swaps,
                 (System.nanoTime() - started) / 1e9);
         out.printf("RESULT spring server=%s swaps=%d requests=%d failed=%d jobs=%d lost=%d duplicated=%d%n",
                 server, committed, requests, records.failed(), jobs, lost, duplicated);
         out.flush();
         return committed == swaps && records.failed() == 0 && lost == 0 && duplicated == 0;
-    }
-
-    /** @return the median over the swaps of the summed durations of {@code steps} in each swap, in ms */
-    private static long medianMillis(List<SwapResult> results, SwapStep... steps) {
-        long[] sums = results.stream().mapToLong(result -> java.util.Arrays.stream(steps)
-                .flatMap(step -> result.timings(step).stream())
-                .mapToLong(timing -> timing.duration().toMillis()).sum()).sorted().toArray();
-        return sums.length == 0 ? 0 : sums[sums.length / 2];
     }
 
     /** The children run this code: the examples jar, or this JVM's class path when run from classes (tests). */

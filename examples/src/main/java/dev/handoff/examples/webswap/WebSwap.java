@@ -1,5 +1,7 @@
 package dev.handoff.examples.webswap;
 
+import dev.handoff.api.SwapResult;
+import dev.handoff.examples.common.StepMedians;
 import dev.handoff.examples.report.SwapReport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,7 +14,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The {@code web-swap} command: for each mode, start the demo server the mode's way, run the clients for the
- * given seconds, swap the server N times at evenly spaced moments, and print a RESULT line and a FAILURES line.
+ * given seconds, swap the server N times at evenly spaced moments, and print a RESULT line, a FAILURES line,
+ * a PROBES line and, for the modes the orchestrator swaps, a STEPS line (median step timings).
  * Everything listens on loopback; the load is bounded by the client count and the duration.
  */
 public final class WebSwap {
@@ -45,11 +48,16 @@ public final class WebSwap {
         SwapReport page = SwapReport.start(("handoff web-swap " + String.join(" ", args)).trim());
         for (Mode mode : options.modes()) {
             try {
-                RunResult result = runMode(mode, options, err, page);
+                List<SwapResult> swapResults = new ArrayList<>();
+                RunResult result = runMode(mode, options, err, page, swapResults);
                 results.add(result);
                 out.println(result.resultLine());
                 out.println(result.failuresLine());
                 out.println(result.probesLine());
+                if (!swapResults.isEmpty()) {
+                    out.println("STEPS mode=" + mode.label() + " swaps=" + swapResults.size() + " median "
+                            + StepMedians.retirement(swapResults));
+                }
                 page.note(result.resultLine());
                 out.flush();
                 if (result.swaps() < options.swaps()) {
@@ -85,8 +93,9 @@ public final class WebSwap {
         return status;
     }
 
-    private static RunResult runMode(Mode mode, WebSwapOptions options, PrintStream err, SwapReport page)
-            throws Exception {
+    /** Runs one mode; the results of the swaps the orchestrator ran (none for the baselines) go to {@code swapResults}. */
+    private static RunResult runMode(Mode mode, WebSwapOptions options, PrintStream err, SwapReport page,
+                                     List<SwapResult> swapResults) throws Exception {
         err.println("web-swap: mode " + mode.label() + ": " + options.clients() + " clients, " + options.swaps()
                 + " swaps, " + options.seconds() + " s");
         SwapTarget target = SwapTargets.create(mode);
@@ -106,7 +115,10 @@ public final class WebSwap {
                     sleepUntil(startNanos + runNanos * swap / (options.swaps() + 1));
                     long swapStart = System.nanoTime();
                     try {
-                        target.swap().ifPresent(result -> page.swap(mode.label(), result));
+                        target.swap().ifPresent(result -> {
+                            page.swap(mode.label(), result);
+                            swapResults.add(result);
+                        });
                         swapsDone++;
                     } catch (SwapNotCommittedException e) {
                         page.swap(mode.label(), e.result());

@@ -36,6 +36,8 @@ class WebSwapTest {
         assertThat(probes.find()).as("a PROBES line with only 405s and 200s in:%n%s", output).isTrue();
         assertThat(Long.parseLong(probes.group(1))).isPositive();
         assertThat(Long.parseLong(probes.group(2))).isPositive();
+        assertThat(output).containsPattern("(?m)^STEPS mode=proxy swaps=1 median detach_ms=\\d+ drain_ms=\\d+"
+                + " await_drained_ms=\\d+ drained_ms=\\d+$");
         ReportPage page = ReportPage.read(report);
         assertThat(page.swaps()).containsOnlyKeys("web-swap-proxy/swap-1");
         assertThat(page.swaps().get("web-swap-proxy/swap-1")).containsExactlyInAnyOrder("launch", "await_ready",
