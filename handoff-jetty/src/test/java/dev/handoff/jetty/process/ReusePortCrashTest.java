@@ -8,6 +8,7 @@ import dev.handoff.api.Member;
 import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
+import dev.handoff.api.SwapStep;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessInstance;
 
@@ -35,12 +36,15 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * An orchestrator of child JVMs sharing one port ({@link ReusePortRouter}), with a state directory, killed with
@@ -112,7 +116,7 @@ class ReusePortCrashTest {
     void childrenServeWhileTheirOrchestratorIsDeadAndTheNextOneReadoptsAndSwapsThem() throws Exception {
         // given an orchestrator JVM with a group of 2 children on the shared port, under load
         Path state = folder.resolve("state");
-        OrchestratorJvm first = new OrchestratorJvm(state, false);
+        OrchestratorJvm first = new OrchestratorJvm(state, null);
         Map<String, Long> olds = first.members();
         load = new ProcessLoad(port, 2).keepAlive(2).fresh(2);
         awaitServed(olds.keySet(), 50);
@@ -155,55 +159,80 @@ class ReusePortCrashTest {
         assertThat(markedChildren()).as("children left").isEmpty();
     }
 
-    @Test
-    void anOrchestratorKilledAfterItsSwapAttachedANewChildIsRecoveredWithTheGroupWhole() throws Exception {
+    /**
+     * Killed after the swap's first new child is attached (3 children listen, none told to stop accepting), or after
+     * the first old child is detached (it stopped accepting: its listener is closed). Either way the recovery finds
+     * 3 live children for a group of 2, keeps 2 READY ones and ends the swap {@code ROLLED_BACK} (a rolling swap
+     * halted, with one child replaced in the second case).
+     */
+    @ParameterizedTest(name = "killed after {0}")
+    @EnumSource(value = SwapStep.class, names = {"ATTACH", "DETACH"})
+    void anOrchestratorKilledInTheMiddleOfASwapIsRecoveredWithTheGroupWhole(SwapStep killedAfter) throws Exception {
         // given an orchestrator JVM with a group of 2 children on the shared port, under load
         Path state = folder.resolve("state");
-        OrchestratorJvm first = new OrchestratorJvm(state, true);
+        OrchestratorJvm first = new OrchestratorJvm(state, killedAfter);
         Map<String, Long> olds = first.members();
         load = new ProcessLoad(port, 2).keepAlive(2).fresh(2);
         awaitServed(olds.keySet(), 50);
 
-        // when a rolling(1, 0) swap has attached its first new child (it listens on the port) and the orchestrator
-        // is killed with SIGKILL there, before any old child is told to stop accepting
+        // when a rolling(1, 0) swap has completed that step, and the orchestrator is killed with SIGKILL there
         first.send("SWAP");
-        String[] frozen = first.awaitLine("FROZEN ").split(" ");
+        String newId = first.awaitLine(line -> line.startsWith("EVENT ") && line.contains(" ATTACH COMPLETED "))
+                .split(" ")[4];
+        String[] frozen = first.awaitLine(line -> line.startsWith("FROZEN ")).split(" ");
         String swapId = frozen[1];
-        String newId = frozen[2];
-        awaitServed(Set.of(newId), 20);
+        Set<String> three = new HashSet<>(olds.keySet());
+        three.add(newId);
+        Set<String> listening = new HashSet<>(three);
+        Set<String> expectedMembers = new HashSet<>(olds.keySet());
+        if (killedAfter == SwapStep.DETACH) {
+            listening.remove(frozen[2]);
+            expectedMembers.remove(frozen[2]);
+            expectedMembers.add(newId);
+        }
+        awaitServed(listening, 20);
         Set<Long> newPids = new HashSet<>(markedChildren().stream().map(ProcessHandle::pid).toList());
         newPids.removeAll(olds.values());
         newPids.remove(first.process.pid());
         assertThat(newPids).as("the new child's process").hasSize(1);
+        int failedBeforeTheKill = load.failures.size();
+        if (killedAfter == SwapStep.ATTACH) {
+            assertThat(load.failures).as("failed before any listener closed").isEmpty();
+        }
         first.kill();
 
-        // then the three children serve while no orchestrator lives, and nothing fails
-        Set<String> three = new HashSet<>(olds.keySet());
-        three.add(newId);
-        awaitServed(three, 50);
-        assertThat(load.failures).as("failed while no orchestrator lived").isEmpty();
+        // then the children that listen serve while no orchestrator lives, and nothing fails
+        awaitServed(listening, 50);
+        assertThat(three.stream().map(id -> id.equals(newId) ? newPids.iterator().next() : olds.get(id)))
+                .as("every child outlives the orchestrator").allMatch(ReusePortCrashTest::alive);
+        assertThat(load.failures).as("failed while no orchestrator lived").hasSize(failedBeforeTheKill);
 
         // when the orchestrator is restarted on the same state directory
         ReusePortGroup group = new ReusePortGroup(state, port, childLog(), MARKER);
         orchestrator = group.builder.build();
 
-        // then the half-done swap ends rolled back (3 ready children for a group of 2: the swap's new one is let go),
-        // with the group whole: the old children, ready and attached, still serving
+        // then the half-done swap ends rolled back with the group whole: 2 children kept, READY and attached
         SwapResult recovered = orchestrator.recovery().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS)
                 .orElseThrow(() -> new AssertionError("no swap was reported half done"));
         assertThat(recovered.swapId()).isEqualTo(swapId);
         assertThat(recovered.outcome()).as("%s", recovered).isEqualTo(SwapOutcome.ROLLED_BACK);
-        assertThat(pidsOf(orchestrator)).isEqualTo(olds);
+        Map<String, Long> members = pidsOf(orchestrator);
+        assertThat(members.keySet()).isEqualTo(expectedMembers);
         assertMembersReadyAndAttached(group);
+        assertThat(load.failures).as("failed through the recovery").hasSize(failedBeforeTheKill);
 
-        // and the new child that was let go exits, while the group serves
-        awaitExit(newPids);
-        awaitServed(olds.keySet(), 50);
-        assertNoFailureTheRouterGuaranteesAgainst("recovery that retired the new child");
+        // and the child let go exits, while the group serves
+        Set<Long> letGo = new HashSet<>(olds.values());
+        letGo.addAll(newPids);
+        letGo.removeAll(members.values());
+        assertThat(letGo).hasSize(1);
+        awaitExit(letGo);
+        awaitServed(members.keySet(), 50);
+        assertNoFailureTheRouterGuaranteesAgainst("recovery after a kill after " + killedAfter);
 
         // and closing the orchestrator ends its children: no process of this test is left
         orchestrator.close();
-        awaitExit(olds.values());
+        awaitExit(members.values());
         assertThat(markedChildren()).as("children left").isEmpty();
     }
 
@@ -292,13 +321,14 @@ class ReusePortCrashTest {
         private final Writer commands;
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-        OrchestratorJvm(Path state, boolean freeze) throws IOException {
+        /** @param freezeAfter the swap step after which its orchestrator goes no further, or null */
+        OrchestratorJvm(Path state, SwapStep freezeAfter) throws IOException {
             List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                     "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                     "-cp", System.getProperty("java.class.path"), ReusePortGroup.class.getName(), state.toString(),
                     Integer.toString(port), childLog().toString(), MARKER));
-            if (freeze) {
-                command.add("freeze");
+            if (freezeAfter != null) {
+                command.add("freeze=" + freezeAfter);
             }
             process = new ProcessBuilder(command)
                     .redirectError(ProcessBuilder.Redirect.appendTo(
@@ -324,7 +354,7 @@ class ReusePortCrashTest {
         /** @return the ids and PIDs of the members it started, once it is READY */
         Map<String, Long> members() throws Exception {
             Map<String, Long> members = new LinkedHashMap<>();
-            for (String line = awaitLine(""); !line.equals("READY"); line = awaitLine("")) {
+            for (String line = awaitLine(any -> true); !line.equals("READY"); line = awaitLine(any -> true)) {
                 if (line.startsWith("MEMBER ")) {
                     String[] words = line.split(" ");
                     members.put(words[1], Long.parseLong(words[2]));
@@ -334,17 +364,16 @@ class ReusePortCrashTest {
             return members;
         }
 
-        /** @return the next line that starts with {@code prefix}, dropping the others; fails after {@link #WAIT} */
-        String awaitLine(String prefix) throws Exception {
+        /** @return the next line {@code wanted}, dropping the others; fails after {@link #WAIT} */
+        String awaitLine(Predicate<String> wanted) throws Exception {
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (true) {
                 String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (line == null) {
-                    throw new TimeoutException("no line starting with '" + prefix + "' from the orchestrator JVM "
-                            + "within " + WAIT + " (see " + LOGS.resolve("ReusePortCrashTest-orchestrator.log")
-                            + "); it is " + (process.isAlive() ? "alive" : "dead, status " + process.exitValue()));
+                    throw new TimeoutException("no awaited line from the orchestrator JVM within " + WAIT
+                            + " (see " + LOGS.resolve("ReusePortCrashTest-orchestrator.log") + "); it is " + (process.isAlive() ? "alive" : "dead, status " + process.exitValue()));
                 }
-                if (line.startsWith(prefix)) {
+                if (wanted.test(line)) {
                     return line;
                 }
             }

@@ -26,12 +26,13 @@ import java.util.concurrent.TimeUnit;
  * with SIGKILL, and in the test's JVM, which restarts the orchestrator on the same state directory. Both build it
  * the same way, so that the second re-adopts the first's children.
  *
- * <p>{@link #main} arguments: {@code <state directory> <port> <children's log> <marker JVM option> [freeze]}. It
- * starts a group of 2 and prints {@code MEMBER <id> <pid>} for each, then {@code READY}; then reads {@code SWAP}
- * (a rolling(1, 0) swap) from standard input. With {@code freeze}, once a swap has attached its first new instance,
- * it prints {@code FROZEN <swap id> <instance id>} and its orchestrator goes no further (the listener holds the
- * orchestrator's executor), so that the test kills it after the attach and before any old instance is detached.
- * The end of standard input closes the orchestrator (destroying its children) and ends the JVM.
+ * <p>{@link #main} arguments: {@code <state directory> <port> <children's log> <marker JVM option>
+ * [freeze=<step>]}. It starts a group of 2 and prints {@code MEMBER <id> <pid>} for each, then {@code READY}; then
+ * reads {@code SWAP} (a rolling(1, 0) swap) from standard input and prints {@code EVENT <swap id> <step> <phase>
+ * <instance id>} for each of its steps. With {@code freeze=<step>}, once a swap has completed that step the first
+ * time, it prints {@code FROZEN <swap id> <instance id>} and its orchestrator goes no further (the listener holds the
+ * orchestrator's executor), so that the test kills it exactly there. The end of standard input closes the
+ * orchestrator (destroying its children) and ends the JVM.
  */
 final class ReusePortGroup {
 
@@ -71,9 +72,8 @@ final class ReusePortGroup {
         PrintStream out = System.out;
         ReusePortGroup group = new ReusePortGroup(Path.of(args[0]), Integer.parseInt(args[1]), Path.of(args[2]),
                 args[3]);
-        if (args.length > 4 && args[4].equals("freeze")) {
-            group.builder.listener(freezeAfterTheFirstNewAttach(out));
-        }
+        SwapStep freezeAfter = args.length > 4 ? SwapStep.valueOf(args[4].substring("freeze=".length())) : null;
+        group.builder.listener(printer(out, freezeAfter));
         Orchestrator orchestrator = group.builder.build();
         orchestrator.recovery().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         orchestrator.startAndWait(SIZE, WAIT);
@@ -96,14 +96,21 @@ final class ReusePortGroup {
         System.exit(0);
     }
 
-    /** Holds the orchestrator's executor (for 2 minutes at most) once a swap attached its first new instance. */
-    private static SwapListener freezeAfterTheFirstNewAttach(PrintStream out) {
+    /**
+     * Prints a swap's events; holds the orchestrator's executor (for 2 minutes at most) once a swap completed
+     * {@code freezeAfter}, when not null.
+     */
+    private static SwapListener printer(PrintStream out, SwapStep freezeAfter) {
         CountDownLatch never = new CountDownLatch(1);
         return new SwapListener() {
             @Override
             public void onStep(SwapEvent event) {
-                if (event.swapId().contains("/swap-") && event.step() == SwapStep.ATTACH
-                        && event.phase() == SwapEvent.Phase.COMPLETED) {
+                if (!event.swapId().contains("/swap-")) {
+                    return;
+                }
+                print(out, "EVENT " + event.swapId() + " " + event.step() + " " + event.phase() + " "
+                        + event.instanceId());
+                if (event.step() == freezeAfter && event.phase() == SwapEvent.Phase.COMPLETED) {
                     print(out, "FROZEN " + event.swapId() + " " + event.instanceId());
                     try {
                         never.await(WAIT.toSeconds(), TimeUnit.SECONDS);
