@@ -124,7 +124,7 @@ class ReusePortCrashTest {
         // when its JVM is killed with SIGKILL
         first.kill();
 
-        // then both children go on serving, on kept-alive and on new connections, and nothing fails
+        // then both children go on serving the load (kept-alive and new connections), and nothing fails
         awaitServed(olds.keySet(), 100);
         assertThat(olds.values()).allMatch(ReusePortCrashTest::alive);
         assertThat(load.failures).as("failed while no orchestrator lived").isEmpty();
