@@ -108,7 +108,9 @@ public final class ReusePortRouter implements Router {
     /**
      * {@inheritDoc}
      *
-     * <p>Completes at once: the instance closed its listener when it was told to stop accepting.
+     * <p>Completes at once: the instance closed its listener when it was told to stop accepting. (A restarted
+     * orchestrator's recovery detaches a retiring instance that may still listen; its destroy then tells it to stop
+     * accepting first, so what it accepted meanwhile is served.)
      */
     @Override
     public CompletionStage<Void> detach(Lifecycle instance) {
