@@ -2,9 +2,12 @@ package dev.handoff.jetty.process;
 
 import dev.handoff.jetty.internal.Addresses;
 import dev.handoff.api.Lifecycle;
+import dev.handoff.api.LifecycleState;
 import dev.handoff.api.spi.Router;
 
 import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +25,11 @@ import java.util.function.Function;
  *
  * <p>What this router does: {@link #attach} checks that the instance reported the shared port, and records it;
  * {@link #detach} forgets it and completes at once, since the listener is already closed.
+ *
+ * <p>The children hold the port themselves, so they keep serving while no orchestrator lives (a killed one with a
+ * state directory). A restarted orchestrator's recovery finds them through {@link #adoptAttached}; it leaves
+ * {@link #detachOthers} as the default (nothing to do): a route is a child's own listener, which closes when the
+ * child is told to stop accepting or exits.
  *
  * <p><b>The limit, measured</b> (see {@code docs/shared-port.md}): a connection that completes its handshake
  * into the closing listener's accept queue just before the close is reset by Linux, unless
@@ -100,13 +108,45 @@ public final class ReusePortRouter implements Router {
     /**
      * {@inheritDoc}
      *
-     * <p>Completes at once: the instance closed its listener when it was told to stop accepting.
+     * <p>Completes at once: the instance closed its listener when it was told to stop accepting. (A restarted
+     * orchestrator's recovery detaches a retiring instance that may still listen; its destroy then tells it to stop
+     * accepting first, so what it accepted meanwhile is served.)
      */
     @Override
     public CompletionStage<Void> detach(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
         attached.remove(instance.id());
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>An instance is routed to while it listens on the shared port, which a {@link ChildWebApp} does while it is
+     * READY (it closes its listener when told to stop accepting): adopts the READY instances that reported the shared
+     * port, and no other (one that reported another port, or none, is left for {@link #attach} to refuse with the
+     * reason). Completes at once.
+     */
+    @Override
+    public CompletionStage<Set<String>> adoptAttached(Collection<? extends Lifecycle> instances) {
+        Objects.requireNonNull(instances, "instances must not be null");
+        Set<String> adopted = new HashSet<>();
+        for (Lifecycle instance : instances) {
+            if (instance.state() == LifecycleState.READY && listensOnThePort(instance)) {
+                attached.add(instance.id());
+                adopted.add(instance.id());
+            }
+        }
+        return CompletableFuture.completedFuture(Set.copyOf(adopted));
+    }
+
+    private boolean listensOnThePort(Lifecycle instance) {
+        try {
+            InetSocketAddress address = addressOf.apply(instance);
+            return address != null && address.getPort() == port;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

@@ -11,6 +11,9 @@ import dev.handoff.test.sim.VirtualClock;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -63,6 +66,36 @@ class ChildPortsTest {
         assertThat(matching.isAttached("web-2")).isTrue();
         matching.detach(elsewhere).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(matching.isAttached("web-2")).isFalse();
+    }
+
+    @Test
+    void theReusePortRouterAdoptsTheReadyInstancesThatListenOnItsPortAndNoOther() throws Exception {
+        // given a restarted orchestrator's re-attached instances: on the shared port and ready, on another port,
+        // with no port reported, and on the shared port but told to stop accepting (its listener is closed)
+        Lifecycle listening = instance("web-1");
+        Lifecycle elsewhere = instance("web-2");
+        Lifecycle unreported = instance("web-3");
+        Lifecycle stopped = instance("web-4");
+        stopped.stopAccepting().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        Map<String, Integer> ports = Map.of("web-1", 9090, "web-2", 9091, "web-4", 9090);
+        ReusePortRouter router = new ReusePortRouter(9090, instance -> {
+            Integer port = ports.get(instance.id());
+            if (port == null) {
+                throw new IllegalStateException("instance " + instance.id() + " has not reported its port");
+            }
+            return new InetSocketAddress("127.0.0.1", port);
+        });
+
+        // when the router is asked which of them it routes to
+        Set<String> adopted = router.adoptAttached(List.of(listening, elsewhere, unreported, stopped))
+                .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+        // then only the ready one on its port, which it now counts as attached
+        assertThat(adopted).containsExactly("web-1");
+        assertThat(router.isAttached("web-1")).isTrue();
+        assertThat(router.isAttached("web-2")).isFalse();
+        assertThat(router.isAttached("web-3")).isFalse();
+        assertThat(router.isAttached("web-4")).isFalse();
     }
 
     private static Lifecycle instance(String id) {
