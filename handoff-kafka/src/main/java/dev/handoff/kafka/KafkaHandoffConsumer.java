@@ -591,7 +591,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                 committed.forEach((partition, offset) -> {
                     PartitionState state = partitions.get(partition);
                     if (state != null) {
-                        state.committed = Math.max(state.committed, offset.offset());
+                        state.committedAt(offset);
                     }
                 });
             } else {
@@ -608,7 +608,9 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             // nothing finished yet: the position to commit is the first record fetched
             long next = state.completedNext >= 0 ? state.completedNext : state.firstFetched;
             long startedBelow = state.startedBelow;
-            if (next < 0 || (next <= state.committed && startedBelow <= next)) {
+            // the broker has it already: the same position, and the records started beyond it in its metadata
+            if (next < 0 || (next <= state.committed
+                    && (startedBelow <= next || startedBelow <= state.committedStartedBelow))) {
                 continue;
             }
             String metadata = startedBelow > next ? STARTED_BELOW + startedBelow : "";
@@ -637,7 +639,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                 offsets.forEach((partition, offset) -> {
                     PartitionState state = partitions.get(partition);
                     if (state != null) {
-                        state.committed = Math.max(state.committed, offset.offset());
+                        state.committedAt(offset);
                     }
                 });
                 LOG.debug("consumer {}: committed {} ({})", id(), offsets, why);
@@ -801,7 +803,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                     PartitionState state = new PartitionState(partition);
                     OffsetAndMetadata offset = committed.get(partition);
                     if (offset != null) {
-                        state.committed = offset.offset();
+                        state.committedAt(offset);
                         state.redeliveredBelow = startedBelow(offset);
                     }
                     partitions.put(partition, state);
@@ -826,17 +828,19 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             }
         }
 
-        private long startedBelow(OffsetAndMetadata offset) {
-            String metadata = offset.metadata();
-            if (metadata != null && metadata.startsWith(STARTED_BELOW)) {
-                try {
-                    return Long.parseLong(metadata.substring(STARTED_BELOW.length()));
-                } catch (NumberFormatException e) {
-                    return -1;
-                }
+    }
+
+    /** @return the offset below which records were started, from a commit's metadata; -1 when it names none */
+    private static long startedBelow(OffsetAndMetadata offset) {
+        String metadata = offset.metadata();
+        if (metadata != null && metadata.startsWith(STARTED_BELOW)) {
+            try {
+                return Long.parseLong(metadata.substring(STARTED_BELOW.length()));
+            } catch (NumberFormatException e) {
+                return -1;
             }
-            return -1;
         }
+        return -1;
     }
 
     // ---------------------------------------------------------------------------------------------- workers
@@ -1016,6 +1020,8 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         /** The offset after the last record started. */
         volatile long startedBelow = -1;
         volatile long committed = -1;
+        /** The highest {@link #STARTED_BELOW} the broker has in a commit of this partition (-1: none). */
+        volatile long committedStartedBelow = -1;
         /** The offset of the first record fetched (-1: none yet); written by the poll thread. */
         volatile long firstFetched = -1;
         /** Records below it were started by an earlier owner without being committed. */
@@ -1023,6 +1029,12 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
 
         PartitionState(TopicPartition partition) {
             this.partition = partition;
+        }
+
+        /** A commit the broker has (accepted now, or found at the assignment). */
+        void committedAt(OffsetAndMetadata offset) {
+            committed = Math.max(committed, offset.offset());
+            committedStartedBelow = Math.max(committedStartedBelow, startedBelow(offset));
         }
 
         /** @return whether a running handler was interrupted */

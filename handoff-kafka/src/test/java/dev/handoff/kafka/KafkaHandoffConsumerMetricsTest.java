@@ -162,6 +162,8 @@ class KafkaHandoffConsumerMetricsTest {
         assertThat(jobs("old")).containsExactlyInAnyOrderEntriesOf(Map.of("acked", 0L, "given_back", 9L,
                 "retried", 0L, "dead_lettered", 0L, "discarded", 0L, "forced", 1L));
         assertThat(old.stats().finalCommits()).as("the record left started, in the offset's metadata").isEqualTo(1);
+        assertThat(old.stats().handoverCommits()).as("leaving the group revokes the partition: already committed")
+                .isZero();
         assertThat(counter(KafkaHandoffConsumerMetrics.REDELIVERED, "next")).isEqualTo(1);
         assertThat(jobs("next")).containsEntry("acked", 10L).containsEntry("forced", 0L);
     }
