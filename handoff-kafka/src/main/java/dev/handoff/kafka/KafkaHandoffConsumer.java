@@ -332,16 +332,21 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
     /**
      * Joins the group (the attach), or takes the consumer back after a stop-accepting (re-admission): the paused
      * partitions are resumed from the first record not started. Completes when the group has assigned partitions to
-     * this member (possibly none, when it has more members than partitions).
+     * this member (possibly none, when it has more members than partitions). While it accepts already (an attach
+     * repeated by a restarted orchestrator), it changes nothing.
      */
     @Override
     protected CompletionStage<Void> onResumeAccepting() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (!command(() -> {
+            boolean wasAccepting = accepting;
             accepting = true;
             forced = false;
             if (subscribed) {
-                rewindUnstarted();
+                if (!wasAccepting) {
+                    // a repeated attach must not seek back over the records fetched and waiting: they would run twice
+                    rewindUnstarted();
+                }
             } else {
                 joined = new CompletableFuture<>();
                 consumer.subscribe(topics, rebalance);

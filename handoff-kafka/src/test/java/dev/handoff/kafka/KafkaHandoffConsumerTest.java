@@ -239,6 +239,41 @@ class KafkaHandoffConsumerTest {
     }
 
     @Test
+    void resumeAcceptingWhileConsumingChangesNothingAndRunsNoRecordTwice() throws Exception {
+        // given a consumer whose only worker holds p0-0 while the partition's next records wait, fetched
+        String topic = newTopic(1);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "resume-" + topic);
+        Records ledger = new Records();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).concurrency(1).handler(job -> {
+            ledger.started(job);
+            try {
+                if (job.id().equals("p0-0")) {
+                    held.countDown();
+                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+                }
+            } finally {
+                ledger.ended(job);
+            }
+        }).build());
+        consumer.start();
+        List<String> published = new ArrayList<>(Records.publish(producer, topic, 1, 0, 10));
+        assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> consumer.inFlight() == 10);
+
+        // when it is attached again (a restarted orchestrator attaches every consumer it keeps), then let go
+        consumer.resumeAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        release.countDown();
+        published.addAll(Records.publish(producer, topic, 1, 10, 1));
+
+        // then every record ran once, in order, up to the last one published after
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.runsOf("p0-10") == 1);
+        assertThat(ledger.runs().get(0)).containsExactlyElementsOf(IntStream.range(0, 11).boxed().toList());
+        assertThat(ledger.missing(published)).isEmpty();
+    }
+
+    @Test
     void aFailingRecordIsRetriedInPlaceThenSentToTheDeadLetterTopicAndThePartitionGoesOn() throws Exception {
         // given a record whose handler always fails
         String topic = newTopic(1);
