@@ -43,9 +43,12 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.core.process.ChildProcessInstance;
+import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.SubscriptionRouter;
+import dev.handoff.queue.process.ChildSubscriptionRouter;
 import dev.handoff.test.kafka.KafkaNode;
 
 /**
@@ -412,19 +415,26 @@ class KafkaHandoffConsumerTest {
 
     @Test
     void aMemberKilledWithSigkillLeavesItsUncommittedRecordsToAnotherMember(@TempDir Path folder) throws Exception {
-        // given a child JVM and this JVM as two members of a group, with a backlog between them
+        // given a child JVM (launched by ChildProcessLauncher, attached by ChildSubscriptionRouter) and this JVM as
+        // two members of a group, with a backlog between them
         kafka.createTopic("kill", 4);
         Path childLedger = folder.resolve("child.ledger");
         Records ledger = new Records();
         List<String> published;
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), KafkaChild.class.getName(), kafka.bootstrapServers(),
-                "kill", "kill", childLedger.toString())
-                .redirectErrorStream(true).redirectOutput(folder.resolve("child.log").toFile()).start();
+        ChildProcessInstance child = (ChildProcessInstance) ChildProcessLauncher.builder()
+                .mainClass(KafkaChild.class.getName(), System.getProperty("java.class.path"))
+                .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
+                .arguments(kafka.bootstrapServers(), "kill", "kill", childLedger.toString())
+                .output(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()))
+                .exitTimeout(Duration.ofSeconds(5))
+                .build()
+                .launch("child").toCompletableFuture().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<byte[], byte[]> producer = Records.producer(kafka.bootstrapServers());
              KafkaHandoffConsumer survivor = KafkaHandoffConsumer.builder("survivor",
                      Records.consumerSettings(kafka.bootstrapServers(), "kill"), "kill")
                      .handler(job -> ledger.work(job, 5)).build()) {
+            child.whenReady().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            new ChildSubscriptionRouter().attach(child).toCompletableFuture().get(60, TimeUnit.SECONDS);
             published = Records.publish(producer, "kill", 4, 0, 150);
             await().atMost(Duration.ofSeconds(60)).until(() -> lines(childLedger).size() >= 40);
             survivor.start();
@@ -433,8 +443,9 @@ class KafkaHandoffConsumerTest {
 
             // when the child is killed outright, records in its hands
             int before = lines(childLedger).size();
-            assertThat(child.toHandle().destroyForcibly()).isTrue();
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.processHandle().destroyForcibly()).as("SIGKILL sent").isTrue();
+            assertThat(child.onExit().toCompletableFuture().get(30, TimeUnit.SECONDS)).as("killed by SIGKILL")
+                    .isEqualTo(128 + 9);
             assertThat(before).isLessThan(published.size());
 
             // then the survivor takes its partitions once its session expires and runs every record it left
@@ -447,9 +458,13 @@ class KafkaHandoffConsumerTest {
             });
             assertThat(ledger.overlaps()).isEmpty();
         } finally {
-            child.destroyForcibly();
+            try {
+                child.destroy().toCompletableFuture().get(20, TimeUnit.SECONDS);
+            } finally {
+                // by PID, whatever the destroy did
+                child.processHandle().destroyForcibly();
+            }
         }
-        assertThat(child.exitValue()).isEqualTo(137);
     }
 
     private static List<String> lines(Path file) throws IOException {
