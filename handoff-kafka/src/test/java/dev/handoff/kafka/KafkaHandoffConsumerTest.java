@@ -421,14 +421,8 @@ class KafkaHandoffConsumerTest {
         Path childLedger = folder.resolve("child.ledger");
         Records ledger = new Records();
         List<String> published;
-        ChildProcessInstance child = (ChildProcessInstance) ChildProcessLauncher.builder()
-                .mainClass(KafkaChild.class.getName(), System.getProperty("java.class.path"))
-                .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
-                .arguments(kafka.bootstrapServers(), "kill", "kill", childLedger.toString())
-                .output(ProcessBuilder.Redirect.appendTo(folder.resolve("child.log").toFile()))
-                .exitTimeout(Duration.ofSeconds(5))
-                .build()
-                .launch("child").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        ChildProcessInstance child = (ChildProcessInstance) children(folder, "kill", "kill").launch("child")
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<byte[], byte[]> producer = Records.producer(kafka.bootstrapServers());
              KafkaHandoffConsumer survivor = KafkaHandoffConsumer.builder("survivor",
                      Records.consumerSettings(kafka.bootstrapServers(), "kill"), "kill")
@@ -465,6 +459,79 @@ class KafkaHandoffConsumerTest {
                 child.processHandle().destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void childProcessMembersAreSwappedByTheOrchestratorAndEachRecordRunsOnce(@TempDir Path folder) throws Exception {
+        // given one child JVM member, orchestrated through its control channel, and records flowing
+        String topic = newTopic(4);
+        ChildProcessLauncher children = children(folder, topic, "children-" + topic);
+        List<ChildProcessInstance> launched = new CopyOnWriteArrayList<>();
+        List<String> published = new ArrayList<>();
+        try (Orchestrator orchestrator = Orchestrator.builder("kafka-children", instanceId -> children
+                        .launch(instanceId).thenApply(instance -> {
+                            launched.add((ChildProcessInstance) instance);
+                            return instance;
+                        }), new ChildSubscriptionRouter())
+                .readyTimeout(Duration.ofSeconds(60)).drainTimeout(Duration.ofSeconds(30)).build()) {
+            orchestrator.startAndWait(1, Duration.ofSeconds(60));
+            List<String> before = Records.publish(producer, topic, 4, 0, 50);
+            published.addAll(before);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledgers(folder).containsAll(before));
+            CompletableFuture<List<String>> publishing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Records.publish(producer, topic, 4, 50, 100);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            // when it is replaced by a new child, and more records come after
+            SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(120));
+            published.addAll(publishing.get(60, TimeUnit.SECONDS));
+            published.addAll(Records.publish(producer, topic, 4, 150, 50));
+
+            // then the swap committed, and each record ran once: those before at the old child, those after at the
+            // new one
+            assertThat(result.outcome()).as("%s", result).isEqualTo(SwapOutcome.COMMITTED);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledgers(folder).containsAll(published));
+        } finally {
+            for (ChildProcessInstance child : launched) {
+                child.processHandle().destroyForcibly();
+            }
+        }
+        assertThat(launched).hasSize(2);
+        List<String> old = lines(folder.resolve(launched.get(0).id() + ".ledger"));
+        List<String> next = lines(folder.resolve(launched.get(1).id() + ".ledger"));
+        assertThat(old).containsAll(published.subList(0, 200));
+        assertThat(next).containsAll(published.subList(published.size() - 200, published.size()));
+        List<String> ran = new ArrayList<>(old);
+        ran.addAll(next);
+        assertThat(ran).hasSameSizeAs(published).containsExactlyInAnyOrderElementsOf(published);
+        assertThat(launched.get(0).onExit().toCompletableFuture().get(30, TimeUnit.SECONDS)).as("old child's exit")
+                .isZero();
+    }
+
+    /** Launches {@link KafkaChild} JVMs; each appends the records it runs to {@code <folder>/<instance id>.ledger}. */
+    private static ChildProcessLauncher children(Path folder, String topic, String group) {
+        return ChildProcessLauncher.builder()
+                .mainClass(KafkaChild.class.getName(), System.getProperty("java.class.path"))
+                .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
+                .arguments(kafka.bootstrapServers(), topic, group, folder.toString())
+                .output(ProcessBuilder.Redirect.appendTo(folder.resolve("children.log").toFile()))
+                .exitTimeout(Duration.ofSeconds(5))
+                .build();
+    }
+
+    /** @return the records every child's ledger in {@code folder} names */
+    private static Set<String> ledgers(Path folder) throws IOException {
+        Set<String> ids = new HashSet<>();
+        try (var files = Files.list(folder)) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".ledger")).toList()) {
+                ids.addAll(lines(file));
+            }
+        }
+        return ids;
     }
 
     private static List<String> lines(Path file) throws IOException {
