@@ -161,7 +161,9 @@ class KafkaHandoffConsumerMetricsTest {
         assertMetersEqual(next, next.stats());
         assertThat(jobs("old")).containsExactlyInAnyOrderEntriesOf(Map.of("acked", 0L, "given_back", 9L,
                 "retried", 0L, "dead_lettered", 0L, "discarded", 0L, "forced", 1L));
-        assertThat(old.stats().finalCommits()).as("the record left started, in the offset's metadata").isEqualTo(1);
+        assertThat(old.stats().periodicCommits() + old.stats().finalCommits())
+                .as("the record left started, in a commit's metadata (periodic, or final if none came first)")
+                .isPositive();
         assertThat(old.stats().handoverCommits()).as("leaving the group revokes the partition: already committed")
                 .isZero();
         assertThat(counter(KafkaHandoffConsumerMetrics.REDELIVERED, "next")).isEqualTo(1);
