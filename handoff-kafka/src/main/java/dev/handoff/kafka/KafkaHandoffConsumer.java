@@ -148,6 +148,10 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
     private final LongAdder abandoned = new LongAdder();
     private final LongAdder givenBack = new LongAdder();
     private final LongAdder commitFailures = new LongAdder();
+    private final LongAdder redelivered = new LongAdder();
+    private final LongAdder periodicCommits = new LongAdder();
+    private final LongAdder handoverCommits = new LongAdder();
+    private final LongAdder finalCommits = new LongAdder();
     private final AtomicInteger rebalances = new AtomicInteger();
 
     /** Guarded by lock. */
@@ -291,6 +295,11 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         return Set.copyOf(partitions.keySet());
     }
 
+    /** @return how many partitions are assigned to this member now, without copying them (for a gauge) */
+    int assignedCount() {
+        return partitions.size();
+    }
+
     /** @return the partitions this member keeps paused now (back-pressure, stop-accepting, a blocked partition) */
     public Set<TopicPartition> pausedPartitions() {
         return paused;
@@ -316,22 +325,28 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
     /** @return counters since the consumer was built */
     public Stats stats() {
         return new Stats(acked.sum(), retried.sum(), deadLettered.sum(), discarded.sum(), abandoned.sum(),
-                givenBack.sum(), commitFailures.sum());
+                givenBack.sum(), commitFailures.sum(), redelivered.sum(), periodicCommits.sum(), handoverCommits.sum(),
+                finalCommits.sum());
     }
 
     /**
      * Joins the group (the attach), or takes the consumer back after a stop-accepting (re-admission): the paused
      * partitions are resumed from the first record not started. Completes when the group has assigned partitions to
-     * this member (possibly none, when it has more members than partitions).
+     * this member (possibly none, when it has more members than partitions). While it accepts already (an attach
+     * repeated by a restarted orchestrator), it changes nothing.
      */
     @Override
     protected CompletionStage<Void> onResumeAccepting() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (!command(() -> {
+            boolean wasAccepting = accepting;
             accepting = true;
             forced = false;
             if (subscribed) {
-                rewindUnstarted();
+                if (!wasAccepting) {
+                    // a repeated attach must not seek back over the records fetched and waiting: they would run twice
+                    rewindUnstarted();
+                }
             } else {
                 joined = new CompletableFuture<>();
                 consumer.subscribe(topics, rebalance);
@@ -577,10 +592,11 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         }
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error == null) {
+                periodicCommits.increment();
                 committed.forEach((partition, offset) -> {
                     PartitionState state = partitions.get(partition);
                     if (state != null) {
-                        state.committed = Math.max(state.committed, offset.offset());
+                        state.committedAt(offset);
                     }
                 });
             } else {
@@ -597,7 +613,9 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             // nothing finished yet: the position to commit is the first record fetched
             long next = state.completedNext >= 0 ? state.completedNext : state.firstFetched;
             long startedBelow = state.startedBelow;
-            if (next < 0 || (next <= state.committed && startedBelow <= next)) {
+            // the broker has it already: the same position, and the records started beyond it in its metadata
+            if (next < 0 || (next <= state.committed
+                    && (startedBelow <= next || startedBelow <= state.committedStartedBelow))) {
                 continue;
             }
             String metadata = startedBelow > next ? STARTED_BELOW + startedBelow : "";
@@ -610,8 +628,9 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
      * Commits the given partitions' finished records synchronously. A commit refused because a rebalance is under
      * way is retried after a poll that lets the rebalance finish (every partition is paused then, or the revocation
      * commits the partitions that move); any other failure is logged and counted: those records may run again.
+     * A commit that succeeds is counted in {@code commits}; none is made when nothing finished since the last one.
      */
-    private void commitSync(Collection<PartitionState> states, String why) {
+    private void commitSync(Collection<PartitionState> states, LongAdder commits, String why) {
         long deadline = System.nanoTime() + CLIENT_TIMEOUT.toNanos();
         while (true) {
             Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(states);
@@ -621,10 +640,11 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             }
             try {
                 consumer.commitSync(offsets, CLIENT_TIMEOUT);
+                commits.increment();
                 offsets.forEach((partition, offset) -> {
                     PartitionState state = partitions.get(partition);
                     if (state != null) {
-                        state.committed = Math.max(state.committed, offset.offset());
+                        state.committedAt(offset);
                     }
                 });
                 LOG.debug("consumer {}: committed {} ({})", id(), offsets, why);
@@ -669,7 +689,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         for (PartitionState state : partitions.values()) {
             giveBackQueued(state);
         }
-        commitSync(new ArrayList<>(partitions.values()), "leaving the group");
+        commitSync(new ArrayList<>(partitions.values()), finalCommits, "leaving the group");
         consumer.unsubscribe();
         subscribed = false;
         partitions.clear();
@@ -696,7 +716,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                     }
                     giveBackQueued(state);
                 }
-                commitSync(new ArrayList<>(partitions.values()), "closing");
+                commitSync(new ArrayList<>(partitions.values()), finalCommits, "closing");
             }
             client.close(CloseOptions.timeout(CLIENT_TIMEOUT)
                     .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
@@ -758,7 +778,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                             + " abandoned, not committed", id(), state.partition, handoverTimeout);
                 }
             }
-            commitSync(states, "handing over " + revoked);
+            commitSync(states, handoverCommits, "handing over " + revoked);
             revoked.forEach(partitions::remove);
             LOG.info("consumer {}: handed over {}", id(), revoked);
         }
@@ -788,7 +808,7 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
                     PartitionState state = new PartitionState(partition);
                     OffsetAndMetadata offset = committed.get(partition);
                     if (offset != null) {
-                        state.committed = offset.offset();
+                        state.committedAt(offset);
                         state.redeliveredBelow = startedBelow(offset);
                     }
                     partitions.put(partition, state);
@@ -813,17 +833,19 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             }
         }
 
-        private long startedBelow(OffsetAndMetadata offset) {
-            String metadata = offset.metadata();
-            if (metadata != null && metadata.startsWith(STARTED_BELOW)) {
-                try {
-                    return Long.parseLong(metadata.substring(STARTED_BELOW.length()));
-                } catch (NumberFormatException e) {
-                    return -1;
-                }
+    }
+
+    /** @return the offset below which records were started, from a commit's metadata; -1 when it names none */
+    private static long startedBelow(OffsetAndMetadata offset) {
+        String metadata = offset.metadata();
+        if (metadata != null && metadata.startsWith(STARTED_BELOW)) {
+            try {
+                return Long.parseLong(metadata.substring(STARTED_BELOW.length()));
+            } catch (NumberFormatException e) {
+                return -1;
             }
-            return -1;
         }
+        return -1;
     }
 
     // ---------------------------------------------------------------------------------------------- workers
@@ -873,11 +895,14 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         String jobId = record.key() != null ? new String(record.key(), StandardCharsets.UTF_8)
                 : record.topic() + "-" + record.partition() + "@" + offset;
         byte[] body = record.value() != null ? record.value() : new byte[0];
-        boolean redelivered = offset < state.redeliveredBelow;
+        boolean startedBefore = offset < state.redeliveredBelow;
+        if (startedBefore) {
+            redelivered.increment();
+        }
         for (int attempt = 1; ; attempt++) {
             Throwable error = null;
             try {
-                handler.handle(new Job(jobId, body, redelivered, attempt));
+                handler.handle(new Job(jobId, body, startedBefore, attempt));
             } catch (Throwable t) {
                 error = t;
             }
@@ -1000,6 +1025,8 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         /** The offset after the last record started. */
         volatile long startedBelow = -1;
         volatile long committed = -1;
+        /** The highest {@link #STARTED_BELOW} the broker has in a commit of this partition (-1: none). */
+        volatile long committedStartedBelow = -1;
         /** The offset of the first record fetched (-1: none yet); written by the poll thread. */
         volatile long firstFetched = -1;
         /** Records below it were started by an earlier owner without being committed. */
@@ -1007,6 +1034,12 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
 
         PartitionState(TopicPartition partition) {
             this.partition = partition;
+        }
+
+        /** A commit the broker has (accepted now, or found at the assignment). */
+        void committedAt(OffsetAndMetadata offset) {
+            committed = Math.max(committed, offset.offset());
+            committedStartedBelow = Math.max(committedStartedBelow, startedBelow(offset));
         }
 
         /** @return whether a running handler was interrupted */
@@ -1061,9 +1094,17 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
      * @param givenBack      records fetched but not started when their partition moved or the consumer stopped
      *                       accepting: fetched again by their next owner
      * @param commitFailures commits that failed (a later one may cover them; otherwise records may run again)
+     * @param redelivered     records started that an earlier owner had started without committing them (a forced
+     *                        stop, a handover timeout): their {@link Job#redelivered()} was true
+     * @param periodicCommits asynchronous commits of the finished records, every {@link Builder#commitInterval},
+     *                        that succeeded
+     * @param handoverCommits synchronous commits of revoked partitions, before the group hands them to another
+     *                        member, that succeeded
+     * @param finalCommits    synchronous commits when leaving the group (end of a drain, close), that succeeded
      */
     public record Stats(long acked, long retried, long deadLettered, long discarded, long abandoned, long givenBack,
-                        long commitFailures) {
+                        long commitFailures, long redelivered, long periodicCommits, long handoverCommits,
+                        long finalCommits) {
     }
 
     /**

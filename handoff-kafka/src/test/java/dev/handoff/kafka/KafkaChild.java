@@ -10,11 +10,15 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import dev.handoff.core.process.ChildAgent;
+import dev.handoff.queue.process.ChildConsumer;
+
 /**
- * The main class of the consumer child JVM a test starts and kills: {@code <bootstrap> <topic> <group> <ledger>}.
- * It joins the group as a standalone {@link KafkaHandoffConsumer}; each job's id is appended to the ledger first
- * thing in the handler, in one {@code write} to a file opened for append, so the line survives a SIGKILL of this
- * process. Each job then takes 5 ms.
+ * The main class of the consumer child JVMs the tests start, swap and kill:
+ * {@code <bootstrap> <topic> <group> <ledger folder>}. A {@link KafkaHandoffConsumer} wired by {@link ChildConsumer}:
+ * it joins the group when its parent attaches it (or at once, standalone). Each job's id is appended to
+ * {@code <ledger folder>/<instance id>.ledger} first thing in the handler, in one {@code write} to a file opened for
+ * append, so the line survives a SIGKILL of this process. Each job then takes 5 ms.
  */
 public final class KafkaChild {
 
@@ -22,10 +26,11 @@ public final class KafkaChild {
     }
 
     public static void main(String[] args) throws IOException {
-        FileChannel ledger = FileChannel.open(Path.of(args[3]), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
-        KafkaHandoffConsumer consumer = KafkaHandoffConsumer.builder("child",
-                        Records.consumerSettings(args[0], args[2]), args[1])
+        String id = ChildAgent.instanceId().orElse("child");
+        FileChannel ledger = FileChannel.open(Path.of(args[3]).resolve(id + ".ledger"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        KafkaHandoffConsumer consumer = KafkaHandoffConsumer.builder(id, Records.consumerSettings(args[0], args[2]),
+                        args[1])
                 .handler(job -> {
                     try {
                         ledger.write(ByteBuffer.wrap((job.id() + "\n").getBytes(StandardCharsets.UTF_8)));
@@ -35,8 +40,8 @@ public final class KafkaChild {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
                 })
                 .build();
-        consumer.start();
-        // the consumer's threads are daemons: this thread keeps the JVM alive until it is killed
+        ChildConsumer.builder(consumer).start();
+        // the consumer's threads are daemons: this thread keeps the JVM alive until it is killed or told to exit
         LockSupport.park();
     }
 }

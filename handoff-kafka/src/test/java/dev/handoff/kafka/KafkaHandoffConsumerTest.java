@@ -43,9 +43,12 @@ import dev.handoff.api.Plan;
 import dev.handoff.api.SwapOutcome;
 import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
+import dev.handoff.core.process.ChildProcessInstance;
+import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.SubscriptionRouter;
+import dev.handoff.queue.process.ChildSubscriptionRouter;
 import dev.handoff.test.kafka.KafkaNode;
 
 /**
@@ -239,6 +242,41 @@ class KafkaHandoffConsumerTest {
     }
 
     @Test
+    void resumeAcceptingWhileConsumingChangesNothingAndRunsNoRecordTwice() throws Exception {
+        // given a consumer whose only worker holds p0-0 while the partition's next records wait, fetched
+        String topic = newTopic(1);
+        Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "resume-" + topic);
+        Records ledger = new Records();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).concurrency(1).handler(job -> {
+            ledger.started(job);
+            try {
+                if (job.id().equals("p0-0")) {
+                    held.countDown();
+                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+                }
+            } finally {
+                ledger.ended(job);
+            }
+        }).build());
+        consumer.start();
+        List<String> published = new ArrayList<>(Records.publish(producer, topic, 1, 0, 10));
+        assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> consumer.inFlight() == 10);
+
+        // when it is attached again (a restarted orchestrator attaches every consumer it keeps), then let go
+        consumer.resumeAccepting().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        release.countDown();
+        published.addAll(Records.publish(producer, topic, 1, 10, 1));
+
+        // then every record ran once, in order, up to the last one published after
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.runsOf("p0-10") == 1);
+        assertThat(ledger.runs().get(0)).containsExactlyElementsOf(IntStream.range(0, 11).boxed().toList());
+        assertThat(ledger.missing(published)).isEmpty();
+    }
+
+    @Test
     void aFailingRecordIsRetriedInPlaceThenSentToTheDeadLetterTopicAndThePartitionGoesOn() throws Exception {
         // given a record whose handler always fails
         String topic = newTopic(1);
@@ -377,19 +415,20 @@ class KafkaHandoffConsumerTest {
 
     @Test
     void aMemberKilledWithSigkillLeavesItsUncommittedRecordsToAnotherMember(@TempDir Path folder) throws Exception {
-        // given a child JVM and this JVM as two members of a group, with a backlog between them
+        // given a child JVM (launched by ChildProcessLauncher, attached by ChildSubscriptionRouter) and this JVM as
+        // two members of a group, with a backlog between them
         kafka.createTopic("kill", 4);
         Path childLedger = folder.resolve("child.ledger");
         Records ledger = new Records();
         List<String> published;
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), KafkaChild.class.getName(), kafka.bootstrapServers(),
-                "kill", "kill", childLedger.toString())
-                .redirectErrorStream(true).redirectOutput(folder.resolve("child.log").toFile()).start();
+        ChildProcessInstance child = (ChildProcessInstance) children(folder, "kill", "kill").launch("child")
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<byte[], byte[]> producer = Records.producer(kafka.bootstrapServers());
              KafkaHandoffConsumer survivor = KafkaHandoffConsumer.builder("survivor",
                      Records.consumerSettings(kafka.bootstrapServers(), "kill"), "kill")
                      .handler(job -> ledger.work(job, 5)).build()) {
+            child.whenReady().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            new ChildSubscriptionRouter().attach(child).toCompletableFuture().get(60, TimeUnit.SECONDS);
             published = Records.publish(producer, "kill", 4, 0, 150);
             await().atMost(Duration.ofSeconds(60)).until(() -> lines(childLedger).size() >= 40);
             survivor.start();
@@ -398,8 +437,9 @@ class KafkaHandoffConsumerTest {
 
             // when the child is killed outright, records in its hands
             int before = lines(childLedger).size();
-            assertThat(child.toHandle().destroyForcibly()).isTrue();
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.processHandle().destroyForcibly()).as("SIGKILL sent").isTrue();
+            assertThat(child.onExit().toCompletableFuture().get(30, TimeUnit.SECONDS)).as("killed by SIGKILL")
+                    .isEqualTo(128 + 9);
             assertThat(before).isLessThan(published.size());
 
             // then the survivor takes its partitions once its session expires and runs every record it left
@@ -412,9 +452,86 @@ class KafkaHandoffConsumerTest {
             });
             assertThat(ledger.overlaps()).isEmpty();
         } finally {
-            child.destroyForcibly();
+            try {
+                child.destroy().toCompletableFuture().get(20, TimeUnit.SECONDS);
+            } finally {
+                // by PID, whatever the destroy did
+                child.processHandle().destroyForcibly();
+            }
         }
-        assertThat(child.exitValue()).isEqualTo(137);
+    }
+
+    @Test
+    void childProcessMembersAreSwappedByTheOrchestratorAndEachRecordRunsOnce(@TempDir Path folder) throws Exception {
+        // given one child JVM member, orchestrated through its control channel, and records flowing
+        String topic = newTopic(4);
+        ChildProcessLauncher children = children(folder, topic, "children-" + topic);
+        List<ChildProcessInstance> launched = new CopyOnWriteArrayList<>();
+        List<String> published = new ArrayList<>();
+        try (Orchestrator orchestrator = Orchestrator.builder("kafka-children", instanceId -> children
+                        .launch(instanceId).thenApply(instance -> {
+                            launched.add((ChildProcessInstance) instance);
+                            return instance;
+                        }), new ChildSubscriptionRouter())
+                .readyTimeout(Duration.ofSeconds(60)).drainTimeout(Duration.ofSeconds(30)).build()) {
+            orchestrator.startAndWait(1, Duration.ofSeconds(60));
+            List<String> before = Records.publish(producer, topic, 4, 0, 50);
+            published.addAll(before);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledgers(folder).containsAll(before));
+            CompletableFuture<List<String>> publishing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Records.publish(producer, topic, 4, 50, 100);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            // when it is replaced by a new child, and more records come after
+            SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(120));
+            published.addAll(publishing.get(60, TimeUnit.SECONDS));
+            published.addAll(Records.publish(producer, topic, 4, 150, 50));
+
+            // then the swap committed, and each record ran once: those before at the old child, those after at the
+            // new one
+            assertThat(result.outcome()).as("%s", result).isEqualTo(SwapOutcome.COMMITTED);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ledgers(folder).containsAll(published));
+        } finally {
+            for (ChildProcessInstance child : launched) {
+                child.processHandle().destroyForcibly();
+            }
+        }
+        assertThat(launched).hasSize(2);
+        List<String> old = lines(folder.resolve(launched.get(0).id() + ".ledger"));
+        List<String> next = lines(folder.resolve(launched.get(1).id() + ".ledger"));
+        assertThat(old).containsAll(published.subList(0, 200));
+        assertThat(next).containsAll(published.subList(published.size() - 200, published.size()));
+        List<String> ran = new ArrayList<>(old);
+        ran.addAll(next);
+        assertThat(ran).hasSameSizeAs(published).containsExactlyInAnyOrderElementsOf(published);
+        assertThat(launched.get(0).onExit().toCompletableFuture().get(30, TimeUnit.SECONDS)).as("old child's exit")
+                .isZero();
+    }
+
+    /** Launches {@link KafkaChild} JVMs; each appends the records it runs to {@code <folder>/<instance id>.ledger}. */
+    private static ChildProcessLauncher children(Path folder, String topic, String group) {
+        return ChildProcessLauncher.builder()
+                .mainClass(KafkaChild.class.getName(), System.getProperty("java.class.path"))
+                .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
+                .arguments(kafka.bootstrapServers(), topic, group, folder.toString())
+                .output(ProcessBuilder.Redirect.appendTo(folder.resolve("children.log").toFile()))
+                .exitTimeout(Duration.ofSeconds(5))
+                .build();
+    }
+
+    /** @return the records every child's ledger in {@code folder} names */
+    private static Set<String> ledgers(Path folder) throws IOException {
+        Set<String> ids = new HashSet<>();
+        try (var files = Files.list(folder)) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".ledger")).toList()) {
+                ids.addAll(lines(file));
+            }
+        }
+        return ids;
     }
 
     private static List<String> lines(Path file) throws IOException {

@@ -13,7 +13,8 @@ import dev.handoff.core.process.ChildProcessInstance;
  *
  * <ul>
  *   <li>{@link #attach} sends {@code RESUME_ACCEPTING}: the child subscribes and answers after the broker's
- *       consume-ok. Until then a launched child is connected (READY) but takes no job, as step 1 requires.</li>
+ *       consume-ok (a Kafka member: after its group's first assignment). Until then a launched child is connected
+ *       (READY) but takes no job, as step 1 requires.</li>
  *   <li>{@link #detach} sends {@code STOP_ACCEPTING}: the child cancels its subscription and answers after the
  *       broker's cancel-ok, when every job it held but had not started is requeued. The orchestrator has already
  *       sent the same command in step 4; the child answers the repeat at once.</li>
@@ -69,7 +70,7 @@ public final class ChildSubscriptionRouter implements Router {
 
     // Router.adoptAttached keeps its default (none found): a READY consumer child is not necessarily subscribed (a
     // new one is not until its attach), so a restarted orchestrator attaches every consumer it keeps, and
-    // resumeAccepting subscribes only one that is not (HandoffConsumer.subscribe is idempotent).
+    // resumeAccepting subscribes only one that is not (BrokerConsumer: it changes nothing while the consumer accepts).
 
     private static CompletionStage<Void> notAChild(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(

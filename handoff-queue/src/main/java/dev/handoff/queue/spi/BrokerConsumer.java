@@ -8,7 +8,8 @@ import dev.handoff.api.Lifecycle;
  * subscription), a broker adapter's consumer another (a Kafka group member, say).
  *
  * <p>The contract: {@link #connect()} opens the connection and makes the instance READY without taking any work;
- * {@link #resumeAccepting()} subscribes and completes when the broker confirmed that work will reach this instance;
+ * {@link #resumeAccepting()} subscribes and completes when the broker confirmed that work will reach this instance
+ * (while it accepts already, it changes nothing: a restarted orchestrator attaches every consumer it keeps);
  * {@link #stopAccepting()} closes the intake (the instance starts no new work after its stage completed, and what
  * it held but had not started goes back to the broker); {@link #close()} stops it, the broker gives back what was
  * not finished. Implementations are thread-safe.

@@ -16,12 +16,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.handoff.api.HandoffException;
 import dev.handoff.api.LifecycleState;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.InstanceLifecycle;
 import dev.handoff.core.process.ChildProcessInstance;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.InMemoryJobQueue;
+import dev.handoff.queue.spi.BrokerConsumer;
 
 /**
  * {@link ChildConsumer} run in this JVM (no parent: standalone) on the in-memory queue, and the argument checks of
@@ -52,7 +54,7 @@ class ChildConsumerTest {
     @Test
     void standalone_it_subscribes_at_once_and_its_lifecycle_stops_and_resumes_the_subscription() throws Exception {
         // given: no parent in this JVM's environment
-        ChildConsumer child = ChildConsumer.builder(consumer).terminationOnSigterm(false).start();
+        ChildConsumer<HandoffConsumer> child = ChildConsumer.builder(consumer).terminationOnSigterm(false).start();
         assertThat(child.attachedToParent()).isFalse();
         assertThat(child.termination()).isEmpty();
         assertThat(consumer.isConsuming()).isTrue();
@@ -77,11 +79,62 @@ class ChildConsumerTest {
     }
 
     @Test
+    void standalone_any_broker_consumer_subscribes_and_a_subscription_not_confirmed_in_time_is_an_error_naming_it() {
+        // given broker consumers that are not HandoffConsumers: one confirms its subscription, one never does, one
+        // is refused by its broker
+        BrokerConsumer confirmed = new OtherBrokerConsumer("confirmed", CompletableFuture.completedFuture(null));
+        BrokerConsumer unconfirmed = new OtherBrokerConsumer("unconfirmed", new CompletableFuture<>());
+        BrokerConsumer refused = new OtherBrokerConsumer("refused",
+                CompletableFuture.failedFuture(new IllegalStateException("no such topic")));
+
+        // when each starts standalone
+        ChildConsumer<BrokerConsumer> child = ChildConsumer.builder(confirmed).terminationOnSigterm(false).start();
+
+        // then
+        assertThat(child.consumer()).isSameAs(confirmed);
+        assertThat(confirmed.isReady()).isTrue();
+        assertThatThrownBy(() -> ChildConsumer.builder(unconfirmed).terminationOnSigterm(false)
+                .subscribeTimeout(Duration.ofMillis(50)).start())
+                .isInstanceOf(HandoffException.class)
+                .hasMessage("consumer unconfirmed was not subscribed within PT0.05S");
+        assertThatThrownBy(() -> ChildConsumer.builder(refused).terminationOnSigterm(false).start())
+                .isInstanceOf(IllegalStateException.class).hasMessage("no such topic");
+        assertThat(refused.state()).isEqualTo(LifecycleState.FAILED);
+    }
+
+    /** A broker consumer whose subscription completes with the given stage. */
+    private static final class OtherBrokerConsumer extends InstanceLifecycle implements BrokerConsumer {
+        private final CompletableFuture<Void> subscription;
+
+        OtherBrokerConsumer(String id, CompletableFuture<Void> subscription) {
+            super(InstanceLifecycle.newBuilder(id));
+            this.subscription = subscription;
+        }
+
+        @Override
+        public void connect() {
+            markReady();
+        }
+
+        @Override
+        protected CompletionStage<Void> onResumeAccepting() {
+            return subscription;
+        }
+
+        @Override
+        public void close() {
+            stop();
+        }
+    }
+
+    @Test
     void bad_arguments_are_refused_with_the_field_and_the_value() {
         assertThatThrownBy(() -> ChildConsumer.builder(null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("consumer must not be null");
         assertThatThrownBy(() -> ChildConsumer.builder(consumer).termination(null))
                 .isInstanceOf(NullPointerException.class).hasMessage("termination customizer must not be null");
+        assertThatThrownBy(() -> ChildConsumer.builder(consumer).subscribeTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("subscribeTimeout must be > 0, but was PT0S");
     }
 
     @Test
