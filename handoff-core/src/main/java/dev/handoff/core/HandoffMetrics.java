@@ -4,9 +4,9 @@ package dev.handoff.core;
  * Every meter name, tag and unit of handoff, in one place: one name per quantity, whichever module registers
  * it. The orchestrator registers its meters when its builder is given a Micrometer {@code MeterRegistry}; an
  * instance's meters are bound, and removed again, by a binder: {@link LifecycleMetrics} for any
- * {@link InstanceLifecycle}, {@code JettyHandoffMetrics} and {@code HandoffConsumerMetrics} for the adapters
- * (each adds its own meters to the lifecycle's). Every meter has a description, and a base unit where it counts
- * something.
+ * {@link InstanceLifecycle}, {@code JettyHandoffMetrics}, {@code HandoffConsumerMetrics} and
+ * {@code KafkaHandoffConsumerMetrics} for the adapters (each adds its own meters to the lifecycle's). Every meter
+ * has a description, and a base unit where it counts something.
  *
  * <table>
  *   <caption>Orchestrator meters</caption>
@@ -51,6 +51,15 @@ package dev.handoff.core;
  *       <td>{@value #TAG_INSTANCE}, {@value #TAG_OUTCOME}</td><td>jobs a consumer settled, by outcome:
  *       {@code acked}, {@code given_back}, {@code retried}, {@code dead_lettered}, {@code discarded},
  *       {@code forced}, {@code ack_failed}</td><td>{@code HandoffConsumerMetrics}</td></tr>
+ *   <tr><td>{@value #KAFKA_REDELIVERED}, {@value #KAFKA_COMMITS} (by {@value #TAG_KIND}),
+ *       {@value #KAFKA_COMMIT_FAILURES}, {@value #KAFKA_REBALANCES}</td><td>function counters</td>
+ *       <td>{@value #TAG_INSTANCE}</td><td>a Kafka consumer's records an earlier owner had started, offset commits
+ *       ({@value #KIND_PERIODIC}, {@value #KIND_HANDOVER}, {@value #KIND_FINAL}) and failed ones, assignments
+ *       received</td><td>{@code KafkaHandoffConsumerMetrics}</td></tr>
+ *   <tr><td>{@value #KAFKA_PARTITIONS}</td><td>gauge ({@value #UNIT_PARTITIONS})</td>
+ *       <td>{@value #TAG_INSTANCE}, {@value #TAG_STATE}</td><td>partitions assigned to a Kafka consumer
+ *       ({@value #STATE_ASSIGNED}) or kept paused by it ({@value #STATE_PAUSED})</td>
+ *       <td>{@code KafkaHandoffConsumerMetrics}</td></tr>
  * </table>
  *
  * <p>Tag values: {@value #TAG_PLAN} is {@code one-for-one}, {@code rolling}, {@code blue-green}, {@code canary}, or
@@ -85,6 +94,37 @@ public final class HandoffMetrics {
     public static final String JETTY_CONNECTIONS_OPEN = "handoff.jetty.connections.open";
     /** Function counter: jobs a queue consumer settled, by outcome. */
     public static final String QUEUE_JOBS = "handoff.queue.jobs";
+
+    /** Function counter: records started that an earlier owner had started without committing them. */
+    public static final String KAFKA_REDELIVERED = "handoff.kafka.jobs.redelivered";
+    /** Function counter: offset commits that succeeded, by {@value #TAG_KIND}. */
+    public static final String KAFKA_COMMITS = "handoff.kafka.commits";
+    /** Function counter: offset commits that failed. */
+    public static final String KAFKA_COMMIT_FAILURES = "handoff.kafka.commit.failures";
+    /** Function counter: assignments the member received. */
+    public static final String KAFKA_REBALANCES = "handoff.kafka.rebalances";
+    /** Gauge: partitions assigned to the member, or kept paused by it, by {@value #TAG_STATE}. */
+    public static final String KAFKA_PARTITIONS = "handoff.kafka.partitions";
+
+    /** Tag of {@value #KAFKA_COMMITS}: why the commit was made. */
+    public static final String TAG_KIND = "kind";
+    /** {@value #TAG_KIND} of the asynchronous commits made every commit interval. */
+    public static final String KIND_PERIODIC = "periodic";
+    /** {@value #TAG_KIND} of the synchronous commits of revoked partitions. */
+    public static final String KIND_HANDOVER = "handover";
+    /** {@value #TAG_KIND} of the synchronous commits made when leaving the group (drain, close). */
+    public static final String KIND_FINAL = "final";
+    /** {@value #TAG_STATE} of {@value #KAFKA_PARTITIONS}: assigned to the member. */
+    public static final String STATE_ASSIGNED = "assigned";
+    /** {@value #TAG_STATE} of {@value #KAFKA_PARTITIONS}: kept paused by the member. */
+    public static final String STATE_PAUSED = "paused";
+
+    /** Base unit of {@value #KAFKA_COMMITS}. */
+    public static final String UNIT_COMMITS = "commits";
+    /** Base unit of {@value #KAFKA_REBALANCES}. */
+    public static final String UNIT_REBALANCES = "rebalances";
+    /** Base unit of {@value #KAFKA_PARTITIONS}. */
+    public static final String UNIT_PARTITIONS = "partitions";
 
     /** Tag: the orchestrator's group name. */
     public static final String TAG_GROUP = "group";

@@ -34,24 +34,29 @@ import java.util.function.ToLongFunction;
  *       ({@link dev.handoff.queue.FailurePolicy#LOG_AND_DISCARD}), {@code forced} ({@code abandoned}: the handler
  *       was interrupted at a drain deadline, a handover timeout or a close; the record runs again at its next
  *       owner). A queue consumer's {@code ack_failed} has no Kafka counterpart (records are not acknowledged one by
- *       one; see {@value #COMMIT_FAILURES})</td></tr>
- *   <tr><td>{@value #REDELIVERED}</td><td>function counter ({@value HandoffMetrics#UNIT_JOBS})</td>
+ *       one; see {@value HandoffMetrics#KAFKA_COMMIT_FAILURES})</td></tr>
+ *   <tr><td>{@value HandoffMetrics#KAFKA_REDELIVERED}</td>
+ *       <td>function counter ({@value HandoffMetrics#UNIT_JOBS})</td>
  *       <td>{@code instance}</td><td>records started that an earlier owner had started without committing them
  *       ({@link dev.handoff.queue.Job#redelivered()})</td></tr>
- *   <tr><td>{@value #COMMITS}</td><td>function counter ({@value #UNIT_COMMITS})</td>
- *       <td>{@code instance}, {@value #TAG_KIND}</td><td>offset commits that succeeded: {@value #KIND_PERIODIC}
- *       (asynchronous, every commit interval), {@value #KIND_HANDOVER} (synchronous, in a revocation, before the
- *       group hands the partitions on), {@value #KIND_FINAL} (synchronous, leaving the group)</td></tr>
- *   <tr><td>{@value #COMMIT_FAILURES}</td><td>function counter ({@value HandoffMetrics#UNIT_FAILURES})</td>
+ *   <tr><td>{@value HandoffMetrics#KAFKA_COMMITS}</td>
+ *       <td>function counter ({@value HandoffMetrics#UNIT_COMMITS})</td>
+ *       <td>{@code instance}, {@value HandoffMetrics#TAG_KIND}</td><td>offset commits that succeeded:
+ *       {@value HandoffMetrics#KIND_PERIODIC} (asynchronous, every commit interval),
+ *       {@value HandoffMetrics#KIND_HANDOVER} (synchronous, in a revocation, before the group hands the partitions
+ *       on), {@value HandoffMetrics#KIND_FINAL} (synchronous, leaving the group)</td></tr>
+ *   <tr><td>{@value HandoffMetrics#KAFKA_COMMIT_FAILURES}</td>
+ *       <td>function counter ({@value HandoffMetrics#UNIT_FAILURES})</td>
  *       <td>{@code instance}</td><td>offset commits that failed: records finished since the last commit may run
  *       again, unless a later commit covers them</td></tr>
- *   <tr><td>{@value #REBALANCES}</td><td>function counter ({@value #UNIT_REBALANCES})</td>
+ *   <tr><td>{@value HandoffMetrics#KAFKA_REBALANCES}</td>
+ *       <td>function counter ({@value HandoffMetrics#UNIT_REBALANCES})</td>
  *       <td>{@code instance}</td><td>assignments this member received ({@link KafkaHandoffConsumer#rebalances()})
  *       </td></tr>
- *   <tr><td>{@value #PARTITIONS}</td><td>gauge ({@value #UNIT_PARTITIONS})</td>
- *       <td>{@code instance}, {@code state}</td><td>partitions {@value #STATE_ASSIGNED} to this member, and those
- *       it keeps {@value #STATE_PAUSED} (back-pressure, stop-accepting, a partition blocked by a forced stop)</td>
- *       </tr>
+ *   <tr><td>{@value HandoffMetrics#KAFKA_PARTITIONS}</td><td>gauge ({@value HandoffMetrics#UNIT_PARTITIONS})</td>
+ *       <td>{@code instance}, {@code state}</td><td>partitions {@value HandoffMetrics#STATE_ASSIGNED} to this
+ *       member, and those it keeps {@value HandoffMetrics#STATE_PAUSED} (back-pressure, stop-accepting, a
+ *       partition blocked by a forced stop)</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -66,37 +71,6 @@ import java.util.function.ToLongFunction;
  */
 public final class KafkaHandoffConsumerMetrics extends LifecycleMetrics {
 
-    /** Function counter: records started that an earlier owner had started without committing them. */
-    public static final String REDELIVERED = "handoff.kafka.jobs.redelivered";
-    /** Function counter: offset commits that succeeded, by {@value #TAG_KIND}. */
-    public static final String COMMITS = "handoff.kafka.commits";
-    /** Function counter: offset commits that failed. */
-    public static final String COMMIT_FAILURES = "handoff.kafka.commit.failures";
-    /** Function counter: assignments the member received. */
-    public static final String REBALANCES = "handoff.kafka.rebalances";
-    /** Gauge: partitions assigned to the member, or kept paused by it, by {@value HandoffMetrics#TAG_STATE}. */
-    public static final String PARTITIONS = "handoff.kafka.partitions";
-
-    /** Tag of {@value #COMMITS}: why the commit was made. */
-    public static final String TAG_KIND = "kind";
-    /** {@value #TAG_KIND} of the asynchronous commits made every commit interval. */
-    public static final String KIND_PERIODIC = "periodic";
-    /** {@value #TAG_KIND} of the synchronous commits of revoked partitions. */
-    public static final String KIND_HANDOVER = "handover";
-    /** {@value #TAG_KIND} of the synchronous commits made when leaving the group (drain, close). */
-    public static final String KIND_FINAL = "final";
-    /** {@value HandoffMetrics#TAG_STATE} of {@value #PARTITIONS}: assigned to the member. */
-    public static final String STATE_ASSIGNED = "assigned";
-    /** {@value HandoffMetrics#TAG_STATE} of {@value #PARTITIONS}: kept paused by the member. */
-    public static final String STATE_PAUSED = "paused";
-
-    /** Base unit of {@value #COMMITS}. */
-    public static final String UNIT_COMMITS = "commits";
-    /** Base unit of {@value #REBALANCES}. */
-    public static final String UNIT_REBALANCES = "rebalances";
-    /** Base unit of {@value #PARTITIONS}. */
-    public static final String UNIT_PARTITIONS = "partitions";
-
     /** The outcomes a queue consumer also has, under its tag values. */
     private static final Map<String, ToLongFunction<KafkaHandoffConsumer.Stats>> OUTCOMES = Map.of(
             "acked", KafkaHandoffConsumer.Stats::acked,
@@ -107,9 +81,9 @@ public final class KafkaHandoffConsumerMetrics extends LifecycleMetrics {
             "forced", KafkaHandoffConsumer.Stats::abandoned);
 
     private static final Map<String, ToLongFunction<KafkaHandoffConsumer.Stats>> COMMIT_KINDS = Map.of(
-            KIND_PERIODIC, KafkaHandoffConsumer.Stats::periodicCommits,
-            KIND_HANDOVER, KafkaHandoffConsumer.Stats::handoverCommits,
-            KIND_FINAL, KafkaHandoffConsumer.Stats::finalCommits);
+            HandoffMetrics.KIND_PERIODIC, KafkaHandoffConsumer.Stats::periodicCommits,
+            HandoffMetrics.KIND_HANDOVER, KafkaHandoffConsumer.Stats::handoverCommits,
+            HandoffMetrics.KIND_FINAL, KafkaHandoffConsumer.Stats::finalCommits);
 
     private final KafkaHandoffConsumer consumer;
 
@@ -141,38 +115,41 @@ public final class KafkaHandoffConsumerMetrics extends LifecycleMetrics {
                         .baseUnit(HandoffMetrics.UNIT_JOBS)
                         .description("Jobs settled by the consumer, by outcome")
                         .register(registry)));
-        keep.accept(FunctionCounter.builder(REDELIVERED, consumer, bound -> bound.stats().redelivered())
+        keep.accept(FunctionCounter.builder(HandoffMetrics.KAFKA_REDELIVERED, consumer,
+                        bound -> bound.stats().redelivered())
                 .tags(tags)
                 .baseUnit(HandoffMetrics.UNIT_JOBS)
                 .description("Records started that an earlier owner had started without committing them")
                 .register(registry));
         COMMIT_KINDS.forEach((kind, count) -> keep.accept(
-                FunctionCounter.builder(COMMITS, consumer, bound -> count.applyAsLong(bound.stats()))
+                FunctionCounter.builder(HandoffMetrics.KAFKA_COMMITS, consumer,
+                                bound -> count.applyAsLong(bound.stats()))
                         .tags(tags)
-                        .tag(TAG_KIND, kind)
-                        .baseUnit(UNIT_COMMITS)
+                        .tag(HandoffMetrics.TAG_KIND, kind)
+                        .baseUnit(HandoffMetrics.UNIT_COMMITS)
                         .description("Offset commits that succeeded, by why they were made")
                         .register(registry)));
-        keep.accept(FunctionCounter.builder(COMMIT_FAILURES, consumer, bound -> bound.stats().commitFailures())
+        keep.accept(FunctionCounter.builder(HandoffMetrics.KAFKA_COMMIT_FAILURES, consumer,
+                        bound -> bound.stats().commitFailures())
                 .tags(tags)
                 .baseUnit(HandoffMetrics.UNIT_FAILURES)
                 .description("Offset commits that failed: records finished since the last commit may run again")
                 .register(registry));
-        keep.accept(FunctionCounter.builder(REBALANCES, consumer, KafkaHandoffConsumer::rebalances)
+        keep.accept(FunctionCounter.builder(HandoffMetrics.KAFKA_REBALANCES, consumer, KafkaHandoffConsumer::rebalances)
                 .tags(tags)
-                .baseUnit(UNIT_REBALANCES)
+                .baseUnit(HandoffMetrics.UNIT_REBALANCES)
                 .description("Assignments the member received from its group")
                 .register(registry));
-        keep.accept(Gauge.builder(PARTITIONS, consumer, KafkaHandoffConsumer::assignedCount)
+        keep.accept(Gauge.builder(HandoffMetrics.KAFKA_PARTITIONS, consumer, KafkaHandoffConsumer::assignedCount)
                 .tags(tags)
-                .tag(HandoffMetrics.TAG_STATE, STATE_ASSIGNED)
-                .baseUnit(UNIT_PARTITIONS)
+                .tag(HandoffMetrics.TAG_STATE, HandoffMetrics.STATE_ASSIGNED)
+                .baseUnit(HandoffMetrics.UNIT_PARTITIONS)
                 .description("Partitions assigned to the member")
                 .register(registry));
-        keep.accept(Gauge.builder(PARTITIONS, consumer, bound -> bound.pausedPartitions().size())
+        keep.accept(Gauge.builder(HandoffMetrics.KAFKA_PARTITIONS, consumer, bound -> bound.pausedPartitions().size())
                 .tags(tags)
-                .tag(HandoffMetrics.TAG_STATE, STATE_PAUSED)
-                .baseUnit(UNIT_PARTITIONS)
+                .tag(HandoffMetrics.TAG_STATE, HandoffMetrics.STATE_PAUSED)
+                .baseUnit(HandoffMetrics.UNIT_PARTITIONS)
                 .description("Partitions the member keeps paused (back-pressure, stop-accepting, forced stop)")
                 .register(registry));
     }

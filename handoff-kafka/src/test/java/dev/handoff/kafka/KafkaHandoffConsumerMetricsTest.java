@@ -92,8 +92,8 @@ class KafkaHandoffConsumerMetricsTest {
         Records.publish(producer, topic, 2, 0, 20);
         await().atMost(WAIT).until(() -> consumer.stats().acked() == 38 && consumer.stats().deadLettered() == 2);
         await().atMost(WAIT).until(() -> gauge(HandoffMetrics.IN_FLIGHT, "metered", "tracker", "jobs") == 0);
-        assertThat(gauge(KafkaHandoffConsumerMetrics.PARTITIONS, "metered", "state", "assigned")).isEqualTo(2);
-        assertThat(gauge(KafkaHandoffConsumerMetrics.PARTITIONS, "metered", "state", "paused")).isZero();
+        assertThat(gauge(HandoffMetrics.KAFKA_PARTITIONS, "metered", "state", "assigned")).isEqualTo(2);
+        assertThat(gauge(HandoffMetrics.KAFKA_PARTITIONS, "metered", "state", "paused")).isZero();
         KafkaHandoffConsumer other = track(KafkaHandoffConsumer.builder("other", settings, topic)
                 .handler(job -> ledger.work(job, 0)).build());
         other.start();
@@ -109,13 +109,13 @@ class KafkaHandoffConsumerMetricsTest {
         assertThat(stats.handoverCommits()).as("the partition handed to the other member").isEqualTo(1);
         assertThat(stats.finalCommits()).as("the partition kept until the drain").isEqualTo(1);
         assertThat(stats.redelivered()).isZero();
-        assertThat(counter(KafkaHandoffConsumerMetrics.REBALANCES, "metered")).isGreaterThanOrEqualTo(2);
+        assertThat(counter(HandoffMetrics.KAFKA_REBALANCES, "metered")).isGreaterThanOrEqualTo(2);
         assertThat(registry.find(HandoffMetrics.QUEUE_JOBS).tag("outcome", "ack_failed").meters())
-                .as("commits, not records, fail in Kafka: counted in " + KafkaHandoffConsumerMetrics.COMMIT_FAILURES)
+                .as("commits, not records, fail in Kafka: counted in " + HandoffMetrics.KAFKA_COMMIT_FAILURES)
                 .isEmpty();
         assertThat(registry.get(HandoffMetrics.LIFECYCLE_STATE).tag("instance", "metered").tag("state", "drained")
                 .tag("app", "billing").gauge().value()).isEqualTo(1.0);
-        assertThat(gauge(KafkaHandoffConsumerMetrics.PARTITIONS, "metered", "state", "assigned")).isZero();
+        assertThat(gauge(HandoffMetrics.KAFKA_PARTITIONS, "metered", "state", "assigned")).isZero();
 
         metrics.close();
 
@@ -166,7 +166,7 @@ class KafkaHandoffConsumerMetricsTest {
                 .isPositive();
         assertThat(old.stats().handoverCommits()).as("leaving the group revokes the partition: already committed")
                 .isZero();
-        assertThat(counter(KafkaHandoffConsumerMetrics.REDELIVERED, "next")).isEqualTo(1);
+        assertThat(counter(HandoffMetrics.KAFKA_REDELIVERED, "next")).isEqualTo(1);
         assertThat(jobs("next")).containsEntry("acked", 10L).containsEntry("forced", 0L);
     }
 
@@ -187,12 +187,12 @@ class KafkaHandoffConsumerMetricsTest {
         outcomes.put("discarded", stats.discarded());
         outcomes.put("forced", stats.abandoned());
         assertThat(jobs(id)).as("handoff.queue.jobs of " + id).isEqualTo(outcomes);
-        assertThat(counter(KafkaHandoffConsumerMetrics.REDELIVERED, id)).isEqualTo(stats.redelivered());
-        assertThat(counter(KafkaHandoffConsumerMetrics.COMMIT_FAILURES, id)).isEqualTo(stats.commitFailures());
-        assertThat(counter(KafkaHandoffConsumerMetrics.REBALANCES, id)).isEqualTo(consumer.rebalances());
+        assertThat(counter(HandoffMetrics.KAFKA_REDELIVERED, id)).isEqualTo(stats.redelivered());
+        assertThat(counter(HandoffMetrics.KAFKA_COMMIT_FAILURES, id)).isEqualTo(stats.commitFailures());
+        assertThat(counter(HandoffMetrics.KAFKA_REBALANCES, id)).isEqualTo(consumer.rebalances());
         Map<String, Long> commits = Map.of("periodic", stats.periodicCommits(), "handover", stats.handoverCommits(),
                 "final", stats.finalCommits());
-        commits.forEach((kind, count) -> assertThat((long) search(KafkaHandoffConsumerMetrics.COMMITS, id)
+        commits.forEach((kind, count) -> assertThat((long) search(HandoffMetrics.KAFKA_COMMITS, id)
                 .tag("kind", kind).functionCounter().count()).as("commits of kind " + kind).isEqualTo(count));
     }
 
