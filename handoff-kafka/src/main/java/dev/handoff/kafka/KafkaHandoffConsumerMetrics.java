@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.LifecycleMetrics;
+import dev.handoff.queue.internal.JobMeters;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -108,13 +109,7 @@ public final class KafkaHandoffConsumerMetrics extends LifecycleMetrics {
     /** The records by outcome, then the meters only a Kafka consumer has. */
     @Override
     protected void bindMore(MeterRegistry registry, Tags tags, Consumer<Meter> keep) {
-        OUTCOMES.forEach((outcome, count) -> keep.accept(
-                FunctionCounter.builder(HandoffMetrics.QUEUE_JOBS, consumer, bound -> count.applyAsLong(bound.stats()))
-                        .tags(tags)
-                        .tag(HandoffMetrics.TAG_OUTCOME, outcome)
-                        .baseUnit(HandoffMetrics.UNIT_JOBS)
-                        .description("Jobs settled by the consumer, by outcome")
-                        .register(registry)));
+        JobMeters.bindOutcomes(registry, tags, keep, consumer, KafkaHandoffConsumer::stats, OUTCOMES);
         keep.accept(FunctionCounter.builder(HandoffMetrics.KAFKA_REDELIVERED, consumer,
                         bound -> bound.stats().redelivered())
                 .tags(tags)

@@ -2,8 +2,8 @@ package dev.handoff.queue;
 
 import dev.handoff.core.HandoffMetrics;
 import dev.handoff.core.LifecycleMetrics;
+import dev.handoff.queue.internal.JobMeters;
 
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -65,12 +65,6 @@ public final class HandoffConsumerMetrics extends LifecycleMetrics {
     /** One {@value HandoffMetrics#QUEUE_JOBS} counter per outcome. */
     @Override
     protected void bindMore(MeterRegistry registry, Tags tags, Consumer<Meter> keep) {
-        OUTCOMES.forEach((outcome, count) -> keep.accept(
-                FunctionCounter.builder(HandoffMetrics.QUEUE_JOBS, consumer, bound -> count.applyAsLong(bound.stats()))
-                        .tags(tags)
-                        .tag(HandoffMetrics.TAG_OUTCOME, outcome)
-                        .baseUnit(HandoffMetrics.UNIT_JOBS)
-                        .description("Jobs settled by the consumer, by outcome")
-                        .register(registry)));
+        JobMeters.bindOutcomes(registry, tags, keep, consumer, HandoffConsumer::stats, OUTCOMES);
     }
 }
