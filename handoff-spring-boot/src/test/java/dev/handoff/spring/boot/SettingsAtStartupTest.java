@@ -7,13 +7,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+import dev.handoff.spring.boot.internal.InstanceBinding;
+
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationPreparedEvent;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.StandardEnvironment;
@@ -76,6 +86,49 @@ class SettingsAtStartupTest {
                         .anySatisfy(cause -> assertThat(cause).isInstanceOf(BindValidationException.class)
                                 .hasMessageContaining("handoff.termination.failure-exit-status must be in 1..255, "
                                         + "but was 0")));
+    }
+
+    /**
+     * Starts the application with command-line arguments (an application's own settings, above the starter's
+     * defaults), capturing what {@link InstanceBinding} logs once Boot has set its logging up.
+     */
+    private static ConfigurableApplicationContext runCapturing(ListAppender<ILoggingEvent> appender,
+                                                               String... arguments) {
+        appender.start();
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.main.banner-mode=off")
+                .listeners((ApplicationListener<ApplicationPreparedEvent>) prepared ->
+                        ((Logger) LoggerFactory.getLogger(InstanceBinding.class)).addAppender(appender))
+                .run(arguments);
+    }
+
+    @Test
+    void givenBootsShutdownPhaseLongerThanTheCloseBudgetWhenTheApplicationStartsThenAWarningSaysItIsCutShort() {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        try (ConfigurableApplicationContext context = runCapturing(appender, "--server.shutdown=graceful",
+                "--spring.lifecycle.timeout-per-shutdown-phase=20s")) {
+            assertThat(appender.list).filteredOn(event -> event.getLevel() == Level.WARN)
+                    .extracting(ILoggingEvent::getFormattedMessage)
+                    .containsExactly("spring.lifecycle.timeout-per-shutdown-phase (PT20S) is longer than "
+                            + "handoff.termination.close-budget (PT4S): at SIGTERM a close that lasts longer is "
+                            + "cut short at PT4S, with the failure exit status; raise close-budget (and "
+                            + "grace-period) instead");
+        } finally {
+            ((Logger) LoggerFactory.getLogger(InstanceBinding.class)).detachAppender(appender);
+        }
+    }
+
+    @Test
+    void givenBootsShutdownPhaseWithinTheCloseBudgetWhenTheApplicationStartsThenNoWarning() {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        try (ConfigurableApplicationContext context = runCapturing(appender, "--server.shutdown=graceful",
+                "--spring.lifecycle.timeout-per-shutdown-phase=3s")) {
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(message -> assertThat(message).contains("SIGTERM plays"))
+                    .noneSatisfy(message -> assertThat(message).contains("timeout-per-shutdown-phase"));
+        } finally {
+            ((Logger) LoggerFactory.getLogger(InstanceBinding.class)).detachAppender(appender);
+        }
     }
 
     @Test
