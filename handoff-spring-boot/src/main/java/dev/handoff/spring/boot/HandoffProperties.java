@@ -233,7 +233,10 @@ public class HandoffProperties implements Validator {
     /** The embedded web server (Tomcat or Jetty). */
     public static class Web {
 
-        /** Whether requests are tracked and connections moved off while draining. */
+        /**
+         * Whether requests are tracked and connections moved off while draining. Off: the drain does not wait for
+         * requests, and Boot's graceful shutdown waits for them at the close, within the close budget.
+         */
         private boolean enabled = true;
 
         /**
