@@ -154,11 +154,17 @@ public final class InstanceBinding implements SmartInitializingSingleton, Applic
         }
     }
 
-    /** After the drain budget: what still runs is listed by name, then abandoned. */
+    /**
+     * After the drain budget: what still runs is listed by name, then abandoned. The drain's deadline has already
+     * made the exit status the failure status; work found once the drain had completed (DRAINED) fails it here.
+     */
     private void abandonLeftovers() throws Exception {
         if (instance.inFlight() > 0 || !instance.inFlightByName().isEmpty()) {
+            boolean drained = instance.state() == LifecycleState.DRAINED;
             instance.forceStop().toCompletableFuture().get(1, TimeUnit.SECONDS);
-            throw new IllegalStateException("work abandoned at the drain deadline: " + instance.abandoned());
+            if (drained) {
+                throw new IllegalStateException("work abandoned after the drain: " + instance.abandoned());
+            }
         }
     }
 
