@@ -4,14 +4,19 @@ import java.time.Duration;
 import java.util.Objects;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
- * The {@code handoff.*} properties of a Spring Boot application. Every duration is validated when the application
- * starts ({@link #validate()}), with a message naming the property and the value. Mutable, as Boot binds it; read
- * once at start-up.
+ * The {@code handoff.*} properties of a Spring Boot application, checked when Boot binds them, so that a wrong
+ * setting fails the start with Boot's binding report (the property, its value, where it came from, why) before
+ * anything serves: every value is validated ({@link #validate()}, a message naming the property and the value),
+ * and a {@code handoff.*} key that names no property (a misspelling) is refused. Environment variables and system
+ * properties are left out of that last check, as Boot does: an orchestrator gives its child JVMs
+ * {@code HANDOFF_AGENT_*} variables. Mutable, as Boot binds it; read once at start-up.
  */
-@ConfigurationProperties(prefix = "handoff")
-public class HandoffProperties {
+@ConfigurationProperties(prefix = "handoff", ignoreUnknownFields = false)
+public class HandoffProperties implements Validator {
 
     /** Whether the application is played as a handoff instance. */
     private boolean enabled = true;
@@ -64,9 +69,37 @@ public class HandoffProperties {
     }
 
     /**
+     * Whether {@link #validate(Object, Errors)} checks objects of this type.
+     *
+     * @param type the type Boot binds
+     * @return whether {@code type} is this class
+     */
+    @Override
+    public boolean supports(Class<?> type) {
+        return HandoffProperties.class.isAssignableFrom(type);
+    }
+
+    /**
+     * Boot's validation of the bound properties: the problem {@link #validate()} finds, as a global error of the
+     * binding (its message names the property and the value).
+     *
+     * @param target the bound {@code HandoffProperties}
+     * @param errors where the problem goes
+     */
+    @Override
+    public void validate(Object target, Errors errors) {
+        try {
+            ((HandoffProperties) target).validate();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            errors.reject("handoff.invalid", e.getMessage());
+        }
+    }
+
+    /**
      * Checks every value.
      *
      * @throws IllegalArgumentException naming the first property that is wrong and its value
+     * @throws NullPointerException     naming a duration that is null
      */
     public void validate() {
         termination.drainBudget();
@@ -200,7 +233,10 @@ public class HandoffProperties {
     /** The embedded web server (Tomcat or Jetty). */
     public static class Web {
 
-        /** Whether requests are tracked and connections moved off while draining. */
+        /**
+         * Whether requests are tracked and connections moved off while draining. Off: the drain does not wait for
+         * requests, and Boot's graceful shutdown waits for them at the close, within the close budget.
+         */
         private boolean enabled = true;
 
         /**

@@ -22,6 +22,8 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.LivenessState;
 import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.context.properties.bind.BindResult;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -138,13 +140,31 @@ public final class InstanceBinding implements SmartInitializingSingleton, Applic
                 .install();
         LOG.info("instance '{}': SIGTERM plays delay {}, drain {}, close {} within {}", instance.id(),
                 settings.getPropagationDelay(), drain, settings.getCloseBudget(), settings.getGracePeriod());
+        warnOfALongerShutdownPhase(settings.getCloseBudget());
     }
 
-    /** After the drain budget: what still runs is listed by name, then abandoned. */
+    /** The application's own phase timeout wins over the default, but the close budget still bounds the close. */
+    private void warnOfALongerShutdownPhase(Duration closeBudget) {
+        String property = "spring.lifecycle.timeout-per-shutdown-phase";
+        BindResult<Duration> phase = Binder.get(context.getEnvironment()).bind(property, Duration.class);
+        if (phase.isBound() && phase.get().compareTo(closeBudget) > 0) {
+            LOG.warn("{} ({}) is longer than handoff.termination.close-budget ({}): at SIGTERM a close that lasts "
+                    + "longer is cut short at {}, with the failure exit status; raise close-budget (and "
+                    + "grace-period) instead", property, phase.get(), closeBudget, closeBudget);
+        }
+    }
+
+    /**
+     * After the drain budget: what still runs is listed by name, then abandoned. The drain's deadline has already
+     * made the exit status the failure status; work found once the drain had completed (DRAINED) fails it here.
+     */
     private void abandonLeftovers() throws Exception {
         if (instance.inFlight() > 0 || !instance.inFlightByName().isEmpty()) {
+            boolean drained = instance.state() == LifecycleState.DRAINED;
             instance.forceStop().toCompletableFuture().get(1, TimeUnit.SECONDS);
-            throw new IllegalStateException("work abandoned at the drain deadline: " + instance.abandoned());
+            if (drained) {
+                throw new IllegalStateException("work abandoned after the drain: " + instance.abandoned());
+            }
         }
     }
 
