@@ -243,6 +243,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      * server is in maintenance and deleted; or, when requests still run at the end of the session wait (counted
      * from the detach), then, leaving the server to be removed in the background once they end, within the removal
      * timeout. If HAProxy still holds an idle connection to the server, the delete is retried in the background.
+     * Completes exceptionally with a {@link HaproxyException} when the router is closed first.
      */
     @Override
     public CompletionStage<Void> settled(Lifecycle instance) {
@@ -258,6 +259,11 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         CompletableFuture<Void> settled = entry.settled();
         poll(server, stat -> stat.sessions() == 0 && stat.queued() == 0, deadline, sessionWaitTimeout,
                 "without session").whenComplete((stat, error) -> {
+                    if (error != null && scheduler.isShutdown()) {
+                        settled.completeExceptionally(error);
+                        remove(id, entry);
+                        return;
+                    }
                     if (error != null) {
                         LOG.warn("instance {} ({}/{}) is in drain but its sessions did not end within {} ({});"
                                 + " removing it once they end", id, backend, server, sessionWaitTimeout,
@@ -519,7 +525,9 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     @Override
     public void close() {
         if (ownsScheduler) {
-            scheduler.shutdownNow();
+            // Not shutdownNow: it would drop the polls scheduled, whose stages (a detach, a hand-over) would then
+            // never complete. After shutdown each poll runs once more and fails as its next step is refused.
+            scheduler.shutdown();
         }
     }
 

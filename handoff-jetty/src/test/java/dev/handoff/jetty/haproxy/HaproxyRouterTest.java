@@ -369,6 +369,32 @@ class HaproxyRouterTest {
     }
 
     @Test
+    void aHandOverWaitingWhenTheRouterIsClosedEndsInsteadOfHangingForever() throws Exception {
+        // given a detached instance whose hand-over waits for a request in flight
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        Lifecycle instance = launch("closing");
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        CompletableFuture<Void> settled = router.settled(instance).toCompletableFuture();
+        assertThat(settled).isNotDone();
+
+        // when the router is closed (close: "operations still running complete exceptionally")
+        router.close();
+
+        // then the hand-over ends (well before the 20 s session wait), rather than never, and says it was cut short
+        await().atMost(Duration.ofSeconds(10)).until(settled::isDone);
+        assertThatThrownBy(settled::join).hasCauseInstanceOf(HaproxyException.class)
+                .hasMessageContaining("is closed");
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("closing");
+    }
+
+    @Test
     void reattachingAnInstanceBeingDetachedAddsItAgain() throws Exception {
         // given an instance whose hand-over waits for a request in flight
         router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
