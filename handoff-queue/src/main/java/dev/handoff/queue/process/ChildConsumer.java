@@ -160,7 +160,7 @@ public final class ChildConsumer<C extends BrokerConsumer> {
          *                               {@link HandoffConsumer}) when it cannot connect or, standalone, cannot
          *                               subscribe; its lifecycle is FAILED (and the parent is told)
          * @throws HandoffException      when the handshake with the parent fails, or a standalone subscription is
-         *                               not confirmed within {@link #subscribeTimeout}
+         *                               not confirmed within {@link #subscribeTimeout} (the consumer is closed)
          * @throws IllegalStateException when the consumer was closed
          */
         public ChildConsumer<C> start() {
@@ -205,12 +205,25 @@ public final class ChildConsumer<C extends BrokerConsumer> {
                 }
                 throw new HandoffException("consumer " + consumer.id() + " could not subscribe: " + cause, cause);
             } catch (TimeoutException e) {
-                throw new HandoffException("consumer " + consumer.id() + " was not subscribed within "
-                        + subscribeTimeout, e);
+                throw closed(new HandoffException("consumer " + consumer.id() + " was not subscribed within "
+                        + subscribeTimeout, e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new HandoffException("interrupted while consumer " + consumer.id() + " subscribed", e);
+                throw closed(new HandoffException("interrupted while consumer " + consumer.id() + " subscribed", e));
             }
+        }
+
+        /**
+         * A start that gave up on the subscription closes the consumer, so that no consumer is left running that
+         * a late confirmation would subscribe.
+         */
+        private HandoffException closed(HandoffException failure) {
+            try {
+                consumer.close();
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+            return failure;
         }
     }
 }

@@ -102,6 +102,24 @@ class ChildConsumerTest {
         assertThat(refused.state()).isEqualTo(LifecycleState.FAILED);
     }
 
+    @Test
+    void standalone_a_subscription_not_confirmed_in_time_leaves_no_consumer_running_that_subscribes_later() {
+        // given a broker consumer whose subscription is confirmed only after the start gave up on it
+        CompletableFuture<Void> late = new CompletableFuture<>();
+        BrokerConsumer slow = new OtherBrokerConsumer("slow", late);
+
+        // when it starts standalone and the start fails for the timeout
+        assertThatThrownBy(() -> ChildConsumer.builder(slow).terminationOnSigterm(false)
+                .subscribeTimeout(Duration.ofMillis(50)).start())
+                .isInstanceOf(HandoffException.class)
+                .hasMessage("consumer slow was not subscribed within PT0.05S");
+        late.complete(null);
+
+        // then the failed start left nothing started: the consumer is stopped, not taking work
+        assertThat(slow.state().isTerminal()).as("state %s", slow.state()).isTrue();
+        assertThat(slow.isReady()).isFalse();
+    }
+
     /** A broker consumer whose subscription completes with the given stage. */
     private static final class OtherBrokerConsumer extends InstanceLifecycle implements BrokerConsumer {
         private final CompletableFuture<Void> subscription;
