@@ -8,8 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The traffic switch, steps 3 and 4: attaches instances to the workload and detaches them. Implementations: an
- * embedded front proxy, an HAProxy backend, a shared port, a broker subscription, a platform. Thread-safe.
+ * The traffic switch, steps 3 and 4, and step 5's hand-over ({@link #settled}): attaches instances to the workload
+ * and detaches them. Implementations: an embedded front proxy, an HAProxy backend, a shared port, a broker
+ * subscription, a platform. Thread-safe.
  */
 public interface Router {
     /**

@@ -173,6 +173,27 @@ class SupervisionTest {
     }
 
     @Test
+    void aMemberFailedForLeavingReadyIsDestroyedOnlyAfterTheRoutersHandOver() {
+        // given a member that leaves READY while alive, with the router's hand-over of it held (a proxy's requests)
+        build(index -> Script.healthy(), builder -> builder.readinessLossThreshold(Duration.ofSeconds(5))
+                .detachTimeout(Duration.ofSeconds(30)));
+        clock.runUntil(orchestrator.start(2));
+        SimulatedInstance wanders = member(0);
+        router.holdSettled(wanders.id());
+        wanders.stopAccepting();
+
+        // when the supervisor fails it: detached, but not destroyed while the hand-over runs
+        clock.advance(Duration.ofSeconds(6));
+        assertThat(router.attached()).doesNotContain(wanders.id());
+        assertThat(wanders.destroyed()).isFalse();
+
+        // then destroyed once it ends
+        router.settle(wanders.id());
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(wanders.destroyed()).isTrue();
+    }
+
+    @Test
     void aMemberThatDiesWhileASwapHoldsTheGroupIsLeftToThatSwapThenCheckedWhenItLetsGo() {
         build(index -> index == 2 ? Script.builder().readyDelay(Duration.ofSeconds(5)).build() : Script.healthy(),
                 builder -> { });
