@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.client.CompletableResponseListener;
@@ -316,13 +317,21 @@ class JettyHandoffTest {
             assertThat(longResponse.getContentAsString()).isEqualTo("app");
 
             // with no stream left, the old connection gets its GOAWAY: the next requests open a new connection,
-            // and the old one closes
-            await().atMost(Duration.ofSeconds(10)).until(() -> client.GET(base + "/fast").getStatus() == 200
-                    && !oldConnection.isOpen());
+            // and the old one closes. (A request the client puts on the old session in the instant its GOAWAY
+            // arrives fails in the client, "session closed", before anything is sent: the documented limit of
+            // Jetty's client straight to an instance, docs/upstream/jetty-h2-goaway.md; it failed CI once.)
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptionsMatching(JettyHandoffTest::sessionClosedInClient)
+                    .until(() -> client.GET(base + "/fast").getStatus() == 200 && !oldConnection.isOpen());
         } finally {
             client.stop();
         }
         handoff.drain().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static boolean sessionClosedInClient(Throwable failure) {
+        return failure instanceof ExecutionException
+                && failure.getCause() instanceof IllegalStateException closed
+                && "session closed".equals(closed.getMessage());
     }
 
     @Test
