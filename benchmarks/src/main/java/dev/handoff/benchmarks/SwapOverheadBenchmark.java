@@ -96,6 +96,11 @@ public class SwapOverheadBenchmark {
         public CompletionStage<Void> detach(Lifecycle instance) {
             return DONE;
         }
+
+        @Override
+        public CompletionStage<Void> settled(Lifecycle instance) {
+            return CompletableFuture.completedFuture(null);
+        }
     }
 
     /** Ready at once, nothing in flight, every operation completes at once. */

@@ -202,6 +202,12 @@ public final class SharedPortRouter implements Router, AutoCloseable {
         });
     }
 
+    /** {@inheritDoc} At once: requests reach the servers' own connectors directly; the router carries none itself. */
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Closes the shared port. Detach the instances first. Idempotent. */
     @Override
     public synchronized void close() {

@@ -56,6 +56,12 @@ public final class SubscriptionRouter implements Router {
         return instance.stopAccepting();
     }
 
+    /** {@inheritDoc} At once: the broker delivers to the consumer directly; what it delivered is the consumer's drain. */
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     private static CompletionStage<Void> notAConsumer(Lifecycle instance) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
                 "SubscriptionRouter routes BrokerConsumers only (such as HandoffConsumer), but got " + instance));

@@ -34,9 +34,11 @@ public interface Router {
     CompletionStage<Void> detach(Lifecycle instance);
 
     /**
-     * Step 5's hand-over, for a router that carries work to an instance itself (a proxy, a load balancer): after
-     * {@link #detach}, completes when nothing the router sent to {@code instance} is still on its way to it or
-     * running through it (its sessions to the instance ended). The orchestrator closes the instance's intake
+     * Step 5's hand-over: after {@link #detach}, completes when nothing the router sent to {@code instance} is still
+     * on its way to it or running through it (a proxy's or load balancer's sessions to the instance ended). A router
+     * whose work reaches instances directly (a shared port, a broker subscription) completes at once; a router that
+     * wraps another must forward this call, or the wrapped router's hand-over is lost (which is why this method has
+     * no default). The orchestrator closes the instance's intake
      * ({@link Lifecycle#drain()}) only then, so that a drain cannot complete while work sent to the instance has
      * yet to arrive, and counts the wait in step 5 ({@code DRAIN}): step 4 ({@code DETACH}) then measures the same
      * thing on every router, the time to leave the rotation.
@@ -46,12 +48,9 @@ public interface Router {
      *
      * @param instance a detached instance
      * @return completes when the router's work on the instance has ended; at once for an instance that is not
-     *     detached, or whose work has already ended. The default (a router whose work reaches instances directly:
-     *     a shared port, a broker subscription) completes at once
+     *     detached, or whose work has already ended
      */
-    default CompletionStage<Void> settled(Lifecycle instance) {
-        return CompletableFuture.completedFuture(null);
-    }
+    CompletionStage<Void> settled(Lifecycle instance);
 
     /**
      * @return how long work may still reach an instance after {@link #detach} completed; the orchestrator
@@ -77,11 +76,13 @@ public interface Router {
     /**
      * Optional (re-adoption by a restarted orchestrator): removes, gracefully, every route this router finds that
      * leads to none of {@code keep} (routes a dead orchestrator left to instances that are gone or retiring), as
-     * {@link #detach} would: out of the rotation first, then removed once their sessions ended (bounded).
+     * {@link #detach} and {@link #settled} would: out of the rotation first, then removed once their sessions ended
+     * (bounded).
      *
      * @param keep the ids of the instances to keep routing to
-     * @return completes when those routes take no new work; the default (a router with nothing left behind, or that
-     *     cannot observe) at once
+     * @return completes when those routes take no new work and the work they carried has ended (bounded: a retiring
+     *     instance's intake closes next); the default (a router with nothing left behind, or that cannot observe) at
+     *     once
      */
     default CompletionStage<Void> detachOthers(Set<String> keep) {
         return CompletableFuture.completedFuture(null);

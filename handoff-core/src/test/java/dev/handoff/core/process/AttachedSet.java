@@ -23,4 +23,9 @@ final class AttachedSet implements Router {
         attached.remove(instance.id());
         return CompletableFuture.completedFuture(null);
     }
+
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
 }

@@ -74,6 +74,11 @@ public final class HaproxyRouter implements Router, AutoCloseable {
     private final boolean ownsScheduler;
     /** The instances attached, or detached and not yet deleted, by id. */
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /**
+     * The hand-overs not yet ended, by instance id: every server an instance had, detached and still holding
+     * sessions (a re-admitted instance detached again has two), so that {@link #settled} waits for all of them.
+     */
+    private final Map<String, CompletableFuture<Void>> handOvers = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
 
     private HaproxyRouter(Builder builder) {
@@ -212,6 +217,9 @@ public final class HaproxyRouter implements Router, AutoCloseable {
         if (entry.detached() != detached) {
             return entry.detached();
         }
+        CompletableFuture<Void> pending = handOvers.merge(id, settled,
+                (earlier, next) -> CompletableFuture.allOf(earlier, next));
+        pending.whenComplete((ignored, error) -> handOvers.remove(id, pending));
         String server = entry.server();
         Runnable notDetached = () -> {
             restore(id, entry);
@@ -243,14 +251,15 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      * server is in maintenance and deleted; or, when requests still run at the end of the session wait (counted
      * from the detach), then, leaving the server to be removed in the background once they end, within the removal
      * timeout. If HAProxy still holds an idle connection to the server, the delete is retried in the background.
-     * Completes exceptionally with a {@link HaproxyException} when the router is closed first.
+     * Completes exceptionally with a {@link HaproxyException} when the router is closed first. An instance
+     * detached, attached again (a re-admission) and detached again while its first server still had sessions has two
+     * servers to hand over: this waits for both.
      */
     @Override
     public CompletionStage<Void> settled(Lifecycle instance) {
         Objects.requireNonNull(instance, "instance must not be null");
-        Entry entry = entries.get(instance.id());
-        return entry == null || entry.settled() == null ? CompletableFuture.completedFuture(null)
-                : entry.settled().copy();
+        CompletableFuture<Void> pending = handOvers.get(instance.id());
+        return pending == null ? CompletableFuture.completedFuture(null) : pending.copy();
     }
 
     /** After a confirmed drain: waits for the server's sessions to end (until {@code deadline}), then removes it. */
@@ -331,9 +340,10 @@ public final class HaproxyRouter implements Router, AutoCloseable {
      * {@inheritDoc}
      *
      * <p>Every server of the backend that is not the server of an attached instance among {@code keep} is set to
-     * drain; the stage completes when {@code show stat} shows each in drain or maintenance (bounded by the session
-     * wait). Each is then put in maintenance and deleted in the background once it has no session (bounded by the
-     * removal timeout), as after a {@link #detach}.
+     * drain; the stage completes when {@code show stat} shows each in drain or maintenance and then without session
+     * (as {@link #detach} and {@link #settled} would; both bounded by one session wait, after which it completes
+     * anyway). Each is put in maintenance and deleted in the background once it has no session (bounded by the
+     * removal timeout). A server that HAProxy does not show in drain within the session wait fails the stage.
      */
     @Override
     public CompletionStage<Void> detachOthers(Set<String> keep) {
@@ -346,7 +356,7 @@ public final class HaproxyRouter implements Router, AutoCloseable {
                     kept.add(entry.server());
                 }
             });
-            List<CompletableFuture<ServerStat>> drains = new ArrayList<>();
+            List<CompletableFuture<?>> drains = new ArrayList<>();
             for (ServerStat stat : api.showStat(backend)) {
                 String server = stat.server();
                 if (kept.contains(server)) {
@@ -357,8 +367,14 @@ public final class HaproxyRouter implements Router, AutoCloseable {
                 if (!stat.isInMaintenance()) {
                     api.setServerState(backend, server, ServerAdminState.DRAIN);
                 }
-                drains.add(poll(server, current -> current.isDraining() || current.isInMaintenance(),
-                        sessionWaitTimeout, "in drain"));
+                long deadline = System.nanoTime() + sessionWaitTimeout.toNanos();
+                drains.add(poll(server, current -> current.isDraining() || current.isInMaintenance(), deadline,
+                        sessionWaitTimeout, "in drain")
+                        // then its hand-over: a retiring instance's intake closes next. Bounded; a server already
+                        // deleted (its sessions ended) or unreadable ends the wait, as the session wait's end does
+                        .thenCompose(inDrain -> poll(server, current -> current.sessions() == 0
+                                && current.queued() == 0, deadline, sessionWaitTimeout, "without session")
+                                .handle((settled, notSettled) -> null)));
                 remove("left behind: " + server, new Entry(server, null, null));
             }
             CompletableFuture.allOf(drains.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, error) -> {

@@ -119,6 +119,12 @@ public final class ReusePortRouter implements Router {
         return CompletableFuture.completedFuture(null);
     }
 
+    /** {@inheritDoc} At once: the kernel hands connections to the children's own listeners; the router carries none itself. */
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /**
      * {@inheritDoc}
      *

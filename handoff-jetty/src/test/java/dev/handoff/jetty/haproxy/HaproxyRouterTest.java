@@ -208,6 +208,43 @@ class HaproxyRouterTest {
         await().atMost(WAIT).until(() -> serversInHaproxy().isEmpty());
     }
 
+    /**
+     * A restarted orchestrator retires an instance whose server its dead predecessor had put in drain (so not adopted):
+     * the removal of that route waits for the request still running on it, since the instance's intake closes next.
+     */
+    @Test
+    void removingTheRoutesLeftBehindWaitsForTheRequestsStillRunningOnThem() throws Exception {
+        // given an instance whose server a dead router put in drain with a request running on it
+        HaproxyRouter dead = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        Lifecycle retiring = launch("retiring");
+        dead.attach(retiring).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        String server = dead.serverName("retiring").orElseThrow();
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        dead.detach(retiring).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        dead.close();
+
+        // when a new router removes every route but those it keeps (none)
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        assertThat(router.adoptAttached(List.of(retiring)).toCompletableFuture().get(20, TimeUnit.SECONDS))
+                .as("in drain: not adopted").isEmpty();
+        CompletableFuture<Void> removed = router.detachOthers(Set.of()).toCompletableFuture();
+
+        // then that completes only once the request on the server ended
+        await().atMost(WAIT).until(() -> stat(server).map(ServerStat::isDraining).orElse(false));
+        assertThat(stat(server).orElseThrow().sessions()).isEqualTo(1);
+        assertThat(removed).as("a request still runs on %s", server).isNotDone();
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("retiring");
+        removed.get(30, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> serversInHaproxy().isEmpty());
+    }
+
     @Test
     void swapsThroughTheOrchestratorUnderLoadWithoutFailedRequest() throws Exception {
         // given one instance behind haproxy and four clients sending requests without retry
@@ -392,6 +429,34 @@ class HaproxyRouterTest {
                 .hasMessageContaining("is closed");
         release.countDown();
         assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("closing");
+    }
+
+    @Test
+    void aHandOverAfterAReadmissionWaitsForTheSessionsOfTheInstancesEarlierServerToo() throws Exception {
+        // given an instance detached with a request running on its server, attached again (a re-admission)
+        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+        Lifecycle instance = launch("twice");
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        String first = router.serverName("twice").orElseThrow();
+        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+
+        // when it is detached again, its second server idle
+        router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+
+        // then its hand-over waits for the request still running on its first server
+        CompletableFuture<Void> settled = router.settled(instance).toCompletableFuture();
+        assertThat(stat(first).orElseThrow().sessions()).isEqualTo(1);
+        assertThat(settled).as("a request still runs on server %s", first).isNotDone();
+        release.countDown();
+        assertThat(longRequest.get(30, TimeUnit.SECONDS).getContentAsString()).isEqualTo("twice");
+        settled.get(30, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> serversInHaproxy().isEmpty());
     }
 
     @Test

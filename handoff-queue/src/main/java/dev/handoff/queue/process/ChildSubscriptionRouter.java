@@ -68,6 +68,12 @@ public final class ChildSubscriptionRouter implements Router {
         });
     }
 
+    /** {@inheritDoc} At once: the broker delivers to the child directly; what it delivered is the child's drain. */
+    @Override
+    public CompletionStage<Void> settled(Lifecycle instance) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     // Router.adoptAttached keeps its default (none found): a READY consumer child is not necessarily subscribed (a
     // new one is not until its attach), so a restarted orchestrator attaches every consumer it keeps, and
     // resumeAccepting subscribes only one that is not (BrokerConsumer: it changes nothing while the consumer accepts).

@@ -52,6 +52,11 @@ class RealThreadsTest {
             public CompletionStage<Void> detach(Lifecycle instance) {
                 return later(() -> attached.remove(instance.id()));
             }
+
+            @Override
+            public CompletionStage<Void> settled(Lifecycle instance) {
+                return later(() -> { });
+            }
         };
         Launcher launcher = id -> CompletableFuture.supplyAsync(() -> new ThreadedInstance(id, false), elsewhere);
         try (Orchestrator orchestrator = Orchestrator.builder("real", launcher, router)

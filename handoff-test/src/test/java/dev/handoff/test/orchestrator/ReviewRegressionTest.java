@@ -200,6 +200,11 @@ class ReviewRegressionTest {
             public synchronized CompletionStage<Void> detach(Lifecycle instance) {
                 return previous.thenCompose(ignored -> simulated.detach(instance));
             }
+
+            @Override
+            public CompletionStage<Void> settled(Lifecycle instance) {
+                return simulated.settled(instance);
+            }
         };
         InvariantChecker checker = new InvariantChecker(simulated, launcher);
         Orchestrator orchestrator = Orchestrator.builder("web", launcher, slowReattach).scheduler(clock)
