@@ -26,6 +26,7 @@ import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The one implementation of the instance contract ({@link Lifecycle}) for in-process instances: readiness,
@@ -73,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * change when two race. When a state-changing method returns, every listener has been told of its change,
  * unless the method was called by a listener: such a change is notified once the current notification is over.
  * A listener must be short and must not block on another thread that changes this lifecycle. An exception from
- * a listener is logged and ignored.
+ * a listener is logged and ignored. A listener runs with the MDC (SLF4J) of the thread that made the change, whichever
+ * thread tells it (a child agent's swap id, say).
  */
 public class InstanceLifecycle implements Lifecycle {
 
@@ -733,7 +735,7 @@ public class InstanceLifecycle implements Lifecycle {
             throw illegal(from, to);
         }
         state = to;
-        pending.add(new Transition(from, to));
+        pending.add(new Transition(from, to, MDC.getCopyOfContextMap()));
         LOG.debug("instance '{}': {} -> {}", name, from, to);
     }
 
@@ -770,11 +772,23 @@ public class InstanceLifecycle implements Lifecycle {
     }
 
     private void tell(LifecycleListener listener, Transition transition) {
+        Map<String, String> telling = MDC.getCopyOfContextMap();
+        setMdc(transition.mdc);
         try {
             listener.onStateChange(transition.from, transition.to);
         } catch (Exception e) {
             LOG.warn("listener {} of instance '{}' threw on {} -> {}; ignored",
                     listener, name, transition.from, transition.to, e);
+        } finally {
+            setMdc(telling);
+        }
+    }
+
+    private static void setMdc(Map<String, String> context) {
+        if (context == null) {
+            MDC.clear();
+        } else {
+            MDC.setContextMap(context);
         }
     }
 
@@ -808,13 +822,17 @@ public class InstanceLifecycle implements Lifecycle {
         return value;
     }
 
+    /** A transition, and the MDC of the thread that made it: listeners see that MDC, whichever thread tells them. */
     private static final class Transition {
         final LifecycleState from;
         final LifecycleState to;
+        /** Null when that thread's MDC was empty. */
+        final Map<String, String> mdc;
 
-        Transition(LifecycleState from, LifecycleState to) {
+        Transition(LifecycleState from, LifecycleState to, Map<String, String> mdc) {
             this.from = from;
             this.to = to;
+            this.mdc = mdc;
         }
     }
 

@@ -46,6 +46,53 @@ class InstanceLifecycleTest {
             .listener(recorder)
             .build();
 
+    /**
+     * A listener sees the MDC of the thread that made the transition, even when another thread, busy telling the
+     * listeners of an earlier transition, tells it. Regression: a child agent puts the swap id in its MDC while it
+     * acts on a command, and a listener told of READY -> DRAINING by the thread still busy with STARTING -> READY
+     * logged no swap id (ChildAgentProtocolTest failed once that way).
+     */
+    @Test
+    void aListenerSeesTheMdcOfTheThreadThatMadeTheTransitionWhicheverThreadTellsIt() throws Exception {
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        InstanceLifecycle observed = InstanceLifecycle.newBuilder("mdc").build();
+        observed.addListener((from, to) -> {
+            if (to == READY) {
+                busy.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            seen.add(from + "->" + to + " in " + org.slf4j.MDC.get("handoff.swap"));
+        });
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> ready = threads.submit(observed::markReady);
+            assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> stop = threads.submit(() -> {
+                org.slf4j.MDC.put("handoff.swap", "web/swap-7");
+                try {
+                    observed.stopAccepting();
+                } finally {
+                    org.slf4j.MDC.remove("handoff.swap");
+                }
+            });
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> observed.state() == DRAINING);
+            release.countDown();
+            ready.get(10, TimeUnit.SECONDS);
+            stop.get(10, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+            threads.shutdownNow();
+        }
+        assertThat(seen).containsExactly("STARTING->READY in null", "READY->DRAINING in web/swap-7");
+    }
+
     @Nested
     class Transitions {
 
