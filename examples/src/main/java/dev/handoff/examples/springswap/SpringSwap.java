@@ -11,7 +11,6 @@ import dev.handoff.examples.common.BoundedInt;
 import dev.handoff.examples.common.ChildrenBehindHaproxy;
 import dev.handoff.examples.common.StepMedians;
 import dev.handoff.examples.springswap.sample.SampleBootApp;
-import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
 import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.test.rabbitmq.RabbitNode;
@@ -25,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * The {@code spring-swap} command: for each server (Tomcat, Jetty), swaps the sample Boot application
@@ -140,10 +138,7 @@ public final class SpringSwap {
         long started = System.nanoTime();
         Path log = folder.resolve("children-" + server + ".log");
         List<SwapResult> results = new ArrayList<>();
-        LoadGenerator.LoadRecords records;
-        long jobs;
-        long lost;
-        long duplicated;
+        Tally tally;
         out.printf("%s: setup: %s%n", server, SETUP);
         try (JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond);
              ChildrenBehindHaproxy web = ChildrenBehindHaproxy.start(HaproxyProcess.builder().retries(0),
@@ -180,22 +175,10 @@ public final class SpringSwap {
                 load.stop();
                 jobFlow.stopPublishing();
             }
-            records = load.records();
-            if (!jobFlow.awaitAllDone(60_000)) {
-                out.printf("%s: %d of %d jobs reported done after 60 s%n", server, jobFlow.distinctDone(),
-                        jobFlow.published());
-            }
-            jobs = jobFlow.published();
-            lost = jobFlow.lost();
-            duplicated = jobFlow.duplicated();
+            tally = Tally.count(load.records(), jobFlow, server, out);
         }
         long committed = results.stream().filter(r -> r.outcome() == SwapOutcome.COMMITTED).count();
-        long requests = records.successes() + records.failed();
-        if (records.failed() > 0) {
-            out.printf("%s: failed requests by kind: %s%n", server, java.util.Arrays.stream(FailureKind.values())
-                    .filter(kind -> records.failures(kind) > 0)
-                    .map(kind -> kind + "=" + records.failures(kind)).collect(Collectors.joining(" ")));
-        }
+        tally.printFailures(server, out);
         out.printf("%s: median per swap: new instance ready %d ms (launch to READY, Boot's start-up), old one out of "
                 + "rotation %d ms (detach: until HAProxy shows it in drain), drained %d ms%n", server,
                 StepMedians.millis(results, SwapStep.LAUNCH, SwapStep.AWAIT_READY),
@@ -203,10 +186,9 @@ public final class SpringSwap {
                 StepMedians.millis(results, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED));
         out.printf("%s: %d of %d swaps committed in %.1f s%n", server, committed, swaps,
                 (System.nanoTime() - started) / 1e9);
-        out.printf("RESULT spring server=%s swaps=%d requests=%d failed=%d jobs=%d lost=%d duplicated=%d%n",
-                server, committed, requests, records.failed(), jobs, lost, duplicated);
+        out.println(tally.resultLine(server, committed));
         out.flush();
-        return committed == swaps && records.failed() == 0 && lost == 0 && duplicated == 0;
+        return committed == swaps && tally.clean();
     }
 
     /** The children run this code: the examples jar, or this JVM's class path when run from classes (tests). */
