@@ -1,5 +1,8 @@
 package dev.handoff.examples.common;
 
+import dev.handoff.examples.report.SwapReport;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
@@ -29,5 +32,26 @@ public final class ReportFile {
             throw usageProblem.apply("--report: the folder of '" + value + "' does not exist");
         }
         return file;
+    }
+
+    /**
+     * Writes the page to the option's file and prints {@code report: FILE}.
+     *
+     * @param page    the page
+     * @param file    the option's file
+     * @param command the command's name, for the error
+     * @param out     where {@code report: FILE} goes
+     * @param err     where {@code ERROR COMMAND: the report could not be written: ...} goes
+     * @return whether the page was written
+     */
+    public static boolean write(SwapReport page, Path file, String command, PrintStream out, PrintStream err) {
+        try {
+            page.write(file);
+            out.println("report: " + file);
+            return true;
+        } catch (IOException e) {
+            err.println("ERROR " + command + ": the report could not be written: " + e.getMessage());
+            return false;
+        }
     }
 }

@@ -4,9 +4,8 @@ import dev.handoff.api.event.SwapListener;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.examples.Main;
+import dev.handoff.examples.common.ChildrenBehindHaproxy;
 import dev.handoff.examples.webswap.LoadGenerator;
-import dev.handoff.jetty.haproxy.HaproxyRouter;
-import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.test.haproxy.HaproxyProcess;
 
 import java.nio.file.Path;
@@ -20,44 +19,36 @@ import java.time.Duration;
 final class WebGroup implements AutoCloseable {
 
     private final Group group = new Group();
-    private final HaproxyProcess haproxy;
-    private final ChildPorts ports;
-    private final HaproxyRouter router;
-    private final Orchestrator orchestrator;
+    private final ChildrenBehindHaproxy web;
     private LoadGenerator load;
 
     WebGroup(Path logs, String classpath, SwapListener listener) {
-        haproxy = HaproxyProcess.builder().frontendPort(0).serverTimeout(Duration.ofSeconds(15)).start();
-        ports = ChildPorts.create();
-        ChildProcessLauncher launcher = ports.configure(ChildProcessLauncher.builder()
+        web = ChildrenBehindHaproxy.start(HaproxyProcess.builder().frontendPort(0)
+                        .serverTimeout(Duration.ofSeconds(15)),
+                ChildProcessLauncher.builder()
                         .mainClass(Main.class.getName(), classpath)
                         .jvmOptions("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", Orphans.marker())
                         .arguments("haproxy-children", "--child")
                         .output(ProcessBuilder.Redirect.appendTo(logs.resolve("web.log").toFile()))
-                        .exitTimeout(Duration.ofSeconds(5)))
-                .build();
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressOf(ports.addressOf())
-                .sessionWaitTimeout(Duration.ofSeconds(10))
-                .build();
-        orchestrator = Orchestrator.builder("web", group.tracking(launcher), router)
-                .readyTimeout(Duration.ofSeconds(30))
-                .detachTimeout(Duration.ofSeconds(15))
-                .drainTimeout(Duration.ofSeconds(10))
-                .replaceBackoff(Group.BACKOFF_MIN, Group.BACKOFF_MAX)
-                .listener(listener)
-                .build();
+                        .exitTimeout(Duration.ofSeconds(5)),
+                (launcher, router) -> Orchestrator.builder("web", group.tracking(launcher), router)
+                        .readyTimeout(Duration.ofSeconds(30))
+                        .detachTimeout(Duration.ofSeconds(15))
+                        .drainTimeout(Duration.ofSeconds(10))
+                        .replaceBackoff(Group.BACKOFF_MIN, Group.BACKOFF_MAX)
+                        .listener(listener)
+                        .build());
     }
 
     /** Starts the group's 2 members, then the clients. */
     void start(int clients, Duration timeout) {
-        orchestrator.startAndWait(Group.SIZE, timeout);
-        load = new LoadGenerator(haproxy.frontendAddress(), clients, 42);
+        web.orchestrator().startAndWait(Group.SIZE, timeout);
+        load = new LoadGenerator(web.haproxy().frontendAddress(), clients, 42);
         load.start();
     }
 
     Orchestrator orchestrator() {
-        return orchestrator;
+        return web.orchestrator();
     }
 
     /**
@@ -73,18 +64,15 @@ final class WebGroup implements AutoCloseable {
 
     /** @return whether HAProxy is still running */
     boolean haproxyAlive() {
-        return haproxy.isAlive();
+        return web.haproxy().isAlive();
     }
 
     @Override
     public void close() {
         try {
-            orchestrator.close();
+            web.close();
         } finally {
             group.killLeftovers();
-            router.close();
-            haproxy.close();
-            ports.close();
         }
     }
 }

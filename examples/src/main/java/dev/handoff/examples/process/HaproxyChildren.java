@@ -6,9 +6,9 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildAgent;
 import dev.handoff.core.process.ChildProcessLauncher;
+import dev.handoff.examples.common.BoundedInt;
+import dev.handoff.examples.common.ChildrenBehindHaproxy;
 import dev.handoff.test.haproxy.HaproxyProcess;
-import dev.handoff.jetty.haproxy.HaproxyRouter;
-import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.jetty.process.ChildWebApp;
 
 import java.io.PrintStream;
@@ -73,13 +73,13 @@ public final class HaproxyChildren {
                     out.println(USAGE);
                     return 0;
                 } else if (arg.startsWith("--port=")) {
-                    port = bounded("port", arg, 1, 65535);
+                    port = BoundedInt.parse("port", arg, 1, 65535);
                 } else if (arg.startsWith("--swaps=")) {
-                    swaps = bounded("swaps", arg, 0, 1000);
+                    swaps = BoundedInt.parse("swaps", arg, 0, 1000);
                 } else if (arg.startsWith("--warmup-ms=")) {
-                    warmupMillis = bounded("warmup-ms", arg, 0, 600_000);
+                    warmupMillis = BoundedInt.parse("warmup-ms", arg, 0, 600_000);
                 } else if (arg.startsWith("--pause-ms=")) {
-                    pauseMillis = bounded("pause-ms", arg, 0, 600_000);
+                    pauseMillis = BoundedInt.parse("pause-ms", arg, 0, 600_000);
                 } else {
                     throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
                 }
@@ -96,43 +96,22 @@ public final class HaproxyChildren {
         }
     }
 
-    private static int bounded(String name, String arg, int min, int max) {
-        String value = arg.substring(arg.indexOf('=') + 1);
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be a number, but was '" + value + "'");
-        }
-        if (parsed < min || parsed > max) {
-            throw new IllegalArgumentException("--" + name + " must be in " + min + ".." + max + ", but was "
-                    + parsed);
-        }
-        return parsed;
-    }
-
     private static int parent(int port, int swaps, long warmupMillis, long pauseMillis, PrintStream out)
             throws Exception {
         List<SwapResult> results = new ArrayList<>();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
-        HaproxyProcess haproxy = HaproxyProcess.builder().frontendPort(port).start();
-        ChildPorts ports = ChildPorts.create();
-        ChildProcessLauncher launcher = ports.configure(ChildProcessLauncher.builder()
+        ChildrenBehindHaproxy web = ChildrenBehindHaproxy.start(HaproxyProcess.builder().frontendPort(port),
+                ChildProcessLauncher.builder()
                         .jar(ownJar())
                         .jvmOptions("-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
-                        .arguments("haproxy-children", "--child"))
-                .build();
-        HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .addressOf(ports.addressOf())
-                .sessionWaitTimeout(Duration.ofSeconds(10))
-                .build()
-                .start();
-        Orchestrator orchestrator = Orchestrator.builder("web", launcher, router)
-                .readyTimeout(Duration.ofSeconds(60))
-                .detachTimeout(Duration.ofSeconds(20))
-                .drainTimeout(Duration.ofSeconds(20))
-                .build();
+                        .arguments("haproxy-children", "--child"),
+                (launcher, router) -> Orchestrator.builder("web", launcher, router)
+                        .readyTimeout(Duration.ofSeconds(60))
+                        .detachTimeout(Duration.ofSeconds(20))
+                        .drainTimeout(Duration.ofSeconds(20))
+                        .build());
+        Orchestrator orchestrator = web.orchestrator();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();
             orchestrator.close();
@@ -143,9 +122,7 @@ public final class HaproxyChildren {
                     out.println("could not stop instance " + instance.id() + ": " + e);
                 }
             });
-            router.close();
-            haproxy.close();
-            ports.close();
+            web.close();
             long committed;
             synchronized (results) {
                 committed = results.stream().filter(r -> r.outcome() == SwapOutcome.COMMITTED).count();
@@ -155,7 +132,7 @@ public final class HaproxyChildren {
             stopped.countDown();
         }, "haproxy-children-stop"));
         orchestrator.start(1).toCompletableFuture().get(90, TimeUnit.SECONDS);
-        out.printf("READY port=%d haproxy-pid=%d instance=%s%n", haproxy.frontendPort(), haproxy.pid(),
+        out.printf("READY port=%d haproxy-pid=%d instance=%s%n", web.haproxy().frontendPort(), web.haproxy().pid(),
                 orchestrator.instances().get(0).id());
         out.flush();
         boolean allCommitted = true;
@@ -167,8 +144,7 @@ public final class HaproxyChildren {
                     results.add(result);
                 }
                 allCommitted &= result.outcome() == SwapOutcome.COMMITTED;
-                out.printf("swap %d/%d %s in %d ms, now serving: %s%n", swap, swaps, result.outcome(),
-                        result.duration().toMillis(), orchestrator.instances().get(0).id());
+                out.println(web.swapLine(swap, swaps, result));
                 out.flush();
                 if (swap < swaps && stop.await(pauseMillis, TimeUnit.MILLISECONDS)) {
                     break;

@@ -1,7 +1,6 @@
 package dev.handoff.examples.queueswap;
 
 import dev.handoff.examples.report.SwapReport;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,6 +29,8 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.api.Lifecycle;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.examples.common.JobLedger;
+import dev.handoff.examples.common.ModeLoop;
+import dev.handoff.examples.common.ReportFile;
 import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.HandoffConsumer;
 import dev.handoff.queue.JobHandler;
@@ -76,22 +77,10 @@ public final class QueueSwap {
             err.println("ERROR broker=" + options.broker() + ": " + e.getMessage());
             return 1;
         }
-        if (options.report() != null) {
-            try {
-                page.write(options.report());
-                out.println("report: " + options.report());
-            } catch (IOException e) {
-                err.println("ERROR queue-swap: the report could not be written: " + e.getMessage());
-                status = 1;
-            }
+        if (options.report() != null && !ReportFile.write(page, options.report(), "queue-swap", out, err)) {
+            status = 1;
         }
         return status;
-    }
-
-    /** Runs one mode of the tool. */
-    @FunctionalInterface
-    interface ModeRun {
-        RunResult run(Mode mode) throws Exception;
     }
 
     /**
@@ -102,29 +91,19 @@ public final class QueueSwap {
      * @param done   sees each result after its lines were printed
      * @return 0, or 1 when a mode threw, was interrupted or {@code failed}
      */
-    static int runModes(QueueSwapOptions options, PrintStream out, PrintStream err, ModeRun run,
-                        Predicate<RunResult> failed, Consumer<RunResult> done) {
-        int status = 0;
-        for (Mode mode : options.modes()) {
-            try {
+    static int runModes(QueueSwapOptions options, PrintStream out, PrintStream err,
+                        ModeLoop.Run<Mode, RunResult> run, Predicate<RunResult> failed, Consumer<RunResult> done) {
+        try {
+            return ModeLoop.runEach(options.modes(), Mode::label, mode -> {
                 RunResult result = run.run(mode);
                 out.println(result.statsLine());
                 out.println(result.resultLine(options.modes().size() > 1));
-                done.accept(result);
-                out.flush();
-                if (failed.test(result)) {
-                    status = 1;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                err.println("ERROR mode=" + mode.label() + ": interrupted");
-                return 1;
-            } catch (Exception e) {
-                err.println("ERROR mode=" + mode.label() + ": " + e);
-                status = 1;
-            }
+                return result;
+            }, failed, done, out, err);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
         }
-        return status;
     }
 
     /** @return the daemon threads that publish and connect for one mode */

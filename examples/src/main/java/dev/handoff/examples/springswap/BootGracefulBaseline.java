@@ -1,7 +1,6 @@
 package dev.handoff.examples.springswap;
 
 import dev.handoff.examples.Main;
-import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
 import dev.handoff.jetty.haproxy.HaproxyRuntimeApi;
 import dev.handoff.jetty.haproxy.ServerAdminState;
@@ -23,12 +22,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 
 /**
  * {@code spring-swap --baseline}: the same sample application, load and jobs, swapped the way Boot's own graceful
@@ -56,11 +53,8 @@ final class BootGracefulBaseline {
                        PrintStream out) throws Exception {
         long started = System.nanoTime();
         Path log = folder.resolve("baseline-" + server + ".log");
-        LoadGenerator.LoadRecords records;
         int made = 0;
-        long jobs;
-        long lost;
-        long duplicated;
+        Tally tally;
         out.printf("%s (boot-graceful): setup: %s%n", server, SETUP);
         try (HaproxyProcess haproxy = HaproxyProcess.builder().httpCheck(READINESS).retries(0).start();
              JobFlow jobFlow = new JobFlow(node.connectionFactory(), "baseline-" + server, jobsPerSecond)) {
@@ -96,28 +90,15 @@ final class BootGracefulBaseline {
                     load.stop();
                     jobFlow.stopPublishing();
                 }
-                records = load.records();
-                if (!jobFlow.awaitAllDone(60_000)) {
-                    out.printf("%s (boot-graceful): %d of %d jobs reported done after 60 s%n", server,
-                            jobFlow.distinctDone(), jobFlow.published());
-                }
-                jobs = jobFlow.published();
-                lost = jobFlow.lost();
-                duplicated = jobFlow.duplicated();
+                tally = Tally.count(load.records(), jobFlow, server + " (boot-graceful)", out);
             } finally {
                 current.process.destroyForcibly();
             }
         }
-        long requests = records.successes() + records.failed();
-        if (records.failed() > 0) {
-            out.printf("%s (boot-graceful): failed requests by kind: %s%n", server,
-                    Arrays.stream(FailureKind.values()).filter(kind -> records.failures(kind) > 0)
-                            .map(kind -> kind + "=" + records.failures(kind)).collect(Collectors.joining(" ")));
-        }
+        tally.printFailures(server + " (boot-graceful)", out);
         out.printf("%s (boot-graceful): %d of %d swaps in %.1f s%n", server, made, swaps,
                 (System.nanoTime() - started) / 1e9);
-        out.printf("RESULT spring server=%s swaps=%d requests=%d failed=%d jobs=%d lost=%d duplicated=%d "
-                + "mode=boot-graceful%n", server, made, requests, records.failed(), jobs, lost, duplicated);
+        out.println(tally.resultLine(server, made) + " mode=boot-graceful");
         out.flush();
         return made == swaps;
     }

@@ -7,12 +7,11 @@ import dev.handoff.api.SwapStep;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessLauncher;
 import dev.handoff.examples.Main;
+import dev.handoff.examples.common.BoundedInt;
+import dev.handoff.examples.common.ChildrenBehindHaproxy;
 import dev.handoff.examples.common.StepMedians;
 import dev.handoff.examples.springswap.sample.SampleBootApp;
-import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
-import dev.handoff.jetty.haproxy.HaproxyRouter;
-import dev.handoff.jetty.process.ChildPorts;
 import dev.handoff.test.haproxy.HaproxyProcess;
 import dev.handoff.test.rabbitmq.RabbitNode;
 
@@ -25,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * The {@code spring-swap} command: for each server (Tomcat, Jetty), swaps the sample Boot application
@@ -90,11 +88,11 @@ public final class SpringSwap {
                                 "--server must be tomcat, jetty or all, but was '" + server + "'");
                     };
                 } else if (arg.startsWith("--swaps=")) {
-                    swaps = bounded("swaps", arg, 1, 100);
+                    swaps = BoundedInt.parse("swaps", arg, 1, 100);
                 } else if (arg.startsWith("--clients=")) {
-                    clients = bounded("clients", arg, 1, 64);
+                    clients = BoundedInt.parse("clients", arg, 1, 64);
                 } else if (arg.startsWith("--jobs-per-second=")) {
-                    jobsPerSecond = bounded("jobs-per-second", arg, 1, 2000);
+                    jobsPerSecond = BoundedInt.parse("jobs-per-second", arg, 1, 2000);
                 } else if (arg.equals("--baseline")) {
                     baseline = true;
                 } else {
@@ -112,21 +110,6 @@ public final class SpringSwap {
             e.printStackTrace(err);
             return 1;
         }
-    }
-
-    private static int bounded(String name, String arg, int min, int max) {
-        String value = arg.substring(arg.indexOf('=') + 1);
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be a number, but was '" + value + "'");
-        }
-        if (parsed < min || parsed > max) {
-            throw new IllegalArgumentException("--" + name + " must be in " + min + ".." + max + ", but was "
-                    + parsed);
-        }
-        return parsed;
     }
 
     private static int runAll(List<String> servers, int swaps, int clients, int jobsPerSecond, boolean baseline,
@@ -155,73 +138,47 @@ public final class SpringSwap {
         long started = System.nanoTime();
         Path log = folder.resolve("children-" + server + ".log");
         List<SwapResult> results = new ArrayList<>();
-        LoadGenerator.LoadRecords records;
-        long jobs;
-        long lost;
-        long duplicated;
+        Tally tally;
         out.printf("%s: setup: %s%n", server, SETUP);
-        try (HaproxyProcess haproxy = HaproxyProcess.builder().retries(0).start();
-             ChildPorts ports = ChildPorts.create();
-             JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond)) {
-            ChildProcessLauncher launcher = ports.configure(ownCode(ChildProcessLauncher.builder())
-                            .jvmOptions("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                                    "-XX:ActiveProcessorCount=2")
-                            .arguments("spring-sample", "--sample.server=" + server, "--server.port=0",
-                                    "--server.address=127.0.0.1", "--spring.main.banner-mode=off",
-                                    "--spring.rabbitmq.host=127.0.0.1", "--spring.rabbitmq.port=" + node.port(),
-                                    "--spring.rabbitmq.listener.simple.prefetch=20",
-                                    "--management.endpoints.web.exposure.include=health")
-                            .output(ProcessBuilder.Redirect.appendTo(log.toFile())))
-                    .build();
-            HaproxyRouter router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                    .addressOf(ports.addressOf())
-                    .sessionWaitTimeout(Duration.ofSeconds(10))
-                    .build()
-                    .start();
-            try (Orchestrator orchestrator = Orchestrator.builder("spring-" + server, launcher, router)
-                    .launchTimeout(Duration.ofSeconds(120))
-                    .readyTimeout(Duration.ofSeconds(120))
-                    .detachTimeout(Duration.ofSeconds(20))
-                    .drainTimeout(Duration.ofSeconds(20))
-                    .build()) {
-                orchestrator.startAndWait(1, Duration.ofSeconds(180));
-                out.printf("%s: first instance %s serving on HAProxy port %d%n", server,
-                        orchestrator.instances().get(0).id(), haproxy.frontendPort());
-                jobFlow.start();
-                LoadGenerator load = new LoadGenerator(haproxy.frontendAddress(), clients, 42);
-                load.start();
-                try {
-                    for (int swap = 1; swap <= swaps; swap++) {
-                        SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(240));
-                        results.add(result);
-                        out.printf("%s: swap %d/%d %s in %d ms, now serving: %s%n", server, swap, swaps,
-                                result.outcome(), result.duration().toMillis(),
-                                orchestrator.instances().get(0).id());
-                        out.flush();
-                    }
-                } finally {
-                    load.stop();
-                    jobFlow.stopPublishing();
+        try (JobFlow jobFlow = new JobFlow(node.connectionFactory(), server, jobsPerSecond);
+             ChildrenBehindHaproxy web = ChildrenBehindHaproxy.start(HaproxyProcess.builder().retries(0),
+                     ownCode(ChildProcessLauncher.builder())
+                             .jvmOptions("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                                     "-XX:ActiveProcessorCount=2")
+                             .arguments("spring-sample", "--sample.server=" + server, "--server.port=0",
+                                     "--server.address=127.0.0.1", "--spring.main.banner-mode=off",
+                                     "--spring.rabbitmq.host=127.0.0.1", "--spring.rabbitmq.port=" + node.port(),
+                                     "--spring.rabbitmq.listener.simple.prefetch=20",
+                                     "--management.endpoints.web.exposure.include=health")
+                             .output(ProcessBuilder.Redirect.appendTo(log.toFile())),
+                     (launcher, router) -> Orchestrator.builder("spring-" + server, launcher, router)
+                             .launchTimeout(Duration.ofSeconds(120))
+                             .readyTimeout(Duration.ofSeconds(120))
+                             .detachTimeout(Duration.ofSeconds(20))
+                             .drainTimeout(Duration.ofSeconds(20))
+                             .build())) {
+            Orchestrator orchestrator = web.orchestrator();
+            orchestrator.startAndWait(1, Duration.ofSeconds(180));
+            out.printf("%s: first instance %s serving on HAProxy port %d%n", server,
+                    orchestrator.instances().get(0).id(), web.haproxy().frontendPort());
+            jobFlow.start();
+            LoadGenerator load = new LoadGenerator(web.haproxy().frontendAddress(), clients, 42);
+            load.start();
+            try {
+                for (int swap = 1; swap <= swaps; swap++) {
+                    SwapResult result = orchestrator.swapAndWait(Plan.oneForOne(), Duration.ofSeconds(240));
+                    results.add(result);
+                    out.println(server + ": " + web.swapLine(swap, swaps, result));
+                    out.flush();
                 }
-                records = load.records();
-                if (!jobFlow.awaitAllDone(60_000)) {
-                    out.printf("%s: %d of %d jobs reported done after 60 s%n", server, jobFlow.distinctDone(),
-                            jobFlow.published());
-                }
-                jobs = jobFlow.published();
-                lost = jobFlow.lost();
-                duplicated = jobFlow.duplicated();
             } finally {
-                router.close();
+                load.stop();
+                jobFlow.stopPublishing();
             }
+            tally = Tally.count(load.records(), jobFlow, server, out);
         }
         long committed = results.stream().filter(r -> r.outcome() == SwapOutcome.COMMITTED).count();
-        long requests = records.successes() + records.failed();
-        if (records.failed() > 0) {
-            out.printf("%s: failed requests by kind: %s%n", server, java.util.Arrays.stream(FailureKind.values())
-                    .filter(kind -> records.failures(kind) > 0)
-                    .map(kind -> kind + "=" + records.failures(kind)).collect(Collectors.joining(" ")));
-        }
+        tally.printFailures(server, out);
         out.printf("%s: median per swap: new instance ready %d ms (launch to READY, Boot's start-up), old one out of "
                 + "rotation %d ms (detach: until HAProxy shows it in drain), drained %d ms%n", server,
                 StepMedians.millis(results, SwapStep.LAUNCH, SwapStep.AWAIT_READY),
@@ -229,10 +186,9 @@ public final class SpringSwap {
                 StepMedians.millis(results, SwapStep.DRAIN, SwapStep.AWAIT_DRAINED));
         out.printf("%s: %d of %d swaps committed in %.1f s%n", server, committed, swaps,
                 (System.nanoTime() - started) / 1e9);
-        out.printf("RESULT spring server=%s swaps=%d requests=%d failed=%d jobs=%d lost=%d duplicated=%d%n",
-                server, committed, requests, records.failed(), jobs, lost, duplicated);
+        out.println(tally.resultLine(server, committed));
         out.flush();
-        return committed == swaps && records.failed() == 0 && lost == 0 && duplicated == 0;
+        return committed == swaps && tally.clean();
     }
 
     /** The children run this code: the examples jar, or this JVM's class path when run from classes (tests). */

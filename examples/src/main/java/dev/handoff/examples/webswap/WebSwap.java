@@ -1,9 +1,10 @@
 package dev.handoff.examples.webswap;
 
 import dev.handoff.api.SwapResult;
+import dev.handoff.examples.common.ModeLoop;
+import dev.handoff.examples.common.ReportFile;
 import dev.handoff.examples.common.StepMedians;
 import dev.handoff.examples.report.SwapReport;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -43,14 +44,13 @@ public final class WebSwap {
             out.print(WebSwapOptions.usage());
             return 0;
         }
-        int status = 0;
         List<RunResult> results = new ArrayList<>();
         SwapReport page = SwapReport.start(("handoff web-swap " + String.join(" ", args)).trim());
-        for (Mode mode : options.modes()) {
-            try {
+        int status;
+        try {
+            status = ModeLoop.runEach(options.modes(), Mode::label, mode -> {
                 List<SwapResult> swapResults = new ArrayList<>();
                 RunResult result = runMode(mode, options, err, page, swapResults);
-                results.add(result);
                 out.println(result.resultLine());
                 out.println(result.failuresLine());
                 out.println(result.probesLine());
@@ -59,18 +59,11 @@ public final class WebSwap {
                             + StepMedians.retirement(swapResults));
                 }
                 page.note(result.resultLine());
-                out.flush();
-                if (result.swaps() < options.swaps()) {
-                    status = 1;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                err.println("ERROR mode=" + mode.label() + ": interrupted");
-                return 1;
-            } catch (Exception e) {
-                err.println("ERROR mode=" + mode.label() + ": " + e);
-                status = 1;
-            }
+                return result;
+            }, result -> result.swaps() < options.swaps(), results::add, out, err);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
         }
         if (results.size() > 1) {
             out.println();
@@ -81,14 +74,8 @@ public final class WebSwap {
                 out.println("  " + result.resultLine().substring("RESULT ".length()));
             }
         }
-        if (options.report() != null) {
-            try {
-                page.write(options.report());
-                out.println("report: " + options.report());
-            } catch (IOException e) {
-                err.println("ERROR web-swap: the report could not be written: " + e.getMessage());
-                status = 1;
-            }
+        if (options.report() != null && !ReportFile.write(page, options.report(), "web-swap", out, err)) {
+            status = 1;
         }
         return status;
     }

@@ -3,9 +3,7 @@ package dev.handoff.examples.crashswap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.handoff.examples.CommandRun;
 
 import org.junit.jupiter.api.Test;
 
@@ -42,14 +40,12 @@ class CrashSwapOptionsTest {
 
     @Test
     void a_bad_option_exits_2_and_help_documents_every_option() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        assertThat(CrashSwap.run(new String[] {"--member-kills=-3"}, print(new ByteArrayOutputStream()), print(err)))
-                .isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--member-kills must be between 1 and 1000");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertThat(CrashSwap.run(new String[] {"--help"}, print(out), print(new ByteArrayOutputStream())))
-                .isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--member-kills=N", "--broker-restarts=N",
+        CommandRun bad = CommandRun.of(CrashSwap::run, "--member-kills=-3");
+        assertThat(bad.status()).isEqualTo(2);
+        assertThat(bad.err()).contains("--member-kills must be between 1 and 1000");
+        CommandRun help = CommandRun.of(CrashSwap::run, "--help");
+        assertThat(help.status()).isZero();
+        assertThat(help.out()).contains("--member-kills=N", "--broker-restarts=N",
                 "--kills=N", "--clients=C", "--jobs-per-second=J", "--heal-timeout-seconds=S", "--help",
                 "RESULT crash-swap member_kills=N healed=H failed=F lost=L cut=C orphans=O",
                 "RESULT crash-swap broker_restarts=N healed=H lost=L orphans=O",
@@ -60,9 +56,5 @@ class CrashSwapOptionsTest {
         assertThatThrownBy(() -> CrashSwapOptions.parse(args))
                 .isInstanceOf(CrashSwapOptions.UsageException.class)
                 .hasMessageContaining(message);
-    }
-
-    private static PrintStream print(ByteArrayOutputStream buffer) {
-        return new PrintStream(buffer, true, StandardCharsets.UTF_8);
     }
 }

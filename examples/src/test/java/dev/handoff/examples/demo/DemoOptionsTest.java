@@ -3,10 +3,8 @@ package dev.handoff.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.handoff.examples.CommandRun;
 import dev.handoff.examples.demo.Demo.Target;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class DemoOptionsTest {
@@ -55,22 +53,19 @@ class DemoOptionsTest {
 
     @Test
     void aBadOptionExitsWithTwoAndStartsNothing() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Demo.run(new String[] {"--clients=-1"}, print(out), print(err));
-        assertThat(status).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8))
+        CommandRun run = CommandRun.of(Demo::run, "--clients=-1");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err())
                 .contains("demo: --clients must be between 1 and 64, but was -1")
                 .contains("demo --help");
-        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThat(run.out()).isEmpty();
     }
 
     @Test
     void helpDocumentsEveryOptionAndTheResultLine() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int status = Demo.run(new String[] {"--help"}, print(out), print(new ByteArrayOutputStream()));
-        assertThat(status).isEqualTo(0);
-        assertThat(out.toString(StandardCharsets.UTF_8))
+        CommandRun run = CommandRun.of(Demo::run, "--help");
+        assertThat(run.status()).isEqualTo(0);
+        assertThat(run.out())
                 .startsWith("usage: java -jar handoff-examples.jar demo")
                 .contains("--web-swaps=N", "--child-swaps=N", "--queue-swaps=N", "--clients=C", "--jobs=J",
                         "--seconds=S", "--verbose", "--help")
@@ -93,9 +88,5 @@ class DemoOptionsTest {
                         Target.WEB_IN_PROCESS);
         assertThat(Demo.schedule(DemoOptions.defaults())).hasSize(10)
                 .filteredOn(target -> target == Target.QUEUE).hasSize(4);
-    }
-
-    private static PrintStream print(ByteArrayOutputStream buffer) {
-        return new PrintStream(buffer, true, StandardCharsets.UTF_8);
     }
 }

@@ -2,9 +2,7 @@ package dev.handoff.examples.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.handoff.examples.CommandRun;
 import dev.handoff.examples.report.ReportPage;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,15 +23,13 @@ class DemoTest {
 
     @Test
     void swapsEachKindUnderLoadWithoutAFailedRequestOrALostOrDuplicatedJob(@TempDir Path folder) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path reportFile = folder.resolve("demo.html");
 
-        int status = Demo.run(new String[] {"--web-swaps=1", "--child-swaps=1", "--queue-swaps=1", "--clients=2",
-            "--jobs=300", "--seconds=6", "--report=" + reportFile}, print(out), print(err));
+        CommandRun run = CommandRun.of(Demo::run, "--web-swaps=1", "--child-swaps=1", "--queue-swaps=1",
+                "--clients=2", "--jobs=300", "--seconds=6", "--report=" + reportFile);
 
-        String output = out.toString(StandardCharsets.UTF_8);
-        assertThat(status).as("exit status; stdout:%n%s%nstderr:%n%s", output, err).isEqualTo(0);
+        String output = run.out();
+        assertThat(run.status()).as("exit status; stdout:%n%s%nstderr:%n%s", output, run.err()).isEqualTo(0);
         Matcher result = RESULT.matcher(output);
         assertThat(result.find()).as("a RESULT line in:%n%s", output).isTrue();
         assertThat(output.strip()).endsWith(result.group());
@@ -64,9 +60,5 @@ class DemoTest {
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
                 .filter(child -> child.info().commandLine().orElse("").contains(ChildWebApp.class.getName())))
                 .isEmpty();
-    }
-
-    private static PrintStream print(ByteArrayOutputStream buffer) {
-        return new PrintStream(buffer, true, StandardCharsets.UTF_8);
     }
 }

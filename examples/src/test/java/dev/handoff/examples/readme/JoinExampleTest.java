@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
@@ -40,12 +39,6 @@ class JoinExampleTest {
 
     @Test
     void theReadmeShowsTheExampleAsTested() throws IOException {
-        String code = Files.readString(Path.of("src", "main", "java", "dev", "handoff", "examples", "readme",
-                "JoinExample.java"), StandardCharsets.UTF_8);
-        String example = code.substring(code.indexOf("// README:begin\n") + "// README:begin\n".length(),
-                code.indexOf("        // README:end"));
-        String unindented = example.lines().map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
-                .collect(Collectors.joining("\n"));
-        assertThat(Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8)).contains(unindented);
+        ReadmeSnippet.assertReadmeShows("JoinExample.java");
     }
 }

@@ -6,13 +6,10 @@ import dev.handoff.test.kafka.KafkaNode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,12 +61,6 @@ class KafkaExampleTest {
 
     @Test
     void theReadmeShowsTheExampleAsTested() throws IOException {
-        String code = Files.readString(Path.of("src", "main", "java", "dev", "handoff", "examples", "readme",
-                "KafkaExample.java"), StandardCharsets.UTF_8);
-        String example = code.substring(code.indexOf("// README:begin\n") + "// README:begin\n".length(),
-                code.indexOf("        // README:end"));
-        String unindented = example.lines().map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
-                .collect(Collectors.joining("\n"));
-        assertThat(Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8)).contains(unindented);
+        ReadmeSnippet.assertReadmeShows("KafkaExample.java");
     }
 }

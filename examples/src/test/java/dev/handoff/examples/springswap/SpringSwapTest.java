@@ -2,9 +2,8 @@ package dev.handoff.examples.springswap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.handoff.examples.CommandRun;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,23 +21,22 @@ class SpringSwapTest {
 
     @Test
     void badOptionsAreRefusedWithTheirValue() {
-        assertThat(run("--server=undertow").status).isEqualTo(2);
-        assertThat(run("--server=undertow").output).contains("--server must be tomcat, jetty or all, but was 'undertow'");
-        assertThat(run("--swaps=0").output).contains("--swaps must be in 1..100, but was 0");
-        assertThat(run("--clients=x").output).contains("--clients must be a number, but was 'x'");
-        assertThat(run("--bogus").output).contains("unknown option --bogus");
-        assertThat(run("--baseline", "--swaps=-3").output).contains("--swaps must be in 1..100, but was -3");
-        Run help = run("--help");
-        assertThat(help.status).isZero();
-        assertThat(help.output).startsWith("usage: java -jar handoff-examples.jar spring-swap");
+        assertThat(run("--server=undertow").status()).isEqualTo(2);
+        assertThat(run("--server=undertow").output()).contains("--server must be tomcat, jetty or all, but was 'undertow'");
+        assertThat(run("--swaps=0").output()).contains("--swaps must be in 1..100, but was 0");
+        assertThat(run("--clients=x").output()).contains("--clients must be a number, but was 'x'");
+        assertThat(run("--bogus").output()).contains("unknown option --bogus");
+        assertThat(run("--baseline", "--swaps=-3").output()).contains("--swaps must be in 1..100, but was -3");
+        CommandRun help = run("--help");
+        assertThat(help.status()).isZero();
+        assertThat(help.output()).startsWith("usage: java -jar handoff-examples.jar spring-swap");
     }
 
     @Test
     void oneSwapOfTheSampleBootApplicationOnJettyFailsNoRequestAndLosesNoJob() {
-        Run run = run("--server=jetty", "--swaps=1", "--clients=2", "--jobs-per-second=50");
+        CommandRun run = run("--server=jetty", "--swaps=1", "--clients=2", "--jobs-per-second=50");
 
-        Matcher result = RESULT.matcher(run.output);
-        assertThat(result.find()).as("a RESULT line in:%n%s", run.output).isTrue();
+        Matcher result = run.find(RESULT);
         assertThat(result.group(1)).isEqualTo("jetty");
         assertThat(result.group(2)).as("swaps").isEqualTo("1");
         assertThat(Long.parseLong(result.group(3))).as("requests").isPositive();
@@ -46,21 +44,11 @@ class SpringSwapTest {
         assertThat(Long.parseLong(result.group(5))).as("jobs").isPositive();
         assertThat(result.group(6)).as("lost").isEqualTo("0");
         assertThat(result.group(7)).as("duplicated").isEqualTo("0");
-        assertThat(run.output).contains("jetty: setup: " + SpringSwap.SETUP);
-        assertThat(run.status).as("exit status; output:%n%s", run.output).isZero();
+        assertThat(run.output()).contains("jetty: setup: " + SpringSwap.SETUP);
+        assertThat(run.status()).as("exit status; output:%n%s", run.output()).isZero();
     }
 
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = SpringSwap.run(args, print(out), print(err));
-        return new Run(status, out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8));
-    }
-
-    private record Run(int status, String output) {
-    }
-
-    private static PrintStream print(ByteArrayOutputStream buffer) {
-        return new PrintStream(buffer, true, StandardCharsets.UTF_8);
+    private static CommandRun run(String... args) {
+        return CommandRun.of(SpringSwap::run, args);
     }
 }

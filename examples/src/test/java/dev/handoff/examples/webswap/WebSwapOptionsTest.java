@@ -3,9 +3,7 @@ package dev.handoff.examples.webswap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.handoff.examples.CommandRun;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -69,15 +67,13 @@ class WebSwapOptionsTest {
 
     @Test
     void aBadOptionExitsWithTwoAndHelpDocumentsEveryOption() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = WebSwap.run(new String[] {"--clients=-1"}, print(out), print(err));
-        assertThat(status).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--clients must be between 1 and 256, but was -1");
+        CommandRun bad = CommandRun.of(WebSwap::run, "--clients=-1");
+        assertThat(bad.status()).isEqualTo(2);
+        assertThat(bad.err()).contains("--clients must be between 1 and 256, but was -1");
 
-        ByteArrayOutputStream help = new ByteArrayOutputStream();
-        assertThat(WebSwap.run(new String[] {"--help"}, print(help), print(err))).isEqualTo(0);
-        String text = help.toString(StandardCharsets.UTF_8);
+        CommandRun help = CommandRun.of(WebSwap::run, "--help");
+        assertThat(help.status()).isEqualTo(0);
+        String text = help.out();
         for (String option : List.of("--mode", "--swaps", "--clients", "--seconds", "--help")) {
             assertThat(text).contains(option);
         }
@@ -100,9 +96,5 @@ class WebSwapOptionsTest {
                         + " p99_steady_ms=90.00");
         assertThat(result.failuresLine()).isEqualTo(
                 "FAILURES mode=naive refused=1 reset=0 eof_reused=1 eof_fresh=0 timeout=0 non_2xx=0 other=0");
-    }
-
-    private static PrintStream print(ByteArrayOutputStream bytes) {
-        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
     }
 }

@@ -2,10 +2,8 @@ package dev.handoff.examples.webswap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.handoff.examples.CommandRun;
 import dev.handoff.examples.report.ReportPage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,16 +18,13 @@ class WebSwapTest {
 
     @Test
     void probesAreCountedApartAndNoRequestFailsBehindTheFrontDoor(@TempDir Path folder) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path report = folder.resolve("web-swap.html");
 
-        int status = WebSwap.run(new String[] {"--mode=proxy", "--swaps=1", "--clients=2", "--seconds=3",
-            "--report=" + report}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        CommandRun run = CommandRun.of(WebSwap::run, "--mode=proxy", "--swaps=1", "--clients=2", "--seconds=3",
+                "--report=" + report);
 
-        String output = out.toString(StandardCharsets.UTF_8);
-        assertThat(status).as("stdout:%n%s%nstderr:%n%s", output, err).isZero();
+        String output = run.out();
+        assertThat(run.status()).as("stdout:%n%s%nstderr:%n%s", output, run.err()).isZero();
         assertThat(output).containsPattern("(?m)^RESULT mode=proxy swaps=1 requests=\\d+ failed=0 ");
         Matcher probes = Pattern.compile("(?m)^PROBES mode=proxy connect_405=(\\d+) forged_forwarding_200=(\\d+)$")
                 .matcher(output);
