@@ -221,9 +221,7 @@ class HaproxyRouterTest {
         Lifecycle retiring = launch("retiring");
         dead.attach(retiring).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String server = dead.serverName("retiring").orElseThrow();
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
         dead.detach(retiring).toCompletableFuture().get(20, TimeUnit.SECONDS);
         dead.close();
 
@@ -291,9 +289,7 @@ class HaproxyRouterTest {
         startGroup(Duration.ofSeconds(20));
         String old = currentId();
         String oldServer = router.serverName(old).orElseThrow();
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
 
         // when a swap starts
         CompletableFuture<SwapResult> swap = orchestrator.swap(Plan.oneForOne()).toCompletableFuture();
@@ -360,9 +356,7 @@ class HaproxyRouterTest {
         startGroup(Duration.ofMillis(500), Duration.ofSeconds(1));
         String old = currentId();
         String oldServer = router.serverName(old).orElseThrow();
-        CompletableFuture<ContentResponse> endless = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> endless = holdARequest();
 
         // when the instance is swapped
         SwapResult result = orchestrator.swap(Plan.oneForOne()).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -387,9 +381,7 @@ class HaproxyRouterTest {
         Lifecycle instance = launch("leaving");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String server = router.serverName("leaving").orElseThrow();
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
 
         // when it is detached, the detach completes with the server in drain and its session still open
         router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -413,9 +405,7 @@ class HaproxyRouterTest {
                 .build();
         Lifecycle instance = launch("closing");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
         router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         CompletableFuture<Void> settled = router.settled(instance).toCompletableFuture();
         assertThat(settled).isNotDone();
@@ -440,9 +430,7 @@ class HaproxyRouterTest {
         Lifecycle instance = launch("twice");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String first = router.serverName("twice").orElseThrow();
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
         router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
 
@@ -468,9 +456,7 @@ class HaproxyRouterTest {
         Lifecycle instance = launch("comeback");
         router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String first = router.serverName("comeback").orElseThrow();
-        CompletableFuture<ContentResponse> longRequest = new CompletableResponseListener(
-                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<ContentResponse> longRequest = holdARequest();
         CompletableFuture<Void> detached = router.detach(instance).toCompletableFuture();
         await().atMost(WAIT).until(() -> stat(first).map(ServerStat::isDraining).orElse(false));
         assertThat(router.detach(instance).toCompletableFuture()).isSameAs(detached);
@@ -561,6 +547,14 @@ class HaproxyRouterTest {
         assertThatThrownBy(() -> HaproxyProcess.builder().binary(Path.of("/nonexistent/haproxy")).start())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("haproxy not found at /nonexistent/haproxy; install it: apt-get install -y haproxy");
+    }
+
+    /** @return a request to {@code /hold}, running on its instance once this returns, until {@code release} */
+    private CompletableFuture<ContentResponse> holdARequest() throws InterruptedException {
+        CompletableFuture<ContentResponse> response = new CompletableResponseListener(
+                client.newRequest(url("/hold")).timeout(60, TimeUnit.SECONDS)).send();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        return response;
     }
 
     private Lifecycle launch(String id) throws Exception {
