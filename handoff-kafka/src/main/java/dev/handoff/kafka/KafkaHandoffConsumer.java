@@ -772,8 +772,9 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             long deadline = System.nanoTime() + handoverTimeout.toNanos();
             for (PartitionState state : states) {
                 if (!state.awaitIdle(deadline)) {
-                    abandoned.increment();
-                    state.abandonRunning();
+                    if (state.abandonRunning()) {
+                        abandoned.increment();
+                    }
                     LOG.warn("consumer {}: the record running for {} did not finish within the handover timeout {};"
                             + " abandoned, not committed", id(), state.partition, handoverTimeout);
                 }
@@ -1020,6 +1021,8 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
         volatile boolean revoked;
         volatile boolean blocked;
         volatile boolean abandoned;
+        /** The record whose handler {@link #abandonRunning} interrupted last; guarded by this state's monitor. */
+        private Entry abandonedEntry;
         /** The offset after the last record finished (-1: none yet); written by the worker running the partition. */
         volatile long completedNext = -1;
         /** The offset after the last record started. */
@@ -1042,13 +1045,17 @@ public final class KafkaHandoffConsumer extends InstanceLifecycle implements Bro
             committedStartedBelow = Math.max(committedStartedBelow, startedBelow(offset));
         }
 
-        /** @return whether a running handler was interrupted */
-        boolean abandonRunning() {
+        /**
+         * @return whether a running handler was interrupted now: false when none runs, or when its record was
+         *     abandoned already (a forced stop, then a handover timeout or a close, count it once)
+         */
+        synchronized boolean abandonRunning() {
             Entry entry = running;
             Thread thread = runner;
-            if (entry == null || thread == null) {
+            if (entry == null || thread == null || entry == abandonedEntry) {
                 return false;
             }
+            abandonedEntry = entry;
             abandoned = true;
             blocked = true;
             thread.interrupt();
