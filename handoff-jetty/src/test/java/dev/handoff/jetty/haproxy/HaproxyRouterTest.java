@@ -215,9 +215,7 @@ class HaproxyRouterTest {
     @Test
     void removingTheRoutesLeftBehindWaitsForTheRequestsStillRunningOnThem() throws Exception {
         // given an instance whose server a dead router put in drain with a request running on it
-        HaproxyRouter dead = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
+        HaproxyRouter dead = routerWaiting20s();
         Lifecycle retiring = launch("retiring");
         dead.attach(retiring).toCompletableFuture().get(20, TimeUnit.SECONDS);
         String server = dead.serverName("retiring").orElseThrow();
@@ -226,9 +224,7 @@ class HaproxyRouterTest {
         dead.close();
 
         // when a new router removes every route but those it keeps (none)
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
+        router = routerWaiting20s();
         assertThat(router.adoptAttached(List.of(retiring)).toCompletableFuture().get(20, TimeUnit.SECONDS))
                 .as("in drain: not adopted").isEmpty();
         CompletableFuture<Void> removed = router.detachOthers(Set.of()).toCompletableFuture();
@@ -375,11 +371,7 @@ class HaproxyRouterTest {
     @Test
     void aDetachCompletesOnceInDrainAndSettledOnceTheRequestsOnTheServerEnded() throws Exception {
         // given an instance with a request in flight
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
-        Lifecycle instance = launch("leaving");
-        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        Lifecycle instance = attachedBehindARouterWaiting20s("leaving");
         String server = router.serverName("leaving").orElseThrow();
         CompletableFuture<ContentResponse> longRequest = holdARequest();
 
@@ -400,11 +392,7 @@ class HaproxyRouterTest {
     @Test
     void aHandOverWaitingWhenTheRouterIsClosedEndsInsteadOfHangingForever() throws Exception {
         // given a detached instance whose hand-over waits for a request in flight
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
-        Lifecycle instance = launch("closing");
-        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        Lifecycle instance = attachedBehindARouterWaiting20s("closing");
         CompletableFuture<ContentResponse> longRequest = holdARequest();
         router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
         CompletableFuture<Void> settled = router.settled(instance).toCompletableFuture();
@@ -424,11 +412,7 @@ class HaproxyRouterTest {
     @Test
     void aHandOverAfterAReadmissionWaitsForTheSessionsOfTheInstancesEarlierServerToo() throws Exception {
         // given an instance detached with a request running on its server, attached again (a re-admission)
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
-        Lifecycle instance = launch("twice");
-        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        Lifecycle instance = attachedBehindARouterWaiting20s("twice");
         String first = router.serverName("twice").orElseThrow();
         CompletableFuture<ContentResponse> longRequest = holdARequest();
         router.detach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -450,11 +434,7 @@ class HaproxyRouterTest {
     @Test
     void reattachingAnInstanceBeingDetachedAddsItAgain() throws Exception {
         // given an instance whose hand-over waits for a request in flight
-        router = HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
-                .sessionWaitTimeout(Duration.ofSeconds(20))
-                .build();
-        Lifecycle instance = launch("comeback");
-        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        Lifecycle instance = attachedBehindARouterWaiting20s("comeback");
         String first = router.serverName("comeback").orElseThrow();
         CompletableFuture<ContentResponse> longRequest = holdARequest();
         CompletableFuture<Void> detached = router.detach(instance).toCompletableFuture();
@@ -547,6 +527,21 @@ class HaproxyRouterTest {
         assertThatThrownBy(() -> HaproxyProcess.builder().binary(Path.of("/nonexistent/haproxy")).start())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("haproxy not found at /nonexistent/haproxy; install it: apt-get install -y haproxy");
+    }
+
+    /** @return a router whose detach and hand-over wait up to 20 s for sessions: longer than any test holds one */
+    private HaproxyRouter routerWaiting20s() {
+        return HaproxyRouter.builder(haproxy.adminSocket(), haproxy.backend())
+                .sessionWaitTimeout(Duration.ofSeconds(20))
+                .build();
+    }
+
+    /** @return a launched instance, attached by a new {@link #routerWaiting20s()} that becomes {@code router} */
+    private Lifecycle attachedBehindARouterWaiting20s(String id) throws Exception {
+        router = routerWaiting20s();
+        Lifecycle instance = launch(id);
+        router.attach(instance).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        return instance;
     }
 
     /** @return a request to {@code /hold}, running on its instance once this returns, until {@code release} */
