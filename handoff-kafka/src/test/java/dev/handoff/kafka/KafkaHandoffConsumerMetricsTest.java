@@ -6,22 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.handoff.core.HandoffMetrics;
-import dev.handoff.test.kafka.KafkaNode;
 
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.search.RequiredSearch;
@@ -31,47 +23,16 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * {@link KafkaHandoffConsumerMetrics} on a real in-process KRaft broker, started once for this class: the meters read
  * the consumer's {@link KafkaHandoffConsumer.Stats}, under a queue consumer's names where they mean the same.
  */
-class KafkaHandoffConsumerMetricsTest {
+class KafkaHandoffConsumerMetricsTest extends BrokerPerClass {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final AtomicInteger NAMES = new AtomicInteger();
-    private static KafkaNode kafka;
-    private static KafkaProducer<byte[], byte[]> producer;
-    private final List<KafkaHandoffConsumer> consumers = new CopyOnWriteArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = KafkaNode.start();
-        producer = Records.producer(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
-        }
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    @AfterEach
-    void closeConsumers() {
-        consumers.forEach(KafkaHandoffConsumer::close);
-    }
-
-    private KafkaHandoffConsumer track(KafkaHandoffConsumer consumer) {
-        consumers.add(consumer);
-        return consumer;
-    }
 
     @Test
     void recordsAreCountedByOutcomeUnderTheQueueNamesAndCommitsByKind() throws Exception {
         // given a metered consumer of two partitions that commits only at handovers and when it leaves, where two
         // records always fail (then go to the dead-letter topic) and one fails once
-        String topic = "outcomes" + NAMES.incrementAndGet();
-        kafka.createTopic(topic, 2);
+        String topic = newTopic("outcomes", 2);
         kafka.createTopic(topic + ".dead-letter", 2);
         Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "metrics-" + topic);
         Records ledger = new Records();
@@ -126,8 +87,7 @@ class KafkaHandoffConsumerMetricsTest {
     void aForcedStopCountsTheRecordsGivenBackAndForcedAndTheNextOwnerCountsTheRecordRedelivered()
             throws Exception {
         // given a metered consumer of one partition whose first record never ends by itself, the others fetched
-        String topic = "forced" + NAMES.incrementAndGet();
-        kafka.createTopic(topic, 1);
+        String topic = newTopic("forced", 1);
         Map<String, Object> settings = Records.consumerSettings(kafka.bootstrapServers(), "metrics-" + topic);
         CountDownLatch held = new CountDownLatch(1);
         KafkaHandoffConsumer old = track(KafkaHandoffConsumer.builder("old", settings, topic).concurrency(1)

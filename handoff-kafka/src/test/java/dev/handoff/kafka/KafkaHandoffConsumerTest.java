@@ -19,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,9 +26,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -49,7 +45,6 @@ import dev.handoff.queue.ConsumerLauncher;
 import dev.handoff.queue.FailurePolicy;
 import dev.handoff.queue.SubscriptionRouter;
 import dev.handoff.queue.process.ChildSubscriptionRouter;
-import dev.handoff.test.kafka.KafkaNode;
 
 /**
  * {@link KafkaHandoffConsumer} on a real in-process KRaft broker, started once for this class: swaps, handovers,
@@ -57,47 +52,15 @@ import dev.handoff.test.kafka.KafkaNode;
  * then run twice, never not at all). The broker restart runs last.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class KafkaHandoffConsumerTest {
+class KafkaHandoffConsumerTest extends BrokerPerClass {
 
-    private static final AtomicInteger NAMES = new AtomicInteger();
-    private static KafkaNode kafka;
-    private static KafkaProducer<byte[], byte[]> producer;
-    private final List<KafkaHandoffConsumer> consumers = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = KafkaNode.start();
-        producer = Records.producer(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
-        }
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    @AfterEach
-    void closeConsumers() {
-        consumers.forEach(KafkaHandoffConsumer::close);
-    }
 
     private static String newTopic(int partitions) {
-        String topic = "t" + NAMES.incrementAndGet();
-        kafka.createTopic(topic, partitions);
-        return topic;
+        return newTopic("t", partitions);
     }
 
     private KafkaHandoffConsumer.Builder consumer(String id, Map<String, Object> settings, String topic) {
         return KafkaHandoffConsumer.builder(id, settings, topic);
-    }
-
-    private KafkaHandoffConsumer track(KafkaHandoffConsumer consumer) {
-        consumers.add(consumer);
-        return consumer;
     }
 
     @ParameterizedTest(name = "group.protocol={0}")
@@ -159,17 +122,8 @@ class KafkaHandoffConsumerTest {
         Records ledger = new Records();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        KafkaHandoffConsumer old = track(consumer("old", settings, topic).handler(job -> {
-            ledger.started(job);
-            try {
-                if (job.id().equals("p0-0")) {
-                    held.countDown();
-                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
-                }
-            } finally {
-                ledger.ended(job);
-            }
-        }).build());
+        KafkaHandoffConsumer old = track(consumer("old", settings, topic).handler(ledger.holding("p0-0", held, release))
+                .build());
         old.start();
         List<String> published = Records.publish(producer, topic, 4, 0, 50);
         assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
@@ -289,17 +243,8 @@ class KafkaHandoffConsumerTest {
         Records ledger = new Records();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).concurrency(1).handler(job -> {
-            ledger.started(job);
-            try {
-                if (job.id().equals("p0-0")) {
-                    held.countDown();
-                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
-                }
-            } finally {
-                ledger.ended(job);
-            }
-        }).build());
+        KafkaHandoffConsumer consumer = track(consumer("c", settings, topic).concurrency(1).handler(ledger.holding("p0-0", held, release))
+                .build());
         consumer.start();
         List<String> published = new ArrayList<>(Records.publish(producer, topic, 1, 0, 10));
         assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();

@@ -1,5 +1,7 @@
 package dev.handoff.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import dev.handoff.queue.Job;
+import dev.handoff.queue.JobHandler;
 
 /**
  * Test support: publishes records {@code p<partition>-<seq>} (key = value = that id) to chosen partitions, and keeps
@@ -97,6 +101,24 @@ final class Records {
     /** Call last thing in a handler (in a finally). */
     void ended(Job job) {
         running.get(partitionOf(job.id())).decrementAndGet();
+    }
+
+    /**
+     * @return a handler that records each job in this ledger and holds {@code jobId}: counts {@code held} down, then
+     *     waits (up to 30 s, failing if that passes) for {@code release}
+     */
+    JobHandler holding(String jobId, CountDownLatch held, CountDownLatch release) {
+        return job -> {
+            started(job);
+            try {
+                if (job.id().equals(jobId)) {
+                    held.countDown();
+                    assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+                }
+            } finally {
+                ended(job);
+            }
+        };
     }
 
     /** Runs a job for {@code millis} ms, interruptibly. */
