@@ -6,24 +6,19 @@ import dev.handoff.examples.webswap.FailureKind;
 import dev.handoff.examples.webswap.LoadGenerator;
 import dev.handoff.rabbitmq.RabbitMqJobSource;
 import dev.handoff.test.haproxy.HaproxyProcess;
+import dev.handoff.test.process.LineProcess;
 import dev.handoff.test.rabbitmq.RabbitNode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
@@ -46,9 +41,8 @@ final class OrchestratorKills {
     private final PrintStream err;
     private final Path folder;
     private final Random random = new Random(42);
+    private LineProcess jvm;
     private Process orchestrator;
-    private Writer commands;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
     OrchestratorKills(CrashSwapOptions options, PrintStream out, PrintStream err, Path folder) {
         this.options = options;
@@ -119,7 +113,7 @@ final class OrchestratorKills {
                 long pid = orchestrator.pid();
                 orchestrator.destroyForcibly();
                 orchestrator.onExit().get(10, TimeUnit.SECONDS);
-                lines.clear();
+                jvm.clearLines();
                 startOrchestrator(classpath, arguments, "restart");
                 Map<String, String[]> recoveries = new HashMap<>();
                 for (int group2 = 0; group2 < 2; group2++) {
@@ -233,44 +227,17 @@ final class OrchestratorKills {
         command[6] = CrashOrchestrator.class.getName();
         System.arraycopy(arguments, 0, command, 7, arguments.length);
         command[command.length - 1] = mode;
-        orchestrator = new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.appendTo(folder.resolve("orchestrator.log").toFile()))
-                .start();
-        commands = new OutputStreamWriter(orchestrator.getOutputStream(), StandardCharsets.UTF_8);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(orchestrator.getInputStream(),
-                StandardCharsets.UTF_8));
-        Thread thread = new Thread(() -> {
-            try {
-                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the orchestrator was killed
-            }
-        }, "crash-swap-orchestrator-output");
-        thread.setDaemon(true);
-        thread.start();
+        jvm = LineProcess.start(List.of(command), folder.resolve("orchestrator.log"));
+        orchestrator = jvm.process();
     }
 
     private void send(String command) throws IOException {
-        commands.write(command + "\n");
-        commands.flush();
+        jvm.send(command);
     }
 
     /** @return the next line that matches, dropping the others; fails after {@code timeout} */
     private String awaitLine(Predicate<String> wanted, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
-            if (line == null) {
-                throw new TimeoutException("no line from the orchestrator within " + timeout + " (see "
-                        + folder.resolve("orchestrator.log") + ")");
-            }
-            if (wanted.test(line)) {
-                return line;
-            }
-        }
+        return jvm.awaitLine(wanted, timeout);
     }
 
     /** @return whether the group had its size, every member READY, within {@code bound} (asked every 100 ms) */

@@ -11,16 +11,12 @@ import dev.handoff.api.SwapResult;
 import dev.handoff.api.SwapStep;
 import dev.handoff.core.Orchestrator;
 import dev.handoff.core.process.ChildProcessInstance;
+import dev.handoff.test.process.LineProcess;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.StandardSocketOptions;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,10 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterAll;
@@ -318,9 +311,8 @@ class ReusePortCrashTest {
     /** The orchestrator's JVM ({@link ReusePortGroup#main}): its output lines, its input, its SIGKILL. */
     private final class OrchestratorJvm {
 
+        private final LineProcess jvm;
         private final Process process;
-        private final Writer commands;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
         /** @param freezeAfter the swap step after which its orchestrator goes no further, or null */
         OrchestratorJvm(Path state, SwapStep freezeAfter) throws IOException {
@@ -331,25 +323,9 @@ class ReusePortCrashTest {
             if (freezeAfter != null) {
                 command.add("freeze=" + freezeAfter);
             }
-            process = new ProcessBuilder(command)
-                    .redirectError(ProcessBuilder.Redirect.appendTo(
-                            LOGS.resolve("ReusePortCrashTest-orchestrator.log").toFile()))
-                    .start();
+            jvm = LineProcess.start(command, LOGS.resolve("ReusePortCrashTest-orchestrator.log"));
+            process = jvm.process();
             orchestratorJvms.add(process);
-            commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            Thread thread = new Thread(() -> {
-                try {
-                    for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    // killed
-                }
-            }, "orchestrator-jvm-output");
-            thread.setDaemon(true);
-            thread.start();
         }
 
         /** @return the ids and PIDs of the members it started, once it is READY */
@@ -367,22 +343,11 @@ class ReusePortCrashTest {
 
         /** @return the next line {@code wanted}, dropping the others; fails after {@link #WAIT} */
         String awaitLine(Predicate<String> wanted) throws Exception {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (true) {
-                String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null) {
-                    throw new TimeoutException("no awaited line from the orchestrator JVM within " + WAIT
-                            + " (see " + LOGS.resolve("ReusePortCrashTest-orchestrator.log") + "); it is " + (process.isAlive() ? "alive" : "dead, status " + process.exitValue()));
-                }
-                if (wanted.test(line)) {
-                    return line;
-                }
-            }
+            return jvm.awaitLine(wanted, WAIT);
         }
 
         void send(String line) throws IOException {
-            commands.write(line + "\n");
-            commands.flush();
+            jvm.send(line);
         }
 
         /** SIGKILL by PID; waits (bounded) until the process is gone. */
